@@ -1,0 +1,3 @@
+//! coworker: runs a coding agent for GitHub issues and pull requests.
+pub mod app;
+pub mod secret;

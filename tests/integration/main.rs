@@ -1,0 +1,2 @@
+//! One integration-test binary: fakes on loopback, the real binary and the real Claude Code CLI.
+mod support;

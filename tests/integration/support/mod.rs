@@ -1,0 +1,2 @@
+//! Shared test harness: fake servers and helpers.
+#![allow(dead_code)]
