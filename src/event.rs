@@ -31,7 +31,9 @@ pub struct Event {
 
 impl Event {
     pub fn load(name: Option<&str>, path: Option<&Path>) -> Result<Self, EventError> {
-        let name = name.filter(|n| !n.is_empty()).ok_or(EventError::MissingName)?;
+        let name = name
+            .filter(|n| !n.is_empty())
+            .ok_or(EventError::MissingName)?;
         let path = path.ok_or(EventError::MissingPath)?;
         let text = std::fs::read_to_string(path).map_err(|source| EventError::Read {
             path: path.display().to_string(),

@@ -1,4 +1,38 @@
-//! Wires the modules together for each subcommand.
+//! Wires the modules together for each subcommand and maps every ending to an exit code.
+mod plan;
+mod prepare;
+mod run;
+
+use crate::cli::{Cli, Command};
+use clap::Parser;
+
+/// Exit code for unusable input (missing or malformed event, bad input value).
+pub const EXIT_USAGE: i32 = 2;
+
 pub fn main() -> i32 {
-    0
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let code = if e.use_stderr() { EXIT_USAGE } else { 0 };
+            let _ = e.print();
+            return code;
+        }
+    };
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return 1;
+        }
+    };
+    runtime.block_on(async move {
+        match cli.command {
+            Command::Run(args) => run::run(args).await,
+            Command::Plan(args) => plan::plan(args).await,
+        }
+    })
 }

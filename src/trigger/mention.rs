@@ -20,7 +20,10 @@ pub fn visible_prose(text: &str) -> String {
         let trimmed = line.trim_start();
         let indent = line.len() - trimmed.len();
         if let Some((ch, len)) = fence {
-            if indent <= 3 && fence_run(trimmed, ch) >= len && trimmed.trim_start_matches(ch).trim().is_empty() {
+            if indent <= 3
+                && fence_run(trimmed, ch) >= len
+                && trimmed.trim_start_matches(ch).trim().is_empty()
+            {
                 fence = None;
             }
             out.push('\n');
@@ -132,7 +135,9 @@ fn contains_standalone(text: &str, phrase: &str) -> bool {
     (0..=hay.len() - needle.len()).any(|start| {
         hay[start..start + needle.len()] == needle[..]
             && (start == 0 || opens_phrase(hay[start - 1]))
-            && hay.get(start + needle.len()).is_none_or(|c| closes_phrase(*c))
+            && hay
+                .get(start + needle.len())
+                .is_none_or(|c| closes_phrase(*c))
     })
 }
 

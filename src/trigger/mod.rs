@@ -417,7 +417,10 @@ fn from_review_comment(event: &Event, rules: &TriggerRules) -> Result<Found, Str
     let comment = p.comment.as_ref().ok_or("the payload has no comment")?;
     let body = comment.body.clone().unwrap_or_default();
     if !mentions(&body, &rules.phrase) {
-        return Err(format!("the review comment does not mention {}", rules.phrase));
+        return Err(format!(
+            "the review comment does not mention {}",
+            rules.phrase
+        ));
     }
     Ok(Found {
         trigger: TriggerKind::Phrase,

@@ -3,7 +3,10 @@ use super::*;
 use serde_json::{Value, json};
 
 fn fixture(path: &str) -> Value {
-    let full = format!("{}/tests/fixtures/events/{path}", env!("CARGO_MANIFEST_DIR"));
+    let full = format!(
+        "{}/tests/fixtures/events/{path}",
+        env!("CARGO_MANIFEST_DIR")
+    );
     let text = std::fs::read_to_string(&full).unwrap_or_else(|e| panic!("{full}: {e}"));
     serde_json::from_str(&text).expect("fixture is JSON")
 }
@@ -59,7 +62,8 @@ fn the_unmodified_example_comment_does_not_trigger() {
 fn comment_on_a_pull_request_targets_the_pull_request() {
     let mut p = fixture("issue_comment/created.1.json");
     p["comment"]["body"] = json!("@claude review this");
-    p["issue"]["pull_request"] = json!({"url": "https://api.github.com/repos/Codertocat/Hello-World/pulls/1"});
+    p["issue"]["pull_request"] =
+        json!({"url": "https://api.github.com/repos/Codertocat/Hello-World/pulls/1"});
     let d = decide(&event("issue_comment", p), &rules());
     assert_eq!(d.target.map(|t| t.kind), Some(TargetKind::PullRequest));
 }
@@ -69,7 +73,10 @@ fn edited_comment_triggers_only_when_the_phrase_is_new() {
     let mut p = fixture("issue_comment/edited.1.json");
     p["comment"]["body"] = json!("@claude please look");
     p["changes"]["body"]["from"] = json!("please look");
-    assert_eq!(decide(&event("issue_comment", p.clone()), &rules()).action, Action::Run);
+    assert_eq!(
+        decide(&event("issue_comment", p.clone()), &rules()).action,
+        Action::Run
+    );
     p["changes"]["body"]["from"] = json!("@claude please");
     let d = decide(&event("issue_comment", p), &rules());
     assert_eq!(d.action, Action::Skip);
@@ -88,9 +95,15 @@ fn deleted_comment_is_skipped_even_with_a_prompt() {
 #[test]
 fn issue_opened_triggers_on_title_or_body() {
     let mut p = fixture("issues/opened.1.json");
-    assert_eq!(decide(&event("issues", p.clone()), &rules()).action, Action::Skip);
+    assert_eq!(
+        decide(&event("issues", p.clone()), &rules()).action,
+        Action::Skip
+    );
     p["issue"]["title"] = json!("@claude crash on login");
-    assert_eq!(decide(&event("issues", p.clone()), &rules()).action, Action::Run);
+    assert_eq!(
+        decide(&event("issues", p.clone()), &rules()).action,
+        Action::Run
+    );
     p["issue"]["title"] = json!("crash on login");
     p["issue"]["body"] = json!("Steps...\n\n@claude please fix");
     let d = decide(&event("issues", p), &rules());
@@ -102,7 +115,11 @@ fn issue_opened_triggers_on_title_or_body() {
 fn assignment_must_match_the_assignee_trigger() {
     let p = fixture("issues/assigned.1.json");
     let mut r = rules();
-    assert!(decide(&event("issues", p.clone()), &r).reason.contains("not set"));
+    assert!(
+        decide(&event("issues", p.clone()), &r)
+            .reason
+            .contains("not set")
+    );
     r.assignee = Some("@codertocat".into());
     let d = decide(&event("issues", p.clone()), &r);
     assert_eq!(d.action, Action::Run, "{}", d.reason);
@@ -159,11 +176,18 @@ fn automation_events_run_only_with_a_prompt() {
     for (name, path) in [
         ("workflow_dispatch", "workflow_dispatch/default.1.json"),
         ("push", "push/default.1.json"),
-        ("repository_dispatch", "repository_dispatch/on-demand-test.1.json"),
+        (
+            "repository_dispatch",
+            "repository_dispatch/on-demand-test.1.json",
+        ),
         ("pull_request", "pull_request/opened.1.json"),
     ] {
         let p = fixture(path);
-        assert_eq!(decide(&event(name, p.clone()), &rules()).action, Action::Skip, "{name}");
+        assert_eq!(
+            decide(&event(name, p.clone()), &rules()).action,
+            Action::Skip,
+            "{name}"
+        );
         let mut r = rules();
         r.prompt = Some("update the changelog".into());
         let d = decide(&event(name, p), &r);
@@ -186,7 +210,10 @@ fn prompt_on_an_issue_event_runs_in_agent_mode_with_the_target() {
     let d = decide(&event("issues", fixture("issues/opened.1.json")), &r);
     assert_eq!(d.mode, Mode::Agent);
     assert_eq!(d.target.map(|t| t.number), Some(1));
-    let pr = decide(&event("pull_request", fixture("pull_request/opened.1.json")), &r);
+    let pr = decide(
+        &event("pull_request", fixture("pull_request/opened.1.json")),
+        &r,
+    );
     assert_eq!(pr.target.map(|t| t.kind), Some(TargetKind::PullRequest));
 }
 
@@ -217,7 +244,10 @@ fn own_identity_never_triggers_even_when_bots_are_allowed() {
     let mut r = rules();
     r.allowed_bots = BotAllowList::Any;
     r.prompt = Some("x".into());
-    assert_eq!(decide(&event("issue_comment", p.clone()), &r).action, Action::Skip);
+    assert_eq!(
+        decide(&event("issue_comment", p.clone()), &r).action,
+        Action::Skip
+    );
     r.bot_name = "coworker-app[bot]".into();
     p["sender"]["login"] = json!("coworker-app[bot]");
     let d = decide(&event("issue_comment", p), &r);
@@ -234,7 +264,11 @@ fn quoted_or_code_mentions_do_not_trigger() {
         "mail me at someone@claude.com",
         "@claudette thoughts?",
     ] {
-        assert_eq!(decide(&comment(body), &rules()).action, Action::Skip, "{body:?}");
+        assert_eq!(
+            decide(&comment(body), &rules()).action,
+            Action::Skip,
+            "{body:?}"
+        );
     }
 }
 
@@ -243,7 +277,10 @@ fn tolerates_sparse_payloads() {
     for (name, payload) in [
         ("issue_comment", json!({})),
         ("issue_comment", json!({"action": "created"})),
-        ("issues", json!({"action": "opened", "issue": {"number": 3}})),
+        (
+            "issues",
+            json!({"action": "opened", "issue": {"number": 3}}),
+        ),
         ("pull_request_review", json!({"action": "submitted"})),
         ("unknown_event", json!({"action": "x"})),
     ] {
