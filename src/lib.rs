@@ -1,3 +1,5 @@
 //! coworker: runs a coding agent for GitHub issues and pull requests.
 pub mod app;
+pub mod event;
 pub mod secret;
+pub mod trigger;
