@@ -1,2 +1,5 @@
 //! One integration-test binary: fakes on loopback, the real binary and the real Claude Code CLI.
+mod act_action;
+mod fake_model_cli;
+mod obtain_binary;
 mod support;
