@@ -186,14 +186,15 @@ fn fixture(rel: &str) -> PathBuf {
 
 /// A stand-in for the binary that records what the `run` step gave it and sets two outputs.
 const RECORDING_STUB: &str = r#"#!/usr/bin/env bash
-date +%s.%N > "$STUB_DIR/started_at"
-env | grep -E '^(INPUT_|GITHUB_EVENT_NAME=|GITHUB_TOKEN=)' | sort > "$STUB_DIR/env"
-printf '%s\n' "$@" > "$STUB_DIR/args"
+date +%s.%N > "$OUT_DIR/started_at"
+env | grep -E '^(INPUT_|GITHUB_EVENT_NAME=|GITHUB_TOKEN=)' | sort > "$OUT_DIR/env"
+printf '%s\n' "$@" > "$OUT_DIR/args"
 echo "conclusion=stub-success" >> "$GITHUB_OUTPUT"
 echo "num_turns=7" >> "$GITHUB_OUTPUT"
 "#;
 
-const PLUMBING_WORKFLOW: &str = r#"name: agent
+/// A user's workflow; the last step copies the action's outputs to a file the test reads.
+const USER_WORKFLOW: &str = r#"name: agent
 on:
   issue_comment:
     types: [created]
@@ -209,14 +210,14 @@ jobs:
           claude_args: --max-turns 3 --model "sonnet"
           path_to_claude_code_executable: ${{ env.CLAUDE_PATH }}
       - name: Export outputs
-        run: echo "conclusion=${{ steps.agent.outputs.conclusion }} num_turns=${{ steps.agent.outputs.num_turns }} session_id=${{ steps.agent.outputs.session_id }}" > "$STUB_DIR/job_outputs"
+        run: echo "conclusion=${{ steps.agent.outputs.conclusion }} num_turns=${{ steps.agent.outputs.num_turns }} session_id=${{ steps.agent.outputs.session_id }} comment_id=${{ steps.agent.outputs.comment_id }}" > "$OUT_DIR/job_outputs"
 "#;
 
 #[tokio::test]
 async fn act_runs_the_composite_action_from_the_tool_cache() {
     let act = require_act!();
     let claude = require_claude!();
-    let world = ActWorld::new(PLUMBING_WORKFLOW);
+    let world = ActWorld::new(USER_WORKFLOW);
     let stub_dir = world.path().join("stub");
     std::fs::create_dir_all(&stub_dir).expect("mkdir stub");
     let stub = stub_dir.join("coworker");
@@ -237,7 +238,7 @@ async fn act_runs_the_composite_action_from_the_tool_cache() {
                 "-s",
                 "ANTHROPIC_API_KEY=sk-ant-fake",
                 "--env",
-                &format!("STUB_DIR={}", stub_dir.display()),
+                &format!("OUT_DIR={}", stub_dir.display()),
                 "--env",
                 &format!("CLAUDE_PATH={}", claude.display()),
             ],
@@ -298,7 +299,7 @@ async fn act_runs_the_composite_action_from_the_tool_cache() {
     let outputs = std::fs::read_to_string(stub_dir.join("job_outputs")).expect("job outputs");
     assert_eq!(
         outputs.trim(),
-        "conclusion=stub-success num_turns=7 session_id="
+        "conclusion=stub-success num_turns=7 session_id= comment_id="
     );
 
     let run_began: f64 = std::fs::read_to_string(stub_dir.join("started_at"))
@@ -309,5 +310,53 @@ async fn act_runs_the_composite_action_from_the_tool_cache() {
     eprintln!(
         "cached start: {:.2}s from launching act to the run step starting the binary",
         run_began - started
+    );
+}
+
+/// The binary cargo built for this test run, placed in the tool cache as a previous job would.
+#[tokio::test]
+async fn act_runs_the_real_binary_and_propagates_a_skip() {
+    let act = require_act!();
+    let claude = require_claude!();
+    let world = ActWorld::new(USER_WORKFLOW);
+    let out_dir = world.path().join("out");
+    std::fs::create_dir_all(&out_dir).expect("mkdir out");
+    let seeded = world.seed_binary(Path::new(env!("CARGO_BIN_EXE_coworker")));
+
+    // created.1.json's comment does not mention @claude: the binary decides to skip, without
+    // any network call, and says so through the action's outputs.
+    let (code, log) = world
+        .act(
+            &act,
+            "issue_comment",
+            &fixture("events/issue_comment/created.1.json"),
+            &[
+                "-s",
+                "GITHUB_TOKEN=ghs_faketoken",
+                "-s",
+                "ANTHROPIC_API_KEY=sk-ant-fake",
+                "--env",
+                &format!("OUT_DIR={}", out_dir.display()),
+                "--env",
+                &format!("CLAUDE_PATH={}", claude.display()),
+                // Nothing may be contacted; a request here would fail fast.
+                "--env",
+                "GITHUB_API_URL=http://127.0.0.1:9",
+            ],
+        )
+        .await;
+    assert_eq!(code, Some(0), "act failed:\n{log}");
+    assert!(
+        log.contains(&format!("coworker: tool-cache hit: {}", seeded.display())),
+        "{log}"
+    );
+    let outputs = std::fs::read_to_string(out_dir.join("job_outputs")).expect("job outputs");
+    assert!(
+        outputs.starts_with("conclusion=skipped "),
+        "{outputs}\n{log}"
+    );
+    assert!(
+        !log.contains("sk-ant-fake"),
+        "the API key must be masked or absent:\n{log}"
     );
 }
