@@ -2,4 +2,6 @@
 mod act_action;
 mod fake_model_cli;
 mod obtain_binary;
+mod plan_cli;
+mod run_e2e;
 mod support;

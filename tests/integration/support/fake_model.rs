@@ -287,6 +287,10 @@ async fn handle(State(shared): State<Arc<Shared>>, req: Request) -> Response {
         body: serde_json::from_slice(&bytes).unwrap_or(Value::Null),
     };
     lock(&shared.requests).push(recorded.clone());
+    // Counted on arrival, so a test can act while a slow reply is still pending.
+    if recorded.is_messages_post() {
+        shared.posts.send_modify(|n| *n += 1);
+    }
 
     if parts.method == Method::HEAD {
         return Response::new(Body::empty());
@@ -302,9 +306,6 @@ async fn handle(State(shared): State<Arc<Shared>>, req: Request) -> Response {
             &Reply::error(404, format!("Not found: {}", recorded.path)),
         ),
     };
-    if recorded.is_messages_post() {
-        shared.posts.send_modify(|n| *n += 1);
-    }
     response
 }
 
