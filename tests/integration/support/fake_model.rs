@@ -295,7 +295,7 @@ async fn handle(State(shared): State<Arc<Shared>>, req: Request) -> Response {
     if parts.method == Method::HEAD {
         return Response::new(Body::empty());
     }
-    let response = match (parts.method.as_str(), recorded.path.as_str()) {
+    match (parts.method.as_str(), recorded.path.as_str()) {
         ("POST", "/v1/messages") => messages(&shared, &recorded).await,
         ("POST", "/v1/messages/count_tokens") => json_response(
             StatusCode::OK,
@@ -305,8 +305,7 @@ async fn handle(State(shared): State<Arc<Shared>>, req: Request) -> Response {
             &shared,
             &Reply::error(404, format!("Not found: {}", recorded.path)),
         ),
-    };
-    response
+    }
 }
 
 async fn messages(shared: &Shared, req: &RecordedRequest) -> Response {
