@@ -1,6 +1,7 @@
 //! One integration-test binary: fakes on loopback, the real binary and the real Claude Code CLI.
 mod act_action;
 mod fake_model_cli;
+mod graphql_schema;
 mod obtain_binary;
 mod plan_cli;
 mod run_e2e;
