@@ -307,3 +307,66 @@ async fn the_timeout_stops_the_agent_and_says_so() {
     let body = github.comments_on(1).last().expect("comment").body.clone();
     assert!(body.contains("timed out"), "{body}");
 }
+
+#[tokio::test]
+async fn the_tracking_comment_follows_the_agents_task_list_live() {
+    let _claude = require_claude!();
+    let github = FakeGitHub::start().await;
+    let model = FakeModel::start().await;
+    model.push_reply(Reply::tool_use(
+        "TaskCreate",
+        json!({"subject": "Reproduce the crash", "description": "Run the login test with an empty password"}),
+    ));
+    // The agent then stalls, so the test sees the live state before anything final.
+    model.push_reply(Reply::slow(60_000, Reply::text("never seen")));
+    let job = Job::new(
+        "issue_comment",
+        &comment_event("@claude fix login"),
+        &github,
+        Some(&model.url()),
+    );
+    let mut child = tokio::process::Command::from(job.command(&["run"]))
+        .stdout(std::process::Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("spawn");
+    let live = github
+        .wait_for(
+            |calls| {
+                calls.iter().any(|r| {
+                    r.method == "PATCH"
+                        && r.body["body"]
+                            .as_str()
+                            .is_some_and(|b| b.contains("- [ ] Reproduce the crash"))
+                })
+            },
+            Duration::from_secs(60),
+        )
+        .await;
+    assert!(
+        live,
+        "a progress edit showed the task: {:#?}",
+        github.comment_writes()
+    );
+    let progress = github
+        .comment_writes()
+        .into_iter()
+        .find(|(_, b)| b.contains("Reproduce the crash"))
+        .expect("progress body")
+        .1;
+    assert!(progress.contains("is working"), "{progress}");
+    assert!(
+        progress.contains("_Now:_ TaskCreate: Reproduce the crash"),
+        "{progress}"
+    );
+    let pid =
+        nix::unistd::Pid::from_raw(i32::try_from(child.id().expect("pid")).expect("pid fits"));
+    nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGINT).expect("signal");
+    let status = tokio::time::timeout(Duration::from_secs(60), child.wait())
+        .await
+        .expect("exits")
+        .expect("status");
+    assert_eq!(status.code(), Some(130));
+    let body = github.comments_on(1).last().expect("comment").body.clone();
+    assert!(body.contains("was cancelled"), "{body}");
+}
