@@ -45,7 +45,7 @@ pub struct Call {
 /// A configured upstream with its runtime state (token and deployment caches for SAP).
 pub enum Provider {
     Anthropic(anthropic::AnthropicProvider),
-    Sap(sap::SapProvider),
+    Sap(Box<sap::SapProvider>),
     OpenAi(openai::OpenAiProvider),
 }
 
@@ -55,7 +55,7 @@ impl Provider {
             Upstream::Anthropic(u) => {
                 Provider::Anthropic(anthropic::AnthropicProvider::new(u.clone()))
             }
-            Upstream::Sap(u) => Provider::Sap(sap::SapProvider::new(u.clone())),
+            Upstream::Sap(u) => Provider::Sap(Box::new(sap::SapProvider::new(u.clone()))),
             Upstream::OpenAi(u) => Provider::OpenAi(openai::OpenAiProvider::new(u.clone())),
         }
     }
