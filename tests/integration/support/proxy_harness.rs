@@ -196,6 +196,35 @@ pub async fn run_claude(
     workdir: &Path,
     prompt: &str,
 ) -> ClaudeRun {
+    run_claude_env(claude, proxy, workdir, prompt, &[]).await
+}
+
+/// As `run_claude`, with every model variable set to `model`.
+pub async fn run_claude_with_model(
+    claude: &Path,
+    proxy: &RunningProxy,
+    workdir: &Path,
+    prompt: &str,
+    model: &str,
+) -> ClaudeRun {
+    let names = [
+        "ANTHROPIC_MODEL",
+        "ANTHROPIC_DEFAULT_OPUS_MODEL",
+        "ANTHROPIC_DEFAULT_SONNET_MODEL",
+        "ANTHROPIC_DEFAULT_HAIKU_MODEL",
+        "CLAUDE_CODE_SUBAGENT_MODEL",
+    ];
+    let extra: Vec<(&str, &str)> = names.iter().map(|n| (*n, model)).collect();
+    run_claude_env(claude, proxy, workdir, prompt, &extra).await
+}
+
+async fn run_claude_env(
+    claude: &Path,
+    proxy: &RunningProxy,
+    workdir: &Path,
+    prompt: &str,
+    extra: &[(&str, &str)],
+) -> ClaudeRun {
     let home = tempfile::tempdir().expect("home");
     let mut cmd = tokio::process::Command::new(claude);
     cmd.env_clear()
@@ -205,6 +234,7 @@ pub async fn run_claude(
         .env("DISABLE_TELEMETRY", "1")
         .env("CLAUDE_CODE_MAX_RETRIES", "1")
         .envs(proxy.agent_env())
+        .envs(extra.iter().copied())
         .current_dir(workdir)
         .args(["-p", prompt, "--output-format", "stream-json", "--verbose"])
         .args([
