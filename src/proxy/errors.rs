@@ -92,12 +92,7 @@ impl ApiError {
 
     /// The upstream could not be reached or broke off; the client may retry.
     pub fn upstream_unavailable(message: impl Into<String>) -> Self {
-        let mut e = Self::new(
-            StatusCode::from_u16(529).unwrap_or(StatusCode::BAD_GATEWAY),
-            message,
-        );
-        e.kind = "overloaded_error".into();
-        e
+        Self::new(StatusCode::BAD_GATEWAY, message)
     }
 
     pub fn no_retry(mut self) -> Self {
