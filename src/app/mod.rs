@@ -33,6 +33,13 @@ pub fn main() -> i32 {
         match cli.command {
             Command::Run(args) => run::run(args).await,
             Command::Plan(args) => plan::plan(args).await,
+            Command::Proxy(args) => match crate::proxy::cli::run(args).await {
+                Ok(()) => 0,
+                Err(e) => {
+                    eprintln!("error: {e:#}");
+                    1
+                }
+            },
         }
     })
 }
