@@ -10,4 +10,6 @@ mod proxy_errors;
 mod proxy_openai;
 mod proxy_sap;
 mod run_e2e;
+mod run_gateway;
+mod run_secrets;
 mod support;
