@@ -20,6 +20,8 @@ pub enum Command {
     Run(RunArgs),
     /// Dry run: print the decision and the prompt as one JSON object; change nothing.
     Plan(PlanArgs),
+    /// Serve the embedded model proxy on its own (Anthropic Messages API in front of a gateway).
+    Proxy(crate::proxy::cli::ProxyArgs),
 }
 
 #[derive(Debug, Args)]

@@ -10,15 +10,12 @@ pub enum EventError {
     MissingName,
     #[error("GITHUB_EVENT_PATH is not set (pass --event-path or run inside GitHub Actions)")]
     MissingPath,
-    #[error("cannot read the event file {path}: {source}")]
-    Read {
-        path: String,
-        source: std::io::Error,
-    },
-    #[error("the event file {path} is not a JSON webhook payload: {source}")]
+    #[error("cannot read the event file {path}: {cause}")]
+    Read { path: String, cause: std::io::Error },
+    #[error("the event file {path} is not a JSON webhook payload: {cause}")]
     Malformed {
         path: String,
-        source: serde_json::Error,
+        cause: serde_json::Error,
     },
 }
 
@@ -35,13 +32,13 @@ impl Event {
             .filter(|n| !n.is_empty())
             .ok_or(EventError::MissingName)?;
         let path = path.ok_or(EventError::MissingPath)?;
-        let text = std::fs::read_to_string(path).map_err(|source| EventError::Read {
+        let text = std::fs::read_to_string(path).map_err(|cause| EventError::Read {
             path: path.display().to_string(),
-            source,
+            cause,
         })?;
-        Self::parse(name, &text).map_err(|source| EventError::Malformed {
+        Self::parse(name, &text).map_err(|cause| EventError::Malformed {
             path: path.display().to_string(),
-            source,
+            cause,
         })
     }
 

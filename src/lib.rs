@@ -8,6 +8,7 @@ pub mod github;
 pub mod inputs;
 pub mod outcome;
 pub mod prompt;
+pub mod proxy;
 pub mod report;
 pub mod secret;
 pub mod tls;

@@ -49,6 +49,8 @@ pub struct Outcome {
     pub tools_used: Vec<(String, u64)>,
     pub permission_denials: Vec<String>,
     pub execution_file: Option<std::path::PathBuf>,
+    /// Token totals counted by the embedded proxy, when it ran.
+    pub usage: Option<crate::proxy::UsageTotals>,
 }
 
 impl Outcome {
@@ -64,6 +66,7 @@ impl Outcome {
             tools_used: Vec::new(),
             permission_denials: Vec::new(),
             execution_file: None,
+            usage: None,
         }
     }
 }

@@ -21,17 +21,20 @@ fn is_withheld(name: &str) -> bool {
 /// Builds the child's environment from `parent`.
 ///
 /// `extra` is added last (proxy settings, test knobs); `secrets` are values that must not reach
-/// the agent under any name, e.g. the GitHub token copied into a differently named variable.
+/// the agent under any name, e.g. the GitHub token copied into a differently named variable;
+/// `withheld` names more variables to drop (gateway credentials when the proxy holds them).
 pub fn agent_env(
     parent: impl IntoIterator<Item = (String, String)>,
     auth: &ModelAuth,
     extra: &[(String, String)],
     secrets: &[&Secret],
+    withheld: &[String],
 ) -> Vec<(String, String)> {
     let mut env: Vec<(String, String)> = parent
         .into_iter()
         .filter(|(k, v)| {
             !is_withheld(k)
+                && !withheld.contains(k)
                 && !secrets
                     .iter()
                     .any(|s| !s.is_empty() && v.contains(s.expose()))
@@ -76,6 +79,7 @@ mod tests {
             ("MY_COPY", "Bearer ghs_canary1"),
             ("ANTHROPIC_API_KEY", "sk-from-runner"),
             ("GITHUB_REPOSITORY", "o/r"),
+            ("AICORE_CLIENT_SECRET", "sap_canary"),
         ]
         .into_iter()
         .map(|(k, v)| (k.to_string(), v.to_string()))
@@ -85,9 +89,15 @@ mod tests {
     #[test]
     fn credentials_never_reach_the_agent() {
         let token = Secret::new("ghs_canary1");
-        let env = agent_env(parent(), &ModelAuth::default(), &[], &[&token]);
+        let env = agent_env(
+            parent(),
+            &ModelAuth::default(),
+            &[],
+            &[&token],
+            &["AICORE_CLIENT_SECRET".into()],
+        );
         let text = format!("{env:?}");
-        for canary in ["ghs_canary1", "rt_canary", "oidc_canary"] {
+        for canary in ["ghs_canary1", "rt_canary", "oidc_canary", "sap_canary"] {
             assert!(!text.contains(canary), "{canary} leaked: {text}");
         }
         assert!(env.contains(&("PATH".into(), "/usr/bin".into())));
@@ -107,7 +117,7 @@ mod tests {
             use_bedrock: true,
             ..ModelAuth::default()
         };
-        let env = agent_env(parent(), &auth, &[("X".into(), "1".into())], &[]);
+        let env = agent_env(parent(), &auth, &[("X".into(), "1".into())], &[], &[]);
         assert!(env.contains(&("ANTHROPIC_API_KEY".into(), "sk-input".into())));
         assert!(env.contains(&("CLAUDE_CODE_USE_BEDROCK".into(), "1".into())));
         assert!(env.contains(&("X".into(), "1".into())));

@@ -1,4 +1,5 @@
 //! Wires the modules together for each subcommand and maps every ending to an exit code.
+mod model_proxy;
 mod plan;
 mod prepare;
 mod run;
@@ -33,6 +34,13 @@ pub fn main() -> i32 {
         match cli.command {
             Command::Run(args) => run::run(args).await,
             Command::Plan(args) => plan::plan(args).await,
+            Command::Proxy(args) => match crate::proxy::cli::run(args).await {
+                Ok(()) => 0,
+                Err(e) => {
+                    eprintln!("error: {e:#}");
+                    1
+                }
+            },
         }
     })
 }

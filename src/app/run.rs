@@ -249,12 +249,6 @@ async fn run_the_agent(
     started: Instant,
 ) -> Outcome {
     let s = &p.settings;
-    if s.use_litellm || s.proxy_config.is_some() {
-        return Outcome::new(
-            Conclusion::Failure,
-            "input use_litellm/proxy_config: the embedded model proxy is not available in this build yet",
-        );
-    }
     let user_args = match ClaudeArgs::parse(&s.claude_args) {
         Ok(a) => a,
         Err(e) => return Outcome::new(Conclusion::Failure, e.to_string()),
@@ -277,8 +271,21 @@ async fn run_the_agent(
         std::process::id()
     ));
     finale.execution_file = Some(execution_file.clone());
+    let proxy = match super::model_proxy::start(s).await {
+        Ok(proxy) => proxy,
+        Err(reason) => return Outcome::new(Conclusion::Failure, reason),
+    };
     let secrets = s.secrets();
-    let env = crate::agent::env::agent_env(std::env::vars(), &s.model_auth, &[], &secrets);
+    let env = match &proxy {
+        Some(ap) => crate::agent::env::agent_env(
+            std::env::vars(),
+            &crate::inputs::ModelAuth::default(),
+            &ap.env,
+            &secrets,
+            &ap.withheld,
+        ),
+        None => crate::agent::env::agent_env(std::env::vars(), &s.model_auth, &[], &secrets, &[]),
+    };
     let command = AgentCommand {
         program,
         args,
@@ -310,7 +317,21 @@ async fn run_the_agent(
         let _ = task.await;
     }
     workflow::end_group();
-    outcome_of(report, s.timeout)
+    let mut outcome = outcome_of(report, s.timeout);
+    if let Some(ap) = proxy {
+        let usage = ap.proxy.usage();
+        if ap.proxy.budget_exhausted() {
+            outcome.conclusion = Conclusion::Failure;
+            outcome.reason = format!(
+                "budget exhausted: the run used {} model tokens of max_tokens_total {}",
+                super::model_proxy::total(&usage),
+                s.max_tokens_total.unwrap_or_default()
+            );
+        }
+        outcome.usage = Some(usage);
+        ap.proxy.shutdown().await;
+    }
+    outcome
 }
 
 /// Flags coworker always passes, then the user's, then the gathered tool lists.
@@ -432,7 +453,7 @@ async fn finalize_comment(github: &GitHub, finale: &mut Finale, outcome: &Outcom
     if outcome.conclusion == Conclusion::Skipped && finale.comment.is_none() {
         return;
     }
-    let body = render_final(&finale.header, outcome, &[]);
+    let body = render_final(&finale.header, outcome, &extra_rows(outcome));
     let result = match finale.comment {
         Some(c) => {
             github
@@ -449,6 +470,15 @@ async fn finalize_comment(github: &GitHub, finale: &mut Finale, outcome: &Outcom
     if let Err(e) = result {
         workflow::error(&format!("could not write the final tracking comment: {e}"));
     }
+}
+
+/// Figures shown beside duration, turns and cost.
+fn extra_rows(outcome: &Outcome) -> Vec<(String, String)> {
+    outcome
+        .usage
+        .as_ref()
+        .map(|u| vec![("tokens".to_string(), super::model_proxy::describe(u))])
+        .unwrap_or_default()
 }
 
 fn write_reports(job: &JobEnv, outcome: &Outcome, finale: &Finale) {
@@ -472,6 +502,22 @@ fn write_reports(job: &JobEnv, outcome: &Outcome, finale: &Finale) {
             outcome.num_turns.map(|t| t.to_string()).unwrap_or_default(),
         ),
         (
+            "tokens_total",
+            outcome
+                .usage
+                .as_ref()
+                .map(|u| super::model_proxy::total(u).to_string())
+                .unwrap_or_default(),
+        ),
+        (
+            "usage",
+            outcome
+                .usage
+                .as_ref()
+                .and_then(|u| serde_json::to_string(u).ok())
+                .unwrap_or_default(),
+        ),
+        (
             "execution_file",
             outcome
                 .execution_file
@@ -493,7 +539,7 @@ fn write_reports(job: &JobEnv, outcome: &Outcome, finale: &Finale) {
         }
     }
     if let Some(path) = &job.summary_file {
-        let md = summary::render("coworker", outcome, &[]);
+        let md = summary::render("coworker", outcome, &extra_rows(outcome));
         if let Err(e) = summary::append(path, &md) {
             workflow::warning(&format!("cannot write the step summary: {e}"));
         }

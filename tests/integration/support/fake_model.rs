@@ -287,11 +287,15 @@ async fn handle(State(shared): State<Arc<Shared>>, req: Request) -> Response {
         body: serde_json::from_slice(&bytes).unwrap_or(Value::Null),
     };
     lock(&shared.requests).push(recorded.clone());
+    // Counted on arrival, so a test can act while a slow reply is still pending.
+    if recorded.is_messages_post() {
+        shared.posts.send_modify(|n| *n += 1);
+    }
 
     if parts.method == Method::HEAD {
         return Response::new(Body::empty());
     }
-    let response = match (parts.method.as_str(), recorded.path.as_str()) {
+    match (parts.method.as_str(), recorded.path.as_str()) {
         ("POST", "/v1/messages") => messages(&shared, &recorded).await,
         ("POST", "/v1/messages/count_tokens") => json_response(
             StatusCode::OK,
@@ -301,11 +305,7 @@ async fn handle(State(shared): State<Arc<Shared>>, req: Request) -> Response {
             &shared,
             &Reply::error(404, format!("Not found: {}", recorded.path)),
         ),
-    };
-    if recorded.is_messages_post() {
-        shared.posts.send_modify(|n| *n += 1);
     }
-    response
 }
 
 async fn messages(shared: &Shared, req: &RecordedRequest) -> Response {

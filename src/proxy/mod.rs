@@ -1,0 +1,252 @@
+//! The embedded model proxy: a loopback Anthropic Messages API in front of Anthropic-compatible,
+//! SAP AI Core and OpenAI-compatible upstreams, so the agent never holds gateway credentials
+//! and the run can count tokens and stop at a budget.
+pub mod cli;
+pub mod config;
+pub mod errors;
+pub mod eventstream;
+pub mod providers;
+pub mod relay;
+pub mod retry;
+pub mod server;
+pub mod sse;
+pub mod usage;
+
+use std::net::{Ipv4Addr, SocketAddr};
+use std::sync::Arc;
+use std::time::Duration;
+
+pub use config::{ConfigError, ProxyConfig};
+pub use usage::UsageTotals;
+
+use crate::secret::Secret;
+use providers::{Ctx, Provider, Redactor};
+use relay::RelayTimers;
+use retry::RetryPolicy;
+use usage::Meter;
+
+/// How to run the proxy; `Default` suits `coworker run`.
+#[derive(Debug, Clone)]
+pub struct ProxyOptions {
+    /// Must be a loopback address.
+    pub bind: SocketAddr,
+    /// The token clients must present (`x-api-key` or `Authorization: Bearer`).
+    pub client_token: Secret,
+    /// Tokens (input + output + cache) after which further calls are refused.
+    pub max_tokens_total: Option<u64>,
+    /// Largest accepted request body.
+    pub body_limit: usize,
+    /// Upstream silence after which a `ping` event is sent to the client.
+    pub ping_every: Duration,
+    /// Upstream silence after which a stream is abandoned with an `error` event.
+    pub idle_timeout: Duration,
+    /// Backoff settings; `max_retries` is taken from the config's `num_retries`.
+    pub retry: RetryPolicy,
+    /// How long `shutdown` lets in-flight responses finish.
+    pub shutdown_grace: Duration,
+}
+
+impl Default for ProxyOptions {
+    fn default() -> Self {
+        ProxyOptions {
+            bind: SocketAddr::from((Ipv4Addr::LOCALHOST, 0)),
+            client_token: Secret::random(),
+            max_tokens_total: None,
+            body_limit: 32 * 1024 * 1024,
+            ping_every: Duration::from_secs(15),
+            idle_timeout: Duration::from_secs(300),
+            retry: RetryPolicy::default(),
+            shutdown_grace: Duration::from_secs(10),
+        }
+    }
+}
+
+/// Why the proxy could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum ProxyError {
+    #[error("the proxy only listens on loopback; {0} is not a loopback address")]
+    NotLoopback(SocketAddr),
+    #[error("cannot listen on {addr}: {source}")]
+    Bind {
+        addr: SocketAddr,
+        source: std::io::Error,
+    },
+    #[error("cannot build the HTTP client: {0}")]
+    Client(String),
+}
+
+/// A started proxy; dropping it without `shutdown` aborts the server task.
+pub struct RunningProxy {
+    addr: SocketAddr,
+    token: Secret,
+    default_alias: String,
+    meter: Arc<Meter>,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    task: Option<tokio::task::JoinHandle<()>>,
+    grace: Duration,
+}
+
+impl std::fmt::Debug for RunningProxy {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RunningProxy")
+            .field("addr", &self.addr)
+            .field("token", &self.token)
+            .finish()
+    }
+}
+
+/// Binds the listener and serves in the background; returns once connections are accepted.
+pub async fn start(config: ProxyConfig, options: ProxyOptions) -> Result<RunningProxy, ProxyError> {
+    if !options.bind.ip().is_loopback() {
+        return Err(ProxyError::NotLoopback(options.bind));
+    }
+    crate::tls::install_provider();
+    let http = reqwest::Client::builder()
+        .connect_timeout(Duration::from_secs(15))
+        .pool_idle_timeout(Duration::from_secs(60))
+        .tcp_nodelay(true)
+        .build()
+        .map_err(|e| ProxyError::Client(e.to_string()))?;
+    let listener = tokio::net::TcpListener::bind(options.bind)
+        .await
+        .map_err(|source| ProxyError::Bind {
+            addr: options.bind,
+            source,
+        })?;
+    let addr = listener.local_addr().map_err(|source| ProxyError::Bind {
+        addr: options.bind,
+        source,
+    })?;
+
+    let meter = Meter::new(options.max_tokens_total);
+    let mut secrets = config.secret_values();
+    secrets.push(options.client_token.clone());
+    let ctx = Ctx {
+        http,
+        retry: RetryPolicy {
+            max_retries: config.num_retries,
+            ..options.retry
+        },
+        timers: RelayTimers {
+            ping_every: options.ping_every,
+            idle_timeout: options.idle_timeout,
+        },
+        request_timeout: config.request_timeout,
+        meter: meter.clone(),
+        redactor: Redactor::new(secrets),
+    };
+    let mut tokens = vec![options.client_token.clone()];
+    tokens.extend(config.master_key.iter().cloned());
+    let providers = config
+        .models
+        .iter()
+        .map(|m| Provider::new(&m.upstream))
+        .collect();
+    let default_alias = config.default_alias().to_string();
+    let state = Arc::new(server::AppState {
+        config,
+        providers,
+        tokens,
+        ctx,
+        body_limit: options.body_limit,
+    });
+
+    use axum::serve::ListenerExt;
+    let listener = listener.tap_io(|tcp| {
+        let _ = tcp.set_nodelay(true);
+    });
+    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+    let app = server::router(state);
+    let task = tokio::spawn(async move {
+        let served = axum::serve(listener, app).with_graceful_shutdown(async {
+            let _ = stop_rx.await;
+        });
+        if let Err(e) = served.await {
+            eprintln!("coworker proxy: server stopped: {e}");
+        }
+    });
+    Ok(RunningProxy {
+        addr,
+        token: options.client_token,
+        default_alias,
+        meter,
+        stop: Some(stop_tx),
+        task: Some(task),
+        grace: options.shutdown_grace,
+    })
+}
+
+impl RunningProxy {
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// `http://127.0.0.1:PORT`, without `/v1`, as `ANTHROPIC_BASE_URL` expects.
+    pub fn base_url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    pub fn token(&self) -> &Secret {
+        &self.token
+    }
+
+    pub fn usage(&self) -> UsageTotals {
+        self.meter.totals()
+    }
+
+    pub fn budget_exhausted(&self) -> bool {
+        self.meter.exhausted()
+    }
+
+    /// The variables that point Claude Code at this proxy with the configured alias.
+    pub fn agent_env(&self) -> Vec<(String, String)> {
+        let alias = self.default_alias.clone();
+        let mut env = vec![
+            ("ANTHROPIC_BASE_URL".to_string(), self.base_url()),
+            (
+                "ANTHROPIC_AUTH_TOKEN".to_string(),
+                self.token.expose().to_string(),
+            ),
+        ];
+        for name in [
+            "ANTHROPIC_MODEL",
+            "ANTHROPIC_DEFAULT_OPUS_MODEL",
+            "ANTHROPIC_DEFAULT_SONNET_MODEL",
+            "ANTHROPIC_DEFAULT_HAIKU_MODEL",
+            "CLAUDE_CODE_SUBAGENT_MODEL",
+        ] {
+            env.push((name.to_string(), alias.clone()));
+        }
+        env
+    }
+
+    /// Variables the agent must not inherit when it talks to this proxy (they would bypass it).
+    pub fn conflicting_env() -> &'static [&'static str] {
+        &[
+            "ANTHROPIC_API_KEY",
+            "CLAUDE_CODE_USE_BEDROCK",
+            "CLAUDE_CODE_USE_VERTEX",
+            "CLAUDE_CODE_USE_FOUNDRY",
+        ]
+    }
+
+    /// Stops accepting, lets in-flight answers finish within the grace period, then stops.
+    pub async fn shutdown(mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(mut task) = self.task.take()
+            && tokio::time::timeout(self.grace, &mut task).await.is_err()
+        {
+            task.abort();
+        }
+    }
+}
+
+impl Drop for RunningProxy {
+    fn drop(&mut self) {
+        if let Some(task) = self.task.take() {
+            task.abort();
+        }
+    }
+}

@@ -1,0 +1,223 @@
+//! Anthropic-compatible upstreams: the request body only gets the upstream model name, and the
+//! answer's bytes go to the client as they arrive (usage is read on the side).
+use axum::body::Body;
+use axum::http::StatusCode;
+use axum::response::Response;
+use bytes::Bytes;
+use serde_json::Value;
+
+use super::{
+    Call, Ctx, MAX_RESPONSE_BODY, connect_error, json_response, read_capped, send_timed,
+    sse_response, upstream_error,
+};
+use crate::proxy::config::HttpUpstream;
+use crate::proxy::errors::ApiError;
+use crate::proxy::relay::{Transform, relay};
+use crate::proxy::sse::SseParser;
+use crate::proxy::usage::{Usage, UsageRecorder};
+
+/// Sends calls to one Anthropic-compatible base URL.
+pub struct AnthropicProvider {
+    upstream: HttpUpstream,
+    messages_url: String,
+    count_url: String,
+}
+
+/// `…`, `…/v1` and `…/v1/messages` all address the same endpoint, as in LiteLLM.
+fn messages_url(base: &str) -> String {
+    let base = base.trim_end_matches('/');
+    if base.ends_with("/v1/messages") {
+        base.to_string()
+    } else if base.ends_with("/v1") {
+        format!("{base}/messages")
+    } else {
+        format!("{base}/v1/messages")
+    }
+}
+
+impl AnthropicProvider {
+    pub fn new(upstream: HttpUpstream) -> Self {
+        let messages_url = messages_url(&upstream.api_base);
+        let count_url = format!("{messages_url}/count_tokens");
+        AnthropicProvider {
+            upstream,
+            messages_url,
+            count_url,
+        }
+    }
+
+    fn request(&self, ctx: &Ctx, url: &str, call: &Call, body: Bytes) -> reqwest::RequestBuilder {
+        let mut req = ctx
+            .http
+            .post(url)
+            .header("content-type", "application/json")
+            .body(body);
+        if let Some(key) = &self.upstream.api_key {
+            let mut v = reqwest::header::HeaderValue::from_str(key.expose())
+                .unwrap_or_else(|_| reqwest::header::HeaderValue::from_static(""));
+            v.set_sensitive(true);
+            req = req.header("x-api-key", v);
+        }
+        let version = call.headers.get("anthropic-version").cloned();
+        req = req.header(
+            "anthropic-version",
+            version.unwrap_or_else(|| reqwest::header::HeaderValue::from_static("2023-06-01")),
+        );
+        if let Some(beta) = call.headers.get("anthropic-beta") {
+            req = req.header("anthropic-beta", beta.clone());
+        }
+        req
+    }
+
+    fn body(&self, call: &mut Call) -> Result<Bytes, ApiError> {
+        call.body
+            .insert("model".into(), Value::String(self.upstream.model.clone()));
+        serde_json::to_vec(&call.body)
+            .map(Bytes::from)
+            .map_err(|e| ApiError::invalid(format!("cannot encode request: {e}")))
+    }
+
+    pub async fn messages(&self, ctx: &Ctx, mut call: Call) -> Result<Response, ApiError> {
+        let body = self.body(&mut call)?;
+        let resp = ctx
+            .retry
+            .run(|_| {
+                send_timed(
+                    ctx,
+                    self.request(ctx, &self.messages_url, &call, body.clone()),
+                )
+            })
+            .await
+            .map_err(|e| connect_error(ctx, e))?;
+        if !resp.status().is_success() {
+            return Err(upstream_error(ctx, resp).await);
+        }
+        let mut recorder = UsageRecorder::new(ctx.meter.clone());
+        let is_sse = resp
+            .headers()
+            .get("content-type")
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.starts_with("text/event-stream"));
+        if call.stream && is_sse {
+            let headers = resp.headers().clone();
+            let stream = relay(
+                resp.bytes_stream(),
+                PassThrough::default(),
+                recorder,
+                ctx.timers,
+            );
+            return Ok(sse_response(Body::from_stream(stream), Some(&headers)));
+        }
+        let status = resp.status();
+        let bytes = read_capped(resp, MAX_RESPONSE_BODY).await?;
+        if let Some(u) = serde_json::from_slice::<Value>(&bytes)
+            .ok()
+            .and_then(|v| v.get("usage").cloned())
+        {
+            recorder.usage.merge_json(&u);
+        }
+        recorder.finish();
+        Ok(json_response(status, bytes))
+    }
+
+    pub async fn count_tokens(&self, ctx: &Ctx, mut call: Call) -> Result<Response, ApiError> {
+        let body = self.body(&mut call)?;
+        let resp = ctx
+            .retry
+            .run(|_| send_timed(ctx, self.request(ctx, &self.count_url, &call, body.clone())))
+            .await
+            .map_err(|e| connect_error(ctx, e))?;
+        if resp.status() == StatusCode::NOT_FOUND {
+            return Err(
+                ApiError::not_found("the upstream has no count_tokens endpoint").no_retry(),
+            );
+        }
+        if !resp.status().is_success() {
+            return Err(upstream_error(ctx, resp).await);
+        }
+        let status = resp.status();
+        let bytes = read_capped(resp, MAX_RESPONSE_BODY).await?;
+        Ok(json_response(status, bytes))
+    }
+}
+
+/// Forwards bytes untouched; watches events for usage and for a proper end.
+#[derive(Default)]
+pub struct PassThrough {
+    parser: SseParser,
+    usage: Usage,
+    ended: bool,
+    gave_up: bool,
+}
+
+impl Transform for PassThrough {
+    fn feed(&mut self, chunk: Bytes, out: &mut Vec<Bytes>) -> Result<(), ApiError> {
+        if !self.gave_up {
+            let (usage, ended) = (&mut self.usage, &mut self.ended);
+            let result = self.parser.feed(&chunk, |ev| {
+                if ev.data.contains("\"usage\"") {
+                    if let Ok(v) = serde_json::from_str::<Value>(&ev.data) {
+                        usage.observe_event(&v);
+                    }
+                } else if matches!(ev.event.as_deref(), Some("message_stop") | Some("error"))
+                    || ev.data.contains("\"message_stop\"")
+                    || ev.data.starts_with("{\"type\":\"error\"")
+                {
+                    *ended = true;
+                }
+            });
+            // A stream we cannot parse is still forwarded; we only stop watching it.
+            self.gave_up = result.is_err();
+        }
+        out.push(chunk);
+        Ok(())
+    }
+
+    fn finish(&mut self, _out: &mut Vec<Bytes>) -> Result<(), ApiError> {
+        self.parser.finish(|_| {});
+        if self.ended || self.gave_up {
+            Ok(())
+        } else {
+            Err(ApiError::upstream_unavailable(
+                "upstream closed the stream before message_stop",
+            ))
+        }
+    }
+
+    fn at_boundary(&self) -> bool {
+        self.parser.at_boundary()
+    }
+
+    fn usage(&self) -> Usage {
+        self.usage
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn base_url_forms() {
+        assert_eq!(messages_url("http://h:1"), "http://h:1/v1/messages");
+        assert_eq!(messages_url("http://h:1/v1/"), "http://h:1/v1/messages");
+        assert_eq!(
+            messages_url("http://h:1/v1/messages"),
+            "http://h:1/v1/messages"
+        );
+    }
+
+    #[test]
+    fn passthrough_sniffs_usage_and_end() {
+        let mut t = PassThrough::default();
+        let mut out = Vec::new();
+        let text = "event: message_start\ndata: {\"type\":\"message_start\",\"message\":{\"usage\":{\"input_tokens\":7,\"output_tokens\":1}}}\n\nevent: message_delta\ndata: {\"type\":\"message_delta\",\"usage\":{\"output_tokens\":5}}\n\nevent: message_stop\ndata: {\"type\":\"message_stop\"}\n\n";
+        for piece in text.as_bytes().chunks(7) {
+            t.feed(Bytes::copy_from_slice(piece), &mut out)
+                .expect("feed");
+        }
+        assert_eq!(out.concat(), text.as_bytes());
+        assert!(t.finish(&mut out).is_ok());
+        assert_eq!((t.usage.input_tokens, t.usage.output_tokens), (7, 5));
+    }
+}

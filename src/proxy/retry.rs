@@ -1,0 +1,164 @@
+//! Upstream retries: only before anything was sent to the client, with exponential backoff,
+//! jitter and the upstream's `retry-after`.
+use std::future::Future;
+use std::time::Duration;
+
+use axum::http::StatusCode;
+
+/// How often and how patiently to retry an upstream call.
+#[derive(Debug, Clone, Copy)]
+pub struct RetryPolicy {
+    /// Retries after the first attempt.
+    pub max_retries: u32,
+    pub base_delay: Duration,
+    pub max_delay: Duration,
+    /// A `retry-after` longer than this is not waited for; the error goes to the client.
+    pub max_retry_after: Duration,
+}
+
+impl Default for RetryPolicy {
+    fn default() -> Self {
+        RetryPolicy {
+            max_retries: 2,
+            base_delay: Duration::from_millis(500),
+            max_delay: Duration::from_secs(8),
+            max_retry_after: Duration::from_secs(60),
+        }
+    }
+}
+
+/// Rate limits, overload and server errors may pass; client errors will not.
+pub fn is_retryable_status(status: StatusCode) -> bool {
+    matches!(status.as_u16(), 408 | 429 | 500 | 502 | 503 | 504 | 529)
+}
+
+/// An attempt that produced no response at all.
+#[derive(Debug)]
+pub enum SendError {
+    Http(reqwest::Error),
+    /// No response headers within the request timeout.
+    Timeout(Duration),
+}
+
+impl std::fmt::Display for SendError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            // The URL is left out: it is not needed and some gateways put keys in queries.
+            SendError::Http(e) => {
+                let kind = if e.is_connect() {
+                    "could not connect"
+                } else {
+                    "request failed"
+                };
+                let mut detail = String::new();
+                let mut src: Option<&dyn std::error::Error> = std::error::Error::source(e);
+                while let Some(s) = src {
+                    detail = s.to_string();
+                    src = s.source();
+                }
+                write!(f, "upstream {kind}: {detail}")
+            }
+            SendError::Timeout(d) => write!(
+                f,
+                "upstream sent no response headers within {} s",
+                d.as_secs()
+            ),
+        }
+    }
+}
+
+impl SendError {
+    /// Connection-level failures happen before anything reached the client: safe to repeat.
+    pub fn is_retryable(&self) -> bool {
+        match self {
+            SendError::Http(e) => e.is_connect() || e.is_timeout() || e.is_request(),
+            SendError::Timeout(_) => true,
+        }
+    }
+}
+
+impl RetryPolicy {
+    /// Delay before retry number `attempt` (0-based); `None` when the upstream asked for a
+    /// wait longer than we accept.
+    pub fn delay(&self, attempt: u32, retry_after: Option<&str>) -> Option<Duration> {
+        if let Some(secs) = retry_after.and_then(|v| v.trim().parse::<f64>().ok()) {
+            let d = Duration::from_secs_f64(secs.max(0.0));
+            return (d <= self.max_retry_after).then_some(d);
+        }
+        let exp = self
+            .base_delay
+            .saturating_mul(1u32 << attempt.min(16))
+            .min(self.max_delay);
+        // Jitter between 50 % and 100 % of the exponential step spreads retries of parallel calls.
+        let mut b = [0u8; 2];
+        let r = if getrandom::fill(&mut b).is_ok() {
+            u16::from_le_bytes(b)
+        } else {
+            u16::MAX / 2
+        };
+        let frac = 0.5 + 0.5 * (f64::from(r) / f64::from(u16::MAX));
+        Some(exp.mul_f64(frac))
+    }
+
+    /// Calls `attempt` until it gives a final answer. The response returned may still be an
+    /// error status: retries are exhausted, or retrying cannot help.
+    pub async fn run<F, Fut>(&self, mut attempt: F) -> Result<reqwest::Response, SendError>
+    where
+        F: FnMut(u32) -> Fut,
+        Fut: Future<Output = Result<reqwest::Response, SendError>>,
+    {
+        let mut n = 0;
+        loop {
+            match attempt(n).await {
+                Ok(resp) => {
+                    let status = resp.status();
+                    let refuses = resp
+                        .headers()
+                        .get("x-should-retry")
+                        .is_some_and(|v| v.as_bytes() == b"false");
+                    if !is_retryable_status(status) || refuses || n >= self.max_retries {
+                        return Ok(resp);
+                    }
+                    let after = resp
+                        .headers()
+                        .get("retry-after")
+                        .and_then(|v| v.to_str().ok());
+                    match self.delay(n, after) {
+                        Some(d) => tokio::time::sleep(d).await,
+                        None => return Ok(resp),
+                    }
+                }
+                Err(e) => {
+                    if !e.is_retryable() || n >= self.max_retries {
+                        return Err(e);
+                    }
+                    if let Some(d) = self.delay(n, None) {
+                        tokio::time::sleep(d).await;
+                    }
+                }
+            }
+            n += 1;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_grows_with_jitter_and_honours_retry_after() {
+        let p = RetryPolicy::default();
+        for attempt in 0..6 {
+            let d = p.delay(attempt, None).expect("no retry-after");
+            let step = p.base_delay.saturating_mul(1 << attempt).min(p.max_delay);
+            assert!(d >= step / 2 && d <= step, "attempt {attempt}: {d:?}");
+        }
+        assert_eq!(p.delay(0, Some("3")), Some(Duration::from_secs(3)));
+        assert_eq!(p.delay(0, Some("120")), None);
+        assert!(is_retryable_status(
+            StatusCode::from_u16(529).expect("code")
+        ));
+        assert!(!is_retryable_status(StatusCode::BAD_REQUEST));
+    }
+}

@@ -1,0 +1,101 @@
+//! `coworker proxy` as a process: the readiness line, serving with the config's master key,
+//! and a clean exit on SIGTERM.
+use std::process::Stdio;
+use std::time::Duration;
+
+use tokio::io::{AsyncBufReadExt, AsyncReadExt, BufReader};
+
+use crate::support::fake_anthropic_upstream::FakeAnthropicUpstream;
+use crate::support::proxy_harness::{client, request};
+
+fn command(fake: &FakeAnthropicUpstream) -> tokio::process::Command {
+    let mut cmd = tokio::process::Command::new(env!("CARGO_BIN_EXE_coworker"));
+    cmd.env_clear()
+        .env("FAKE_ANTHROPIC_BASE", fake.base_url())
+        .env("FAKE_ANTHROPIC_KEY", "cli-upstream-key")
+        .env("FAKE_OPENAI_BASE", "http://127.0.0.1:9/v1")
+        .env("FAKE_OPENAI_KEY", "unused")
+        .env("PROXY_MASTER_KEY", "sk-cli-master")
+        .args([
+            "proxy",
+            "--config",
+            concat!(
+                env!("CARGO_MANIFEST_DIR"),
+                "/tests/fixtures/proxy/config.yaml"
+            ),
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true);
+    cmd
+}
+
+#[tokio::test]
+async fn prints_listening_line_serves_and_stops_on_sigterm() {
+    let fake = FakeAnthropicUpstream::start("cli-upstream-key").await;
+    let mut child = command(&fake)
+        .args(["--host", "127.0.0.1", "--port", "0"])
+        .spawn()
+        .expect("spawn");
+    let stdout = child.stdout.take().expect("stdout");
+    let mut lines = BufReader::new(stdout).lines();
+    let line = tokio::time::timeout(Duration::from_secs(20), lines.next_line())
+        .await
+        .expect("ready in time")
+        .expect("read")
+        .expect("a line");
+    let url = line
+        .strip_prefix("listening on ")
+        .unwrap_or_else(|| panic!("unexpected first line {line:?}"));
+    assert!(
+        url.starts_with("http://127.0.0.1:") && !url.ends_with(":0"),
+        "{url}"
+    );
+
+    let resp = client()
+        .post(format!("{url}/v1/messages"))
+        .header("x-api-key", "sk-cli-master")
+        .body(request("claude-coworker", "hi", true).to_string())
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(resp.status(), 200);
+    assert!(String::from_utf8_lossy(&resp.bytes().await.expect("body")).contains("message_stop"));
+
+    let pid = nix::unistd::Pid::from_raw(child.id().expect("pid") as i32);
+    nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGTERM).expect("signal");
+    let status = tokio::time::timeout(Duration::from_secs(20), child.wait())
+        .await
+        .expect("exits")
+        .expect("wait");
+    assert!(status.success(), "{status:?}");
+    let mut stderr = String::new();
+    child
+        .stderr
+        .take()
+        .expect("stderr")
+        .read_to_string(&mut stderr)
+        .await
+        .expect("stderr");
+    assert!(stderr.contains("1 requests"), "{stderr}");
+    assert!(
+        stderr.contains("model_list[1].model_info"),
+        "unsupported keys are warned about: {stderr}"
+    );
+    assert!(
+        !stderr.contains("cli-upstream-key") && !stderr.contains("sk-cli-master"),
+        "{stderr}"
+    );
+}
+
+#[tokio::test]
+async fn refuses_non_loopback_host() {
+    let fake = FakeAnthropicUpstream::start("k").await;
+    let out = command(&fake)
+        .args(["--host", "0.0.0.0"])
+        .output()
+        .await
+        .expect("run");
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("loopback"));
+}
