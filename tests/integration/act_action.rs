@@ -9,6 +9,9 @@ use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use crate::support::coworker::comment_event;
+use crate::support::fake_github::{self, FakeGitHub};
+use crate::support::fake_model::{FakeModel, SONNET_COST_PER_TURN_USD};
 use crate::support::harness::{repo_root, require_act, require_claude, scrubbed_command};
 
 const ACT_TIMEOUT: Duration = Duration::from_secs(180);
@@ -210,7 +213,7 @@ jobs:
           claude_args: --max-turns 3 --model "sonnet"
           path_to_claude_code_executable: ${{ env.CLAUDE_PATH }}
       - name: Export outputs
-        run: echo "conclusion=${{ steps.agent.outputs.conclusion }} num_turns=${{ steps.agent.outputs.num_turns }} session_id=${{ steps.agent.outputs.session_id }} comment_id=${{ steps.agent.outputs.comment_id }}" > "$OUT_DIR/job_outputs"
+        run: echo "conclusion=${{ steps.agent.outputs.conclusion }} num_turns=${{ steps.agent.outputs.num_turns }} session_id=${{ steps.agent.outputs.session_id }} comment_id=${{ steps.agent.outputs.comment_id }} cost_usd=${{ steps.agent.outputs.cost_usd }}" > "$OUT_DIR/job_outputs"
 "#;
 
 #[tokio::test]
@@ -299,7 +302,7 @@ async fn act_runs_the_composite_action_from_the_tool_cache() {
     let outputs = std::fs::read_to_string(stub_dir.join("job_outputs")).expect("job outputs");
     assert_eq!(
         outputs.trim(),
-        "conclusion=stub-success num_turns=7 session_id= comment_id="
+        "conclusion=stub-success num_turns=7 session_id= comment_id= cost_usd="
     );
 
     let run_began: f64 = std::fs::read_to_string(stub_dir.join("started_at"))
@@ -358,5 +361,101 @@ async fn act_runs_the_real_binary_and_propagates_a_skip() {
     assert!(
         !log.contains("sk-ant-fake"),
         "the API key must be masked or absent:\n{log}"
+    );
+}
+
+/// The whole path a user gets: act runs the workflow, the composite action starts the binary
+/// from the tool cache, the binary talks to a fake GitHub and runs the real Claude Code CLI
+/// against the fake model, and the tracking comment ends as a final answer.
+#[tokio::test]
+async fn act_full_flow_comment_to_final_answer() {
+    let act = require_act!();
+    let claude = require_claude!();
+    let github = FakeGitHub::start().await;
+    let model = FakeModel::start().await;
+    let world = ActWorld::new(USER_WORKFLOW);
+    let out_dir = world.path().join("out");
+    std::fs::create_dir_all(&out_dir).expect("mkdir out");
+    world.seed_binary(Path::new(env!("CARGO_BIN_EXE_coworker")));
+    // The fake model's stateless rule writes hello.txt into the agent's working directory,
+    // wherever act put the workspace.
+    let payload = world.path().join("event.json");
+    std::fs::write(
+        &payload,
+        comment_event("@claude please create hello.txt").to_string(),
+    )
+    .expect("write payload");
+
+    let (code, log) = world
+        .act(
+            &act,
+            "issue_comment",
+            &payload,
+            &[
+                "-s",
+                &format!("GITHUB_TOKEN={}", fake_github::TOKEN),
+                "-s",
+                "ANTHROPIC_API_KEY=test-key",
+                "--env",
+                &format!("OUT_DIR={}", out_dir.display()),
+                "--env",
+                &format!("CLAUDE_PATH={}", claude.display()),
+                "--env",
+                &format!("GITHUB_API_URL={}", github.url()),
+                "--env",
+                &format!("GITHUB_GRAPHQL_URL={}", github.graphql_url()),
+                "--env",
+                &format!("ANTHROPIC_BASE_URL={}", model.url()),
+                "--env",
+                "GITHUB_RUN_ID=4242",
+                "--env",
+                "CLAUDE_CODE_MAX_RETRIES=1",
+                "--env",
+                "COWORKER_GITHUB_RETRY_BASE_MS=50",
+                "--env",
+                "COWORKER_PROGRESS_INTERVAL_MS=200",
+            ],
+        )
+        .await;
+    if std::env::var_os("SHOW_ACT_LOG").is_some() {
+        eprintln!("{log}");
+    }
+    assert_eq!(code, Some(0), "act failed:\n{log}");
+
+    let mine: Vec<_> = github
+        .comments_on(1)
+        .into_iter()
+        .filter(|c| c.author == fake_github::BOT_LOGIN)
+        .collect();
+    assert_eq!(mine.len(), 1, "exactly one tracking comment:\n{log}");
+    let body = &mine[0].body;
+    assert!(body.contains("finished"), "{body}");
+    assert!(
+        body.contains("FAKE_DONE is_error=false result=File created successfully"),
+        "{body}"
+    );
+    assert!(body.contains("/actions/runs/4242"), "{body}");
+    assert_eq!(github.reactions().len(), 1);
+
+    let posts = model.message_requests();
+    assert_eq!(posts.len(), 2, "one Write turn, one answer");
+    assert!(!posts[0].body.to_string().contains(fake_github::TOKEN));
+
+    let outputs = std::fs::read_to_string(out_dir.join("job_outputs")).expect("job outputs");
+    assert_eq!(
+        outputs.trim(),
+        format!(
+            "conclusion=success num_turns=2 session_id={} comment_id={} cost_usd={:.6}",
+            posts[0]
+                .header("x-claude-code-session-id")
+                .unwrap_or_default(),
+            mine[0].id,
+            // The workflow asks for --model sonnet.
+            2.0 * SONNET_COST_PER_TURN_USD
+        )
+    );
+    assert!(
+        !log.contains(fake_github::TOKEN),
+        "the GitHub token leaked into the log"
     );
 }

@@ -25,7 +25,8 @@
 //!
 //! Usage is fixed so tests can assert cost and turns: every reply reports
 //! [`USAGE_INPUT_TOKENS`] input and [`USAGE_OUTPUT_TOKENS`] output tokens and no cache tokens.
-//! At Opus 4.8 prices ($5 / $25 per MTok) that is [`COST_PER_TURN_USD`] per model turn.
+//! At Opus 4.8 prices ($5 / $25 per MTok) that is [`COST_PER_TURN_USD`] per model turn, with
+//! `--model sonnet` [`SONNET_COST_PER_TURN_USD`].
 
 use std::collections::VecDeque;
 use std::convert::Infallible;
@@ -46,8 +47,11 @@ use tokio::sync::watch;
 pub const USAGE_INPUT_TOKENS: u64 = 100;
 /// Output tokens reported by every reply (in `message_delta` and the non-streaming body).
 pub const USAGE_OUTPUT_TOKENS: u64 = 20;
-/// What the CLI computes for one turn at Opus 4.8 prices: 100 × $5/MTok + 20 × $25/MTok.
+/// What the CLI computes for one turn of its default model (Opus 4.8, $5 / $25 per MTok):
+/// 100 × $5/MTok + 20 × $25/MTok.
 pub const COST_PER_TURN_USD: f64 = 0.001;
+/// The same for `--model sonnet` ($3 / $15 per MTok): 100 × $3/MTok + 20 × $15/MTok.
+pub const SONNET_COST_PER_TURN_USD: f64 = 0.0006;
 /// Content the `create hello.txt` directive writes.
 pub const HELLO_CONTENT: &str = "hello from the fake model";
 /// Size of the pieces text and tool input are cut into in `content_block_delta` events.
