@@ -66,6 +66,10 @@ async fn mock(port: u16) {
     axum::serve(listener, app).await.expect("serve");
 }
 
+#[expect(
+    clippy::zombie_processes,
+    reason = "the target must outlive the launcher; the script kills it by pid"
+)]
 async fn launch(args: &[String]) {
     let probe = need(args, "--probe");
     let key = need(args, "--key");
