@@ -70,20 +70,32 @@ load() { # NAME URL RATE
   taskset -c 0 "$PB" load --url "$2" --key "$MASTER" --model claude-bench --rate "$3" --seconds "$DURATION" > "$WORK/$1.$3.json"
 }
 
-TARGETS=(direct coworker)
-CP=$(free_port)
-launch coworker "$CP" "$BIN" proxy --config "$WORK/config.yaml" --port "$CP"
+# Each target runs alone on core 1: started, loaded at every rate, measured, stopped; an idle
+# LiteLLM next to a loaded coworker (or the reverse) would otherwise skew the tails.
+CP=$(free_port); LP=$(free_port); NP=$(free_port)
+TARGETS=(direct coworker litellm)
+if [ -n "$NGINX" ]; then TARGETS+=(nginx); fi
 
-LP=$(free_port)
-# Fair settings for LiteLLM, through the environment so config.yaml stays the same file.
-LITELLM_TELEMETRY_DISABLED=true LITELLM_LOCAL_MODEL_COST_MAP=True LITELLM_LOG=ERROR \
-  launch litellm "$LP" "$VENV/bin/litellm" --config "$WORK/config.yaml" --host 127.0.0.1 --port "$LP"
-TARGETS+=(litellm)
+url_of() {
+  case $1 in
+    direct) echo "http://127.0.0.1:$MOCK_PORT/v1/messages";;
+    coworker) echo "http://127.0.0.1:$CP/v1/messages";;
+    litellm) echo "http://127.0.0.1:$LP/v1/messages";;
+    nginx) echo "http://127.0.0.1:$NP/v1/messages";;
+  esac
+}
 
-if [ -n "$NGINX" ]; then
-  NP=$(free_port)
-  mkdir -p "$WORK/nginx"
-  cat > "$WORK/nginx.conf" <<EOF
+start_target() {
+  case $1 in
+    direct) ;;
+    coworker) launch coworker "$CP" "$BIN" proxy --config "$WORK/config.yaml" --port "$CP";;
+    litellm)
+      # Fair settings for LiteLLM, through the environment so config.yaml stays the same file.
+      LITELLM_TELEMETRY_DISABLED=true LITELLM_LOCAL_MODEL_COST_MAP=True LITELLM_LOG=ERROR \
+        launch litellm "$LP" "$VENV/bin/litellm" --config "$WORK/config.yaml" --host 127.0.0.1 --port "$LP";;
+    nginx)
+      mkdir -p "$WORK/nginx"
+      cat > "$WORK/nginx.conf" <<EOF
 worker_processes 1;
 daemon off;
 pid $WORK/nginx/nginx.pid;
@@ -105,27 +117,22 @@ http {
   }
 }
 EOF
-  launch nginx "$NP" "$NGINX" -c "$WORK/nginx.conf" -p "$WORK/nginx"
-  TARGETS+=(nginx)
-fi
-
-url_of() {
-  case $1 in
-    direct) echo "http://127.0.0.1:$MOCK_PORT/v1/messages";;
-    coworker) echo "http://127.0.0.1:$CP/v1/messages";;
-    litellm) echo "http://127.0.0.1:$LP/v1/messages";;
-    nginx) echo "http://127.0.0.1:$NP/v1/messages";;
+      launch nginx "$NP" "$NGINX" -c "$WORK/nginx.conf" -p "$WORK/nginx";;
   esac
 }
 
-for rate in $RATES; do
-  for t in "${TARGETS[@]}"; do
+for t in "${TARGETS[@]}"; do
+  start_target "$t"
+  for rate in $RATES; do
     echo "load: $t at $rate req/s for $DURATION s" >&2
     load "$t" "$(url_of "$t")" "$rate"
   done
-done
-for t in "${TARGETS[@]}"; do
-  if [ "$t" != direct ]; then "$PB" rss --pid "$(cat "$WORK/$t.pid")" > "$WORK/$t.rss"; fi
+  if [ "$t" != direct ]; then
+    pid=$(cat "$WORK/$t.pid")
+    "$PB" rss --pid "$pid" > "$WORK/$t.rss"
+    kill "$pid" 2>/dev/null || true
+    while kill -0 "$pid" 2>/dev/null; do sleep 0.05; done
+  fi
 done
 
 python3 - "$WORK" "$RATES" "${TARGETS[*]}" "$DURATION" "$LITELLM_VERSION" > "$WORK/table.md" <<'PY'
