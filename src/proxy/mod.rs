@@ -100,7 +100,7 @@ pub async fn start(config: ProxyConfig, options: ProxyOptions) -> Result<Running
     if !options.bind.ip().is_loopback() {
         return Err(ProxyError::NotLoopback(options.bind));
     }
-    let _ = rustls::crypto::ring::default_provider().install_default();
+    crate::tls::install_provider();
     let http = reqwest::Client::builder()
         .connect_timeout(Duration::from_secs(15))
         .pool_idle_timeout(Duration::from_secs(60))

@@ -1,7 +1,11 @@
 //! Shared test harness: fake servers and helpers.
 #![allow(dead_code)]
+pub mod coworker;
 pub mod fake_anthropic_upstream;
+pub mod fake_github;
+pub mod fake_model;
 pub mod fake_openai;
 pub mod fake_sap;
+pub mod harness;
 pub mod proxy_harness;
 pub mod scripted_turn;

@@ -1,0 +1,220 @@
+//! Running the Claude Code CLI as a child process: prompt on stdin, stream-json on stdout,
+//! every line kept in the execution file, and a clean stop on timeout or cancellation.
+use super::stream::{LineEffect, StreamState};
+use std::path::PathBuf;
+use std::process::Stdio;
+use std::time::Duration;
+use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
+use tokio::sync::watch;
+use tokio_util::sync::CancellationToken;
+
+/// How long the agent gets to stop by itself after SIGTERM before it is killed.
+const GRACE: Duration = Duration::from_secs(5);
+const STDERR_TAIL: usize = 4096;
+
+#[derive(Debug, Clone)]
+pub struct AgentCommand {
+    pub program: PathBuf,
+    pub args: Vec<String>,
+    pub env: Vec<(String, String)>,
+    pub cwd: PathBuf,
+    pub prompt: String,
+    pub execution_file: PathBuf,
+    pub timeout: Duration,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Ending {
+    Exited(Option<i32>),
+    TimedOut,
+    Cancelled,
+    SpawnFailed(String),
+}
+
+#[derive(Debug, Clone)]
+pub struct AgentReport {
+    pub ending: Ending,
+    pub state: StreamState,
+    pub stderr_tail: String,
+    pub duration: Duration,
+}
+
+/// Runs the agent to its end. Progress snapshots go to `progress` as lines arrive.
+pub async fn run_agent(
+    cmd: AgentCommand,
+    progress: watch::Sender<StreamState>,
+    cancel: CancellationToken,
+    echo: bool,
+) -> AgentReport {
+    let started = std::time::Instant::now();
+    let mut state = StreamState::default();
+    let mut command = tokio::process::Command::new(&cmd.program);
+    command
+        .args(&cmd.args)
+        .env_clear()
+        .envs(cmd.env.iter().map(|(k, v)| (k, v)))
+        .current_dir(&cmd.cwd)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .process_group(0)
+        .kill_on_drop(true);
+    let mut child = match command.spawn() {
+        Ok(child) => child,
+        Err(e) => {
+            return AgentReport {
+                ending: Ending::SpawnFailed(format!(
+                    "could not start {}: {e}",
+                    cmd.program.display()
+                )),
+                state,
+                stderr_tail: String::new(),
+                duration: started.elapsed(),
+            };
+        }
+    };
+    let pid = child.id();
+    if let Some(mut stdin) = child.stdin.take() {
+        let prompt = cmd.prompt.clone();
+        tokio::spawn(async move {
+            // The agent may exit before reading everything; that is reported through its result.
+            let _ = stdin.write_all(prompt.as_bytes()).await;
+            let _ = stdin.shutdown().await;
+        });
+    }
+    let stderr_task = child.stderr.take().map(|mut stderr| {
+        tokio::spawn(async move {
+            let mut tail: Vec<u8> = Vec::new();
+            let mut buf = [0u8; 4096];
+            while let Ok(n) = stderr.read(&mut buf).await {
+                if n == 0 {
+                    break;
+                }
+                tail.extend_from_slice(&buf[..n]);
+                if tail.len() > STDERR_TAIL * 2 {
+                    tail.drain(..tail.len() - STDERR_TAIL);
+                }
+            }
+            let start = tail.len().saturating_sub(STDERR_TAIL);
+            String::from_utf8_lossy(&tail[start..]).into_owned()
+        })
+    });
+    let mut execution = match tokio::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(&cmd.execution_file)
+        .await
+    {
+        Ok(f) => Some(f),
+        Err(e) => {
+            crate::report::workflow::warning(&format!(
+                "cannot write the execution file {}: {e}",
+                cmd.execution_file.display()
+            ));
+            None
+        }
+    };
+    let mut lines = child.stdout.take().map(|out| BufReader::new(out).lines());
+    let deadline = tokio::time::sleep(cmd.timeout);
+    tokio::pin!(deadline);
+    let mut stop: Option<Ending> = None;
+    loop {
+        let next = async {
+            match lines.as_mut() {
+                Some(l) => l.next_line().await,
+                None => Ok(None),
+            }
+        };
+        tokio::select! {
+            line = next => match line {
+                Ok(Some(line)) => {
+                    if let Some(f) = execution.as_mut() {
+                        let _ = f.write_all(format!("{line}\n").as_bytes()).await;
+                    }
+                    if echo {
+                        echo_line(&line);
+                    }
+                    if state.apply_line(&line) != LineEffect::Nothing {
+                        progress.send_replace(state.clone());
+                    }
+                }
+                Ok(None) | Err(_) => break,
+            },
+            () = &mut deadline, if stop.is_none() => {
+                stop = Some(Ending::TimedOut);
+                terminate(pid);
+            }
+            () = cancel.cancelled(), if stop.is_none() => {
+                stop = Some(Ending::Cancelled);
+                terminate(pid);
+            }
+        }
+    }
+    if let Some(f) = execution.as_mut() {
+        let _ = f.flush().await;
+    }
+    let status = match tokio::time::timeout(GRACE, child.wait()).await {
+        Ok(status) => status.ok(),
+        Err(_) => {
+            kill_group(pid);
+            let _ = child.kill().await;
+            child.wait().await.ok()
+        }
+    };
+    let stderr_tail = match stderr_task {
+        Some(task) => tokio::time::timeout(GRACE, task)
+            .await
+            .ok()
+            .and_then(Result::ok)
+            .unwrap_or_default(),
+        None => String::new(),
+    };
+    progress.send_replace(state.clone());
+    AgentReport {
+        ending: stop.unwrap_or(Ending::Exited(status.and_then(|s| s.code()))),
+        state,
+        stderr_tail,
+        duration: started.elapsed(),
+    }
+}
+
+fn signal_group(pid: Option<u32>, signal: nix::sys::signal::Signal) {
+    if let Some(pid) = pid.and_then(|p| i32::try_from(p).ok()) {
+        let _ = nix::sys::signal::killpg(nix::unistd::Pid::from_raw(pid), signal);
+    }
+}
+
+/// Asks the agent and everything it started to stop.
+fn terminate(pid: Option<u32>) {
+    signal_group(pid, nix::sys::signal::Signal::SIGTERM);
+}
+
+fn kill_group(pid: Option<u32>) {
+    signal_group(pid, nix::sys::signal::Signal::SIGKILL);
+}
+
+/// A short log line per event, so the job log tells the story without the raw JSON.
+fn echo_line(line: &str) {
+    let Ok(v) = serde_json::from_str::<serde_json::Value>(line) else {
+        return;
+    };
+    let kind = v.get("type").and_then(|t| t.as_str()).unwrap_or("");
+    if kind == "assistant"
+        && let Some(blocks) = v.pointer("/message/content").and_then(|c| c.as_array())
+    {
+        for b in blocks {
+            match b.get("type").and_then(|t| t.as_str()) {
+                Some("text") => {
+                    let text = b.get("text").and_then(|t| t.as_str()).unwrap_or("");
+                    println!("💬 {}", text.lines().next().unwrap_or(""));
+                }
+                Some("tool_use") => {
+                    let name = b.get("name").and_then(|t| t.as_str()).unwrap_or("tool");
+                    let input = b.get("input").cloned().unwrap_or_default();
+                    println!("🔧 {}", super::progress::describe_tool(name, &input));
+                }
+                _ => {}
+            }
+        }
+    }
+}

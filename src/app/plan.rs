@@ -1,0 +1,76 @@
+//! `coworker plan`: the decision and the prompt, as one JSON object, with no side effects.
+use super::EXIT_USAGE;
+use super::prepare::{github_client, prepare, repository_name};
+use crate::cli::PlanArgs;
+use crate::context::Context;
+use crate::trigger::Action;
+use serde_json::json;
+
+pub async fn plan(args: PlanArgs) -> i32 {
+    let mut p = match prepare(&args.inputs, &args.github) {
+        Ok(p) => p,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            return EXIT_USAGE;
+        }
+    };
+    let repo = repository_name(&p).unwrap_or_default();
+    let mut permission = "unchecked".to_string();
+    let mut context = Context::from_payload(&p.event, p.decision.target, &repo);
+    if p.decision.runs() && !args.offline {
+        let github = match github_client(&p) {
+            Ok(g) => g,
+            Err(e) => {
+                eprintln!("error: {e:#}");
+                return EXIT_USAGE;
+            }
+        };
+        if p.decision.needs_permission_check {
+            match github.permission(&p.decision.actor).await {
+                Ok(level) => {
+                    permission = level.as_str().to_string();
+                    if !level.may_trigger() {
+                        p.decision.action = Action::Skip;
+                        p.decision.reason = format!(
+                            "{} has {} access; write or admin is required",
+                            p.decision.actor,
+                            level.as_str()
+                        );
+                    }
+                }
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    return 1;
+                }
+            }
+        } else {
+            permission = "not required".into();
+        }
+        if let (true, Some(target)) = (p.decision.runs(), p.decision.target) {
+            match Context::fetch(&github, target, p.decision.request.as_ref()).await {
+                Ok(c) => context = c,
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    return 1;
+                }
+            }
+        }
+    }
+    let prompt = if p.decision.runs() {
+        Some(crate::prompt::render(&context, &p.decision, "PLAN"))
+    } else {
+        None
+    };
+    let out = json!({
+        "action": p.decision.action,
+        "reason": p.decision.reason,
+        "trigger": p.decision.trigger,
+        "target": p.decision.target,
+        "actor": p.decision.actor,
+        "mode": p.decision.mode,
+        "permission": permission,
+        "prompt": prompt,
+    });
+    println!("{out}");
+    0
+}

@@ -1,0 +1,64 @@
+//! What `run` and `plan` read identically: inputs, job environment, event, decision.
+use crate::cli::{GithubEnvArgs, InputArgs};
+use crate::event::Event;
+use crate::github::{GitHub, Transport};
+use crate::inputs::{JobEnv, Settings};
+use crate::trigger::{Decision, decide};
+
+pub struct Prepared {
+    pub settings: Settings,
+    pub job: JobEnv,
+    pub event: Event,
+    pub decision: Decision,
+}
+
+/// Reads and validates everything; an error here is a usage error (exit 2).
+pub fn prepare(inputs: &InputArgs, github: &GithubEnvArgs) -> anyhow::Result<Prepared> {
+    let settings = Settings::from_inputs(inputs)?;
+    let job = JobEnv::from_args(github)?;
+    let event = Event::load(job.event_name.as_deref(), job.event_path.as_deref())?;
+    let decision = decide(&event, &settings.rules);
+    Ok(Prepared {
+        settings,
+        job,
+        event,
+        decision,
+    })
+}
+
+/// The repository as `owner/name`, from the environment or else the payload.
+pub fn repository_name(p: &Prepared) -> Option<String> {
+    p.job.repository.as_ref().map(|r| r.full()).or_else(|| {
+        p.event
+            .payload
+            .repository
+            .as_ref()
+            .and_then(|r| r.full_name.clone())
+    })
+}
+
+pub fn github_client(p: &Prepared) -> anyhow::Result<GitHub> {
+    let repo = p
+        .job
+        .repository
+        .clone()
+        .or_else(|| {
+            p.event
+                .payload
+                .repository
+                .as_ref()
+                .and_then(|r| r.full_name.as_deref())
+                .and_then(crate::inputs::RepoSlug::parse)
+        })
+        .ok_or_else(|| {
+            anyhow::anyhow!("GITHUB_REPOSITORY is not set and the payload names no repository")
+        })?;
+    let token = p.settings.github_token.as_ref().map(|t| t.expose());
+    if token.is_none() {
+        anyhow::bail!(
+            "input github_token is empty: pass ${{{{ github.token }}}} or a token with issues/pull-requests write access"
+        );
+    }
+    let transport = Transport::new(&p.job.api_url, &p.job.graphql_url, token)?;
+    Ok(GitHub::new(transport, repo))
+}

@@ -1,0 +1,213 @@
+//! The webhook payload, modelled tolerantly: GitHub's examples and live payloads both omit fields
+//! its schema calls required, so everything we do not strictly need is optional.
+use serde::Deserialize;
+use std::path::Path;
+
+/// Why an event file cannot be used; `plan` and `run` exit 2 on these.
+#[derive(Debug, thiserror::Error)]
+pub enum EventError {
+    #[error("GITHUB_EVENT_NAME is not set (pass --event-name or run inside GitHub Actions)")]
+    MissingName,
+    #[error("GITHUB_EVENT_PATH is not set (pass --event-path or run inside GitHub Actions)")]
+    MissingPath,
+    #[error("cannot read the event file {path}: {cause}")]
+    Read { path: String, cause: std::io::Error },
+    #[error("the event file {path} is not a JSON webhook payload: {cause}")]
+    Malformed {
+        path: String,
+        cause: serde_json::Error,
+    },
+}
+
+/// An event as the workflow received it.
+#[derive(Debug, Clone)]
+pub struct Event {
+    pub name: String,
+    pub payload: Payload,
+}
+
+impl Event {
+    pub fn load(name: Option<&str>, path: Option<&Path>) -> Result<Self, EventError> {
+        let name = name
+            .filter(|n| !n.is_empty())
+            .ok_or(EventError::MissingName)?;
+        let path = path.ok_or(EventError::MissingPath)?;
+        let text = std::fs::read_to_string(path).map_err(|cause| EventError::Read {
+            path: path.display().to_string(),
+            cause,
+        })?;
+        Self::parse(name, &text).map_err(|cause| EventError::Malformed {
+            path: path.display().to_string(),
+            cause,
+        })
+    }
+
+    pub fn parse(name: &str, json: &str) -> Result<Self, serde_json::Error> {
+        let payload: Payload = serde_json::from_str(json)?;
+        Ok(Self {
+            name: name.to_string(),
+            payload,
+        })
+    }
+
+    pub fn action(&self) -> &str {
+        self.payload.action.as_deref().unwrap_or("")
+    }
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct Payload {
+    #[serde(default)]
+    pub action: Option<String>,
+    #[serde(default)]
+    pub sender: Option<User>,
+    #[serde(default)]
+    pub repository: Option<Repository>,
+    #[serde(default)]
+    pub issue: Option<Issue>,
+    #[serde(default)]
+    pub comment: Option<Comment>,
+    #[serde(default)]
+    pub pull_request: Option<PullRequest>,
+    #[serde(default)]
+    pub review: Option<Review>,
+    #[serde(default)]
+    pub changes: Option<Changes>,
+    #[serde(default)]
+    pub assignee: Option<User>,
+    #[serde(default)]
+    pub label: Option<Label>,
+    /// Present on `pull_request*` payloads; act needs it for review events.
+    #[serde(default)]
+    pub number: Option<u64>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct User {
+    #[serde(default)]
+    pub login: String,
+    /// `User`, `Bot` or `Organization`.
+    #[serde(default, rename = "type")]
+    pub kind: Option<String>,
+}
+
+impl User {
+    pub fn is_bot(&self) -> bool {
+        self.kind.as_deref() == Some("Bot") || self.login.ends_with("[bot]")
+    }
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct Repository {
+    #[serde(default)]
+    pub full_name: Option<String>,
+    #[serde(default)]
+    pub default_branch: Option<String>,
+    #[serde(default)]
+    pub private: Option<bool>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct Issue {
+    pub number: u64,
+    #[serde(default)]
+    pub title: Option<String>,
+    #[serde(default)]
+    pub body: Option<String>,
+    #[serde(default)]
+    pub user: Option<User>,
+    #[serde(default)]
+    pub created_at: Option<String>,
+    #[serde(default)]
+    pub updated_at: Option<String>,
+    #[serde(default)]
+    pub html_url: Option<String>,
+    /// Present (an object of URLs) when the "issue" is a pull request.
+    #[serde(default)]
+    pub pull_request: Option<serde_json::Value>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct Comment {
+    pub id: u64,
+    #[serde(default)]
+    pub body: Option<String>,
+    #[serde(default)]
+    pub user: Option<User>,
+    #[serde(default)]
+    pub created_at: Option<String>,
+    #[serde(default)]
+    pub updated_at: Option<String>,
+    #[serde(default)]
+    pub html_url: Option<String>,
+    /// Review comments only: the file and line they sit on.
+    #[serde(default)]
+    pub path: Option<String>,
+    #[serde(default)]
+    pub line: Option<u64>,
+    #[serde(default)]
+    pub diff_hunk: Option<String>,
+    /// Review comments only: the thread's first comment, which replies must target.
+    #[serde(default)]
+    pub in_reply_to_id: Option<u64>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct PullRequest {
+    pub number: u64,
+    #[serde(default)]
+    pub title: Option<String>,
+    #[serde(default)]
+    pub body: Option<String>,
+    #[serde(default)]
+    pub user: Option<User>,
+    #[serde(default)]
+    pub created_at: Option<String>,
+    #[serde(default)]
+    pub html_url: Option<String>,
+    #[serde(default)]
+    pub head: Option<GitRef>,
+    #[serde(default)]
+    pub base: Option<GitRef>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct GitRef {
+    #[serde(default, rename = "ref")]
+    pub name: Option<String>,
+    #[serde(default)]
+    pub sha: Option<String>,
+    #[serde(default)]
+    pub repo: Option<Repository>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct Review {
+    pub id: u64,
+    #[serde(default)]
+    pub body: Option<String>,
+    #[serde(default)]
+    pub user: Option<User>,
+    #[serde(default)]
+    pub submitted_at: Option<String>,
+    #[serde(default)]
+    pub html_url: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct Changes {
+    #[serde(default)]
+    pub body: Option<ChangedText>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct ChangedText {
+    #[serde(default)]
+    pub from: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct Label {
+    #[serde(default)]
+    pub name: String,
+}

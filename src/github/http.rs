@@ -1,0 +1,408 @@
+//! One place where GitHub requests are sent, counted and retried: server errors, secondary rate
+//! limits and dropped connections are waited out within a time budget; everything else fails fast.
+use http::{HeaderMap, Method, StatusCode};
+use serde_json::Value;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+#[derive(Debug, thiserror::Error)]
+pub enum GitHubError {
+    #[error("GitHub answered {status} to {what}: {message}")]
+    Status {
+        what: String,
+        status: u16,
+        message: String,
+    },
+    #[error("GitHub could not be reached for {what}: {message}")]
+    Transport { what: String, message: String },
+    #[error("GitHub's answer to {what} was not understood: {message}")]
+    Decode { what: String, message: String },
+    #[error("cannot set up the GitHub client: {0}")]
+    Setup(String),
+}
+
+impl GitHubError {
+    pub fn status(&self) -> Option<u16> {
+        match self {
+            Self::Status { status, .. } => Some(*status),
+            _ => None,
+        }
+    }
+}
+
+/// How hard to try before giving up on one request.
+#[derive(Debug, Clone, Copy)]
+pub struct RetryPolicy {
+    pub first_delay: Duration,
+    pub max_delay: Duration,
+    /// Total time the request may take, waits included.
+    pub budget: Duration,
+}
+
+impl RetryPolicy {
+    /// For calls on the way to starting the agent: a short budget, the run must not hang.
+    pub fn quick() -> Self {
+        Self {
+            first_delay: base_delay(),
+            max_delay: Duration::from_secs(10),
+            budget: Duration::from_secs(30),
+        }
+    }
+
+    /// For progress updates: one try, a stale progress line is no loss.
+    pub fn once() -> Self {
+        Self {
+            first_delay: base_delay(),
+            max_delay: Duration::ZERO,
+            budget: Duration::ZERO,
+        }
+    }
+
+    /// For the final comment: worth waiting minutes for GitHub to come back.
+    pub fn patient() -> Self {
+        let budget = std::env::var("COWORKER_FINAL_UPDATE_BUDGET_SECS")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(300);
+        Self {
+            first_delay: base_delay(),
+            max_delay: Duration::from_secs(60),
+            budget: Duration::from_secs(budget),
+        }
+    }
+}
+
+/// The first backoff step; `COWORKER_GITHUB_RETRY_BASE_MS` shortens it for tests.
+fn base_delay() -> Duration {
+    Duration::from_millis(
+        std::env::var("COWORKER_GITHUB_RETRY_BASE_MS")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(1000),
+    )
+}
+
+#[derive(Clone)]
+pub struct Transport {
+    rest: octocrab::Octocrab,
+    graphql: octocrab::Octocrab,
+    graphql_path: String,
+    calls: Arc<AtomicU64>,
+}
+
+impl Transport {
+    pub fn new(api_url: &str, graphql_url: &str, token: Option<&str>) -> Result<Self, GitHubError> {
+        crate::tls::install_provider();
+        let build = |base: &str| {
+            let mut b = octocrab::Octocrab::builder()
+                .base_uri(base)
+                .map_err(|e| GitHubError::Setup(format!("bad API URL {base:?}: {e}")))?
+                .add_header(
+                    http::HeaderName::from_static("x-github-api-version"),
+                    "2022-11-28".into(),
+                )
+                .add_header(http::header::ACCEPT, "application/vnd.github+json".into())
+                .add_header(
+                    http::header::USER_AGENT,
+                    concat!("coworker/", env!("CARGO_PKG_VERSION")).into(),
+                )
+                .set_connect_timeout(Some(Duration::from_secs(10)))
+                .set_read_timeout(Some(Duration::from_secs(30)));
+            if let Some(t) = token {
+                b = b.personal_token(t.to_string());
+            }
+            b.build().map_err(|e| GitHubError::Setup(e.to_string()))
+        };
+        let graphql_uri: http::Uri = graphql_url
+            .parse()
+            .map_err(|e| GitHubError::Setup(format!("bad GraphQL URL {graphql_url:?}: {e}")))?;
+        Ok(Self {
+            rest: build(api_url)?,
+            graphql: build(graphql_url)?,
+            graphql_path: graphql_uri.path().to_string(),
+            calls: Arc::new(AtomicU64::new(0)),
+        })
+    }
+
+    /// Requests sent so far, retries included.
+    pub fn calls(&self) -> u64 {
+        self.calls.load(Ordering::Relaxed)
+    }
+
+    pub async fn rest(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<&Value>,
+        policy: RetryPolicy,
+    ) -> Result<Value, GitHubError> {
+        self.send(false, method, path, body, policy).await
+    }
+
+    /// A GraphQL query; `errors` in a 200 answer count as a failure.
+    pub async fn graphql(
+        &self,
+        query: &str,
+        variables: Value,
+        policy: RetryPolicy,
+    ) -> Result<Value, GitHubError> {
+        let body = serde_json::json!({ "query": query, "variables": variables });
+        let path = self.graphql_path.clone();
+        let answer = self
+            .send(true, Method::POST, &path, Some(&body), policy)
+            .await?;
+        if let Some(errors) = answer
+            .get("errors")
+            .and_then(Value::as_array)
+            .filter(|e| !e.is_empty())
+        {
+            let message = errors
+                .iter()
+                .filter_map(|e| e.get("message").and_then(Value::as_str))
+                .collect::<Vec<_>>()
+                .join("; ");
+            return Err(GitHubError::Status {
+                what: "a GraphQL query".into(),
+                status: 200,
+                message,
+            });
+        }
+        Ok(answer.get("data").cloned().unwrap_or(Value::Null))
+    }
+
+    async fn send(
+        &self,
+        graphql: bool,
+        method: Method,
+        path: &str,
+        body: Option<&Value>,
+        policy: RetryPolicy,
+    ) -> Result<Value, GitHubError> {
+        let what = format!("{method} {path}");
+        let started = Instant::now();
+        let mut attempt: u32 = 0;
+        loop {
+            attempt += 1;
+            self.calls.fetch_add(1, Ordering::Relaxed);
+            let result = self.send_once(graphql, &method, path, body).await;
+            let (error, wait) = match result {
+                Ok((status, _, bytes)) if status.is_success() => {
+                    if bytes.is_empty() || status == StatusCode::NO_CONTENT {
+                        return Ok(Value::Null);
+                    }
+                    return serde_json::from_slice(&bytes).map_err(|e| GitHubError::Decode {
+                        what,
+                        message: e.to_string(),
+                    });
+                }
+                Ok((status, headers, bytes)) => {
+                    let message = error_message(&bytes);
+                    let wait = retry_wait(status, &headers, &message, attempt, policy);
+                    (
+                        GitHubError::Status {
+                            what: what.clone(),
+                            status: status.as_u16(),
+                            message,
+                        },
+                        wait,
+                    )
+                }
+                Err(message) => (
+                    GitHubError::Transport {
+                        what: what.clone(),
+                        message,
+                    },
+                    Some(backoff(attempt, policy)),
+                ),
+            };
+            match wait {
+                Some(wait) if started.elapsed() + wait <= policy.budget => {
+                    crate::report::workflow::warning(&format!(
+                        "{error}; retrying in {:.1}s",
+                        wait.as_secs_f64()
+                    ));
+                    tokio::time::sleep(wait).await;
+                }
+                _ => return Err(error),
+            }
+        }
+    }
+
+    async fn send_once(
+        &self,
+        graphql: bool,
+        method: &Method,
+        path: &str,
+        body: Option<&Value>,
+    ) -> Result<(StatusCode, HeaderMap, bytes::Bytes), String> {
+        let client = if graphql { &self.graphql } else { &self.rest };
+        let uri: http::Uri = path
+            .parse()
+            .map_err(|e| format!("bad path {path:?}: {e}"))?;
+        let response = match *method {
+            Method::GET => client._get(uri).await,
+            Method::POST => client._post(uri, body).await,
+            Method::PATCH => client._patch(uri, body).await,
+            Method::PUT => client._put(uri, body).await,
+            Method::DELETE => client._delete(uri, body).await,
+            _ => return Err(format!("unsupported method {method}")),
+        }
+        .map_err(|e| transport_message(&e))?;
+        let status = response.status();
+        let headers = response.headers().clone();
+        use http_body_util::BodyExt;
+        let bytes = response
+            .into_body()
+            .collect()
+            .await
+            .map_err(|e| transport_message(&e))?
+            .to_bytes();
+        Ok((status, headers, bytes))
+    }
+}
+
+/// octocrab's errors print a backtrace; one line is enough for a log.
+fn transport_message(e: &octocrab::Error) -> String {
+    let text = e.to_string();
+    let first = text.lines().next().unwrap_or("").to_string();
+    let mut source = std::error::Error::source(e);
+    let mut detail = String::new();
+    while let Some(s) = source {
+        detail = s.to_string();
+        source = s.source();
+    }
+    if detail.is_empty() || first.contains(&detail) {
+        first
+    } else {
+        format!("{first}: {detail}")
+    }
+}
+
+fn error_message(bytes: &[u8]) -> String {
+    serde_json::from_slice::<Value>(bytes)
+        .ok()
+        .and_then(|v| v.get("message").and_then(Value::as_str).map(str::to_string))
+        .unwrap_or_else(|| String::from_utf8_lossy(&bytes[..bytes.len().min(200)]).into_owned())
+}
+
+fn is_rate_limited(status: StatusCode, headers: &HeaderMap, message: &str) -> bool {
+    let remaining_zero = headers
+        .get("x-ratelimit-remaining")
+        .and_then(|v| v.to_str().ok())
+        == Some("0");
+    status == StatusCode::TOO_MANY_REQUESTS
+        || (status == StatusCode::FORBIDDEN
+            && (headers.contains_key("retry-after")
+                || remaining_zero
+                || message.to_ascii_lowercase().contains("rate limit")))
+}
+
+/// How long to wait before retrying, or None when retrying cannot help.
+fn retry_wait(
+    status: StatusCode,
+    headers: &HeaderMap,
+    message: &str,
+    attempt: u32,
+    policy: RetryPolicy,
+) -> Option<Duration> {
+    if is_rate_limited(status, headers, message) {
+        if let Some(secs) = headers
+            .get("retry-after")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.trim().parse::<u64>().ok())
+        {
+            return Some(
+                Duration::from_secs(secs).max(policy.first_delay.min(Duration::from_secs(1))),
+            );
+        }
+        if let Some(reset) = headers
+            .get("x-ratelimit-reset")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse::<i64>().ok())
+        {
+            let now = chrono::Utc::now().timestamp();
+            return Some(Duration::from_secs(
+                u64::try_from(reset - now).unwrap_or(0) + 1,
+            ));
+        }
+        // Secondary limits without a hint: GitHub asks for at least a minute.
+        return Some(backoff(attempt, policy).max(Duration::from_secs(60).min(policy.max_delay)));
+    }
+    if status.is_server_error() {
+        return Some(backoff(attempt, policy));
+    }
+    None
+}
+
+fn backoff(attempt: u32, policy: RetryPolicy) -> Duration {
+    let exp = policy
+        .first_delay
+        .saturating_mul(1u32 << attempt.saturating_sub(1).min(10));
+    let capped = exp.min(policy.max_delay.max(policy.first_delay));
+    let mut jitter = [0u8; 1];
+    let _ = getrandom::fill(&mut jitter);
+    // up to +25% jitter, so parallel runs do not retry in lockstep
+    capped + capped.mul_f64(f64::from(jitter[0]) / 255.0 / 4.0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn policy() -> RetryPolicy {
+        RetryPolicy {
+            first_delay: Duration::from_millis(100),
+            max_delay: Duration::from_secs(5),
+            budget: Duration::from_secs(60),
+        }
+    }
+
+    #[test]
+    fn secondary_rate_limit_honours_retry_after() {
+        let mut h = HeaderMap::new();
+        h.insert("retry-after", "3".parse().expect("header"));
+        let w = retry_wait(
+            StatusCode::FORBIDDEN,
+            &h,
+            "You have exceeded a secondary rate limit",
+            1,
+            policy(),
+        );
+        assert_eq!(w, Some(Duration::from_secs(3)));
+    }
+
+    #[test]
+    fn plain_forbidden_and_not_found_are_final() {
+        let h = HeaderMap::new();
+        assert_eq!(
+            retry_wait(
+                StatusCode::FORBIDDEN,
+                &h,
+                "Resource not accessible by integration",
+                1,
+                policy()
+            ),
+            None
+        );
+        assert_eq!(
+            retry_wait(StatusCode::NOT_FOUND, &h, "Not Found", 1, policy()),
+            None
+        );
+        assert_eq!(
+            retry_wait(StatusCode::UNAUTHORIZED, &h, "Bad credentials", 1, policy()),
+            None
+        );
+    }
+
+    #[test]
+    fn server_errors_back_off_exponentially_within_the_cap() {
+        let h = HeaderMap::new();
+        let w1 = retry_wait(StatusCode::BAD_GATEWAY, &h, "", 1, policy()).expect("retry");
+        let w4 = retry_wait(StatusCode::BAD_GATEWAY, &h, "", 4, policy()).expect("retry");
+        assert!(w1 >= Duration::from_millis(100) && w1 <= Duration::from_millis(125));
+        assert!(w4 >= Duration::from_millis(800) && w4 <= Duration::from_millis(1000));
+        let w20 = retry_wait(StatusCode::BAD_GATEWAY, &h, "", 20, policy()).expect("retry");
+        assert!(w20 <= Duration::from_millis(6250));
+    }
+}

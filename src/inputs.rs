@@ -1,0 +1,340 @@
+//! Turning raw inputs (flags or `INPUT_*`) into typed settings; every error names its input.
+use crate::cli::{GithubEnvArgs, InputArgs};
+use crate::secret::Secret;
+use crate::trigger::{BotAllowList, DEFAULT_BOT_NAME, TriggerRules};
+use std::path::PathBuf;
+use std::time::Duration;
+
+#[derive(Debug, thiserror::Error)]
+pub enum InputError {
+    #[error("input {input}: {problem}")]
+    Invalid {
+        input: &'static str,
+        problem: String,
+    },
+    #[error("{0}")]
+    Environment(String),
+}
+
+fn invalid(input: &'static str, problem: impl Into<String>) -> InputError {
+    InputError::Invalid {
+        input,
+        problem: problem.into(),
+    }
+}
+
+/// How Claude Code reaches a model, as the inputs chose.
+#[derive(Debug, Clone, Default)]
+pub struct ModelAuth {
+    pub anthropic_api_key: Option<Secret>,
+    pub oauth_token: Option<Secret>,
+    pub use_bedrock: bool,
+    pub use_vertex: bool,
+}
+
+/// Typed, validated action inputs.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub rules: TriggerRules,
+    pub claude_args: String,
+    pub claude_settings: Option<String>,
+    pub model_auth: ModelAuth,
+    pub github_token: Option<Secret>,
+    pub base_branch: Option<String>,
+    pub branch_prefix: String,
+    pub claude_executable: Option<PathBuf>,
+    pub timeout: Duration,
+    pub use_litellm: bool,
+    pub litellm_model: Option<String>,
+    pub proxy_config: Option<PathBuf>,
+    pub max_tokens_total: Option<u64>,
+    pub session_store: Option<String>,
+    pub session_key: Option<Secret>,
+    pub session_encryption: Option<String>,
+}
+
+fn text(value: &Option<String>) -> Option<String> {
+    value
+        .as_deref()
+        .map(str::trim)
+        .filter(|v| !v.is_empty())
+        .map(str::to_string)
+}
+
+fn flag(input: &'static str, value: &Option<String>) -> Result<bool, InputError> {
+    match text(value).map(|v| v.to_ascii_lowercase()).as_deref() {
+        None | Some("false") | Some("0") | Some("no") => Ok(false),
+        Some("true") | Some("1") | Some("yes") => Ok(true),
+        Some(other) => Err(invalid(
+            input,
+            format!("expected true or false, got {other:?}"),
+        )),
+    }
+}
+
+impl Settings {
+    pub fn from_inputs(raw: &InputArgs) -> Result<Self, InputError> {
+        let timeout_minutes = match text(&raw.timeout_minutes) {
+            None => 30.0,
+            Some(v) => v
+                .parse::<f64>()
+                .ok()
+                .filter(|m| m.is_finite() && *m > 0.0 && *m <= 24.0 * 60.0)
+                .ok_or_else(|| {
+                    invalid(
+                        "timeout_minutes",
+                        format!("expected minutes between 0 and 1440, got {v:?}"),
+                    )
+                })?,
+        };
+        let max_tokens_total = text(&raw.max_tokens_total)
+            .map(|v| {
+                v.replace('_', "").parse::<u64>().map_err(|_| {
+                    invalid(
+                        "max_tokens_total",
+                        format!("expected a whole number, got {v:?}"),
+                    )
+                })
+            })
+            .transpose()?;
+        if let Some(store) = text(&raw.session_store) {
+            let known = matches!(store.as_str(), "git" | "actions-cache" | "off")
+                || store.strip_prefix("dir:").is_some_and(|p| !p.is_empty());
+            if !known {
+                return Err(invalid(
+                    "session_store",
+                    format!("expected git, dir:PATH, actions-cache or off, got {store:?}"),
+                ));
+            }
+        }
+        if let Some(mode) = text(&raw.session_encryption)
+            && !matches!(mode.as_str(), "auto" | "on" | "off")
+        {
+            return Err(invalid(
+                "session_encryption",
+                format!("expected auto, on or off, got {mode:?}"),
+            ));
+        }
+        let use_bedrock = flag("use_bedrock", &raw.use_bedrock)?;
+        let use_vertex = flag("use_vertex", &raw.use_vertex)?;
+        if use_bedrock && use_vertex {
+            return Err(invalid(
+                "use_vertex",
+                "use_bedrock and use_vertex cannot both be true",
+            ));
+        }
+        let phrase = text(&raw.trigger_phrase).unwrap_or_else(|| "@claude".into());
+        Ok(Self {
+            rules: TriggerRules {
+                phrase,
+                assignee: text(&raw.assignee_trigger),
+                label: text(&raw.label_trigger),
+                allowed_bots: BotAllowList::parse(raw.allowed_bots.as_deref().unwrap_or("")),
+                bot_name: text(&raw.bot_name).unwrap_or_else(|| DEFAULT_BOT_NAME.into()),
+                prompt: text(&raw.prompt),
+            },
+            claude_args: raw.claude_args.clone().unwrap_or_default(),
+            claude_settings: text(&raw.settings),
+            model_auth: ModelAuth {
+                anthropic_api_key: text(&raw.anthropic_api_key).map(Secret::new),
+                oauth_token: text(&raw.claude_code_oauth_token).map(Secret::new),
+                use_bedrock,
+                use_vertex,
+            },
+            github_token: text(&raw.github_token).map(Secret::new),
+            base_branch: text(&raw.base_branch),
+            branch_prefix: text(&raw.branch_prefix).unwrap_or_else(|| "claude/".into()),
+            claude_executable: text(&raw.path_to_claude_code_executable).map(PathBuf::from),
+            timeout: Duration::from_secs_f64(timeout_minutes * 60.0),
+            use_litellm: flag("use_litellm", &raw.use_litellm)?,
+            litellm_model: text(&raw.litellm_model),
+            proxy_config: text(&raw.proxy_config).map(PathBuf::from),
+            max_tokens_total,
+            session_store: text(&raw.session_store),
+            session_key: text(&raw.session_key).map(Secret::new),
+            session_encryption: text(&raw.session_encryption),
+        })
+    }
+
+    /// Every credential the inputs carry, for `::add-mask::` and leak checks.
+    pub fn secrets(&self) -> Vec<&Secret> {
+        [
+            self.github_token.as_ref(),
+            self.model_auth.anthropic_api_key.as_ref(),
+            self.model_auth.oauth_token.as_ref(),
+            self.session_key.as_ref(),
+        ]
+        .into_iter()
+        .flatten()
+        .filter(|s| !s.is_empty())
+        .collect()
+    }
+}
+
+/// `owner/name`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RepoSlug {
+    pub owner: String,
+    pub name: String,
+}
+
+impl RepoSlug {
+    pub fn parse(text: &str) -> Option<Self> {
+        let (owner, name) = text.trim().split_once('/')?;
+        let ok = |s: &str| {
+            !s.is_empty()
+                && s.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+        };
+        (ok(owner) && ok(name)).then(|| Self {
+            owner: owner.into(),
+            name: name.into(),
+        })
+    }
+
+    pub fn full(&self) -> String {
+        format!("{}/{}", self.owner, self.name)
+    }
+}
+
+/// The job's surroundings, as the runner describes them.
+#[derive(Debug, Clone)]
+pub struct JobEnv {
+    pub event_name: Option<String>,
+    pub event_path: Option<PathBuf>,
+    pub repository: Option<RepoSlug>,
+    pub api_url: String,
+    pub graphql_url: String,
+    pub server_url: String,
+    pub run_id: Option<String>,
+    pub run_attempt: Option<String>,
+    pub workspace: PathBuf,
+    pub output_file: Option<PathBuf>,
+    pub summary_file: Option<PathBuf>,
+    pub temp_dir: PathBuf,
+}
+
+impl JobEnv {
+    pub fn from_args(raw: &GithubEnvArgs) -> Result<Self, InputError> {
+        let repository = match text(&raw.repository) {
+            None => None,
+            Some(r) => Some(RepoSlug::parse(&r).ok_or_else(|| {
+                InputError::Environment(format!("GITHUB_REPOSITORY {r:?} is not owner/name"))
+            })?),
+        };
+        let api_url = text(&raw.api_url)
+            .unwrap_or_else(|| "https://api.github.com".into())
+            .trim_end_matches('/')
+            .to_string();
+        let graphql_url = text(&raw.graphql_url).unwrap_or_else(|| format!("{api_url}/graphql"));
+        let nonempty = |p: &Option<PathBuf>| p.clone().filter(|p| !p.as_os_str().is_empty());
+        Ok(Self {
+            event_name: text(&raw.event_name),
+            event_path: nonempty(&raw.event_path),
+            repository,
+            api_url,
+            graphql_url,
+            server_url: text(&raw.server_url)
+                .unwrap_or_else(|| "https://github.com".into())
+                .trim_end_matches('/')
+                .to_string(),
+            run_id: text(&raw.run_id),
+            run_attempt: text(&raw.run_attempt),
+            workspace: nonempty(&raw.workspace)
+                .or_else(|| std::env::current_dir().ok())
+                .unwrap_or_else(|| PathBuf::from(".")),
+            output_file: nonempty(&raw.output_file),
+            summary_file: nonempty(&raw.summary_file),
+            temp_dir: nonempty(&raw.runner_temp).unwrap_or_else(std::env::temp_dir),
+        })
+    }
+
+    /// Link to this job run, for comments and summaries.
+    pub fn run_url(&self) -> Option<String> {
+        let repo = self.repository.as_ref()?;
+        let id = self.run_id.as_ref()?;
+        Some(format!(
+            "{}/{}/actions/runs/{id}",
+            self.server_url,
+            repo.full()
+        ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn args() -> InputArgs {
+        InputArgs::default()
+    }
+
+    #[test]
+    fn defaults_are_those_of_the_action() {
+        let s = Settings::from_inputs(&args()).expect("defaults");
+        assert_eq!(s.rules.phrase, "@claude");
+        assert_eq!(s.rules.bot_name, "github-actions[bot]");
+        assert_eq!(s.branch_prefix, "claude/");
+        assert_eq!(s.timeout, Duration::from_secs(30 * 60));
+        assert!(!s.use_litellm);
+    }
+
+    #[test]
+    fn empty_strings_mean_unset() {
+        let mut a = args();
+        a.trigger_phrase = Some("  ".into());
+        a.anthropic_api_key = Some(String::new());
+        let s = Settings::from_inputs(&a).expect("ok");
+        assert_eq!(s.rules.phrase, "@claude");
+        assert!(s.model_auth.anthropic_api_key.is_none());
+    }
+
+    #[test]
+    fn bad_values_name_the_input() {
+        let mut a = args();
+        a.use_bedrock = Some("maybe".into());
+        let e = Settings::from_inputs(&a).expect_err("invalid");
+        assert!(e.to_string().starts_with("input use_bedrock:"), "{e}");
+        let mut a = args();
+        a.timeout_minutes = Some("ten".into());
+        assert!(
+            Settings::from_inputs(&a)
+                .expect_err("x")
+                .to_string()
+                .contains("timeout_minutes")
+        );
+        let mut a = args();
+        a.session_store = Some("s3://x".into());
+        assert!(
+            Settings::from_inputs(&a)
+                .expect_err("x")
+                .to_string()
+                .contains("session_store")
+        );
+        let mut a = args();
+        a.max_tokens_total = Some("-1".into());
+        assert!(
+            Settings::from_inputs(&a)
+                .expect_err("x")
+                .to_string()
+                .contains("max_tokens_total")
+        );
+    }
+
+    #[test]
+    fn secrets_are_listed_and_hidden() {
+        let mut a = args();
+        a.github_token = Some("ghs_canary".into());
+        a.anthropic_api_key = Some("sk-canary".into());
+        let s = Settings::from_inputs(&a).expect("ok");
+        assert_eq!(s.secrets().len(), 2);
+        assert!(!format!("{s:?}").contains("canary"));
+    }
+
+    #[test]
+    fn repo_slug_is_validated() {
+        assert!(RepoSlug::parse("Codertocat/Hello-World").is_some());
+        assert!(RepoSlug::parse("no-slash").is_none());
+        assert!(RepoSlug::parse("a/b/c").is_none());
+    }
+}

@@ -1,0 +1,6 @@
+//! Everything a person reads about a run: the tracking comment, step outputs, the step summary
+//! and log annotations.
+pub mod comment;
+pub mod outputs;
+pub mod summary;
+pub mod workflow;

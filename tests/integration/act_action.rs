@@ -1,0 +1,313 @@
+//! action.yml run the way a user's workflow runs it, by `act` in host mode, offline.
+//!
+//! The test builds a throwaway repository whose workflow says `uses: our-org/coworker@v1`;
+//! `--local-repository` maps that to a copy of this action's files. act's RUNNER_TOOL_CACHE is
+//! `$HOME/.cache/act/tool_cache` (it ignores `--env RUNNER_TOOL_CACHE`), so a private HOME lets
+//! the test pre-seed the binary where `scripts/obtain-binary.sh` looks and skip the release build.
+
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use crate::support::harness::{repo_root, require_act, require_claude, scrubbed_command};
+
+const ACT_TIMEOUT: Duration = Duration::from_secs(180);
+/// The files a consumer's runner downloads that matter to the composite action.
+const ACTION_FILES: &[&str] = &["action.yml", "Cargo.toml", "Cargo.lock", "src", "scripts"];
+
+fn copy_tree(from: &Path, to: &Path) {
+    if from.is_dir() {
+        std::fs::create_dir_all(to).expect("mkdir");
+        for entry in std::fs::read_dir(from).expect("read dir") {
+            let entry = entry.expect("dir entry");
+            copy_tree(&entry.path(), &to.join(entry.file_name()));
+        }
+    } else {
+        std::fs::create_dir_all(to.parent().expect("parent")).expect("mkdir");
+        std::fs::copy(from, to).expect("copy file");
+    }
+}
+
+fn git(dir: &Path, args: &[&str]) {
+    let out = scrubbed_command("git", &[])
+        .current_dir(dir)
+        .args(["-c", "user.name=t", "-c", "user.email=t@example.com"])
+        .args(args)
+        .output()
+        .expect("run git");
+    assert!(out.status.success(), "git {args:?}: {out:?}");
+}
+
+/// act's RUNNER_ARCH for this machine.
+fn runner_arch() -> &'static str {
+    if cfg!(target_arch = "aarch64") {
+        "ARM64"
+    } else {
+        "X64"
+    }
+}
+
+/// A user's repository, the action's copy and a private HOME, all in one tempdir.
+struct ActWorld {
+    dir: tempfile::TempDir,
+}
+
+impl ActWorld {
+    fn new(workflow: &str) -> ActWorld {
+        let world = ActWorld {
+            dir: tempfile::tempdir().expect("tempdir"),
+        };
+        for name in ACTION_FILES {
+            copy_tree(&repo_root().join(name), &world.action().join(name));
+        }
+        let repo = world.repo();
+        std::fs::create_dir_all(repo.join(".github/workflows")).expect("mkdir workflows");
+        std::fs::write(repo.join(".github/workflows/agent.yml"), workflow).expect("workflow");
+        std::fs::write(repo.join("README.md"), "Hello World\n").expect("readme");
+        git(&repo, &["init", "-q", "-b", "master"]);
+        // act derives GITHUB_REPOSITORY from origin; match the payloads' repository.
+        git(
+            &repo,
+            &[
+                "remote",
+                "add",
+                "origin",
+                "https://github.com/Codertocat/Hello-World.git",
+            ],
+        );
+        git(&repo, &["add", "-A"]);
+        git(&repo, &["commit", "-qm", "initial"]);
+        std::fs::create_dir_all(world.home()).expect("mkdir home");
+        world
+    }
+
+    fn path(&self) -> &Path {
+        self.dir.path()
+    }
+    fn action(&self) -> PathBuf {
+        self.path().join("action")
+    }
+    fn repo(&self) -> PathBuf {
+        self.path().join("repo")
+    }
+    fn home(&self) -> PathBuf {
+        self.path().join("home")
+    }
+    fn tool_cache(&self) -> PathBuf {
+        self.home().join(".cache/act/tool_cache")
+    }
+
+    /// Where obtain-binary.sh will look for the binary of this action copy.
+    fn cached_binary_path(&self) -> PathBuf {
+        let env = [
+            (
+                "GITHUB_ACTION_PATH".to_owned(),
+                self.action().display().to_string(),
+            ),
+            (
+                "RUNNER_TOOL_CACHE".to_owned(),
+                self.tool_cache().display().to_string(),
+            ),
+            ("RUNNER_ARCH".to_owned(), runner_arch().to_owned()),
+        ];
+        let out = scrubbed_command("bash", &env)
+            .arg(self.action().join("scripts/obtain-binary.sh"))
+            .arg("path")
+            .output()
+            .expect("obtain-binary.sh path");
+        assert!(out.status.success(), "{out:?}");
+        PathBuf::from(String::from_utf8_lossy(&out.stdout).trim())
+    }
+
+    /// Puts `binary` into the tool cache, as a previous job on this runner would have.
+    fn seed_binary(&self, binary: &Path) -> PathBuf {
+        let dest = self.cached_binary_path();
+        std::fs::create_dir_all(dest.parent().expect("parent")).expect("mkdir cache");
+        std::fs::copy(binary, &dest).expect("seed binary");
+        dest
+    }
+
+    /// Runs `act <event> -e <payload>` in the repository; returns (exit code, combined log).
+    async fn act(
+        &self,
+        act: &Path,
+        event: &str,
+        payload: &Path,
+        extra: &[&str],
+    ) -> (Option<i32>, String) {
+        let env = [
+            ("HOME".to_owned(), self.home().display().to_string()),
+            ("ACT_DISABLE_VERSION_CHECK".to_owned(), "1".to_owned()),
+        ];
+        let mut cmd = scrubbed_command(act, &env);
+        cmd.current_dir(self.repo())
+            .arg(event)
+            .arg("-e")
+            .arg(payload)
+            .args(["-P", "ubuntu-latest=-self-hosted"])
+            .args([
+                "--cache-server-addr",
+                "127.0.0.1",
+                "--artifact-server-addr",
+                "127.0.0.1",
+            ])
+            .arg("--use-gitignore=false")
+            .arg("--local-repository")
+            .arg(format!("our-org/coworker@v1={}", self.action().display()))
+            .args(extra)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        let mut cmd = tokio::process::Command::from(cmd);
+        cmd.kill_on_drop(true);
+        let out = tokio::time::timeout(ACT_TIMEOUT, cmd.output())
+            .await
+            .expect("act finished in time")
+            .expect("run act");
+        let log = format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        (out.status.code(), log)
+    }
+}
+
+fn epoch_secs() -> f64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs_f64())
+        .unwrap_or_default()
+}
+
+fn fixture(rel: &str) -> PathBuf {
+    repo_root().join("tests/fixtures").join(rel)
+}
+
+/// A stand-in for the binary that records what the `run` step gave it and sets two outputs.
+const RECORDING_STUB: &str = r#"#!/usr/bin/env bash
+date +%s.%N > "$STUB_DIR/started_at"
+env | grep -E '^(INPUT_|GITHUB_EVENT_NAME=|GITHUB_TOKEN=)' | sort > "$STUB_DIR/env"
+printf '%s\n' "$@" > "$STUB_DIR/args"
+echo "conclusion=stub-success" >> "$GITHUB_OUTPUT"
+echo "num_turns=7" >> "$GITHUB_OUTPUT"
+"#;
+
+const PLUMBING_WORKFLOW: &str = r#"name: agent
+on:
+  issue_comment:
+    types: [created]
+jobs:
+  agent:
+    runs-on: ubuntu-latest
+    steps:
+      - uses: actions/checkout@v4
+      - id: agent
+        uses: our-org/coworker@v1
+        with:
+          anthropic_api_key: ${{ secrets.ANTHROPIC_API_KEY }}
+          claude_args: --max-turns 3 --model "sonnet"
+          path_to_claude_code_executable: ${{ env.CLAUDE_PATH }}
+      - name: Export outputs
+        run: echo "conclusion=${{ steps.agent.outputs.conclusion }} num_turns=${{ steps.agent.outputs.num_turns }} session_id=${{ steps.agent.outputs.session_id }}" > "$STUB_DIR/job_outputs"
+"#;
+
+#[tokio::test]
+async fn act_runs_the_composite_action_from_the_tool_cache() {
+    let act = require_act!();
+    let claude = require_claude!();
+    let world = ActWorld::new(PLUMBING_WORKFLOW);
+    let stub_dir = world.path().join("stub");
+    std::fs::create_dir_all(&stub_dir).expect("mkdir stub");
+    let stub = stub_dir.join("coworker");
+    std::fs::write(&stub, RECORDING_STUB).expect("write stub");
+    let seeded = world.seed_binary(&stub);
+    std::fs::set_permissions(&seeded, std::os::unix::fs::PermissionsExt::from_mode(0o755))
+        .expect("chmod");
+
+    let started = epoch_secs();
+    let (code, log) = world
+        .act(
+            &act,
+            "issue_comment",
+            &fixture("events/issue_comment/created.1.json"),
+            &[
+                "-s",
+                "GITHUB_TOKEN=ghs_faketoken",
+                "-s",
+                "ANTHROPIC_API_KEY=sk-ant-fake",
+                "--env",
+                &format!("STUB_DIR={}", stub_dir.display()),
+                "--env",
+                &format!("CLAUDE_PATH={}", claude.display()),
+            ],
+        )
+        .await;
+    assert_eq!(code, Some(0), "act failed:\n{log}");
+
+    // The cached binary was used: no build, no npm install.
+    assert!(
+        log.contains(&format!("coworker: tool-cache hit: {}", seeded.display())),
+        "{log}"
+    );
+    assert!(!log.contains("tool-cache miss"), "{log}");
+    assert!(
+        !log.contains("installing @anthropic-ai/claude-code"),
+        "{log}"
+    );
+
+    let args = std::fs::read_to_string(stub_dir.join("args")).expect("the run step ran the binary");
+    assert_eq!(args, "run\n");
+    let env = std::fs::read_to_string(stub_dir.join("env")).expect("env dump");
+    let expect = [
+        "INPUT_TRIGGER_PHRASE=@claude".to_owned(),
+        "INPUT_BRANCH_PREFIX=claude/".to_owned(),
+        "INPUT_TIMEOUT_MINUTES=30".to_owned(),
+        "INPUT_USE_BEDROCK=false".to_owned(),
+        "INPUT_CLAUDE_ARGS=--max-turns 3 --model \"sonnet\"".to_owned(),
+        "INPUT_ANTHROPIC_API_KEY=sk-ant-fake".to_owned(),
+        // `github_token` defaults to `${{ github.token }}`.
+        "INPUT_GITHUB_TOKEN=ghs_faketoken".to_owned(),
+        format!("INPUT_PATH_TO_CLAUDE_CODE_EXECUTABLE={}", claude.display()),
+        "INPUT_PROMPT=".to_owned(),
+        "GITHUB_EVENT_NAME=issue_comment".to_owned(),
+    ];
+    let lines: Vec<&str> = env.lines().collect();
+    for line in &expect {
+        assert!(
+            lines.contains(&line.as_str()),
+            "missing {line:?} in:\n{env}"
+        );
+    }
+    let input_names: Vec<&str> = lines
+        .iter()
+        .filter_map(|l| l.strip_prefix("INPUT_"))
+        .filter_map(|l| l.split('=').next())
+        .collect();
+    assert_eq!(
+        input_names.len(),
+        24,
+        "every input reaches the binary: {input_names:?}"
+    );
+    // Like GitHub, the job token is not exported to steps; only the input carries it.
+    assert!(
+        !lines.iter().any(|l| l.starts_with("GITHUB_TOKEN=")),
+        "{env}"
+    );
+
+    let outputs = std::fs::read_to_string(stub_dir.join("job_outputs")).expect("job outputs");
+    assert_eq!(
+        outputs.trim(),
+        "conclusion=stub-success num_turns=7 session_id="
+    );
+
+    let run_began: f64 = std::fs::read_to_string(stub_dir.join("started_at"))
+        .expect("start stamp")
+        .trim()
+        .parse()
+        .expect("a float");
+    eprintln!(
+        "cached start: {:.2}s from launching act to the run step starting the binary",
+        run_began - started
+    );
+}

@@ -1,0 +1,119 @@
+//! `coworker plan`: the JSON contract and its exit codes.
+use crate::support::coworker::{Job, comment_event, fixture};
+use crate::support::fake_github::FakeGitHub;
+use serde_json::{Value, json};
+
+/// Runs `coworker plan` without blocking the runtime the fakes are served from.
+async fn plan(job: &Job, extra: &[&str]) -> (Option<i32>, String, String) {
+    let mut args = vec!["plan"];
+    args.extend_from_slice(extra);
+    let out = tokio::process::Command::from(job.command(&args))
+        .output()
+        .await
+        .expect("runs");
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[tokio::test]
+async fn offline_plan_prints_the_decision_and_makes_no_call() {
+    let github = FakeGitHub::start().await;
+    let job = Job::new(
+        "issue_comment",
+        &comment_event("@claude fix the README typo"),
+        &github,
+        None,
+    );
+    let (code, stdout, _) = plan(&job, &["--offline"]).await;
+    assert_eq!(code, Some(0));
+    let v: Value = serde_json::from_str(stdout.trim()).expect("one JSON object");
+    assert_eq!(v["action"], "run");
+    assert_eq!(v["trigger"], "phrase");
+    assert_eq!(v["target"], json!({"kind": "issue", "number": 1}));
+    assert_eq!(v["actor"], "Codertocat");
+    assert_eq!(v["mode"], "tag");
+    assert_eq!(v["permission"], "unchecked");
+    assert!(
+        v["prompt"]
+            .as_str()
+            .expect("prompt")
+            .contains("fix the README typo")
+    );
+    assert!(github.requests().is_empty());
+}
+
+#[tokio::test]
+async fn online_plan_checks_permission_and_reads_context_but_writes_nothing() {
+    let github = FakeGitHub::start().await;
+    github.add_comment(1, "someone", "earlier remark", "2020-01-01T00:00:00Z");
+    let job = Job::new(
+        "issue_comment",
+        &comment_event("@claude what do you think?"),
+        &github,
+        None,
+    );
+    let (code, stdout, stderr) = plan(&job, &[]).await;
+    assert_eq!(code, Some(0), "{stderr}");
+    let v: Value = serde_json::from_str(stdout.trim()).expect("json");
+    assert_eq!(v["permission"], "admin");
+    assert!(
+        v["prompt"]
+            .as_str()
+            .expect("prompt")
+            .contains("earlier remark")
+    );
+    assert!(
+        github
+            .requests()
+            .iter()
+            .all(|r| r.method == "GET" || r.path == "/graphql")
+    );
+}
+
+#[tokio::test]
+async fn skip_is_exit_zero_with_a_reason() {
+    let github = FakeGitHub::start().await;
+    let job = Job::new(
+        "issue_comment",
+        &fixture("issue_comment/created.1.json"),
+        &github,
+        None,
+    );
+    let (code, stdout, _) = plan(&job, &["--offline"]).await;
+    assert_eq!(code, Some(0));
+    let v: Value = serde_json::from_str(stdout.trim()).expect("json");
+    assert_eq!(v["action"], "skip");
+    assert_eq!(v["trigger"], Value::Null);
+    assert!(
+        v["reason"]
+            .as_str()
+            .expect("reason")
+            .contains("does not mention @claude")
+    );
+}
+
+#[tokio::test]
+async fn unusable_input_is_exit_two_with_one_line() {
+    let github = FakeGitHub::start().await;
+    let mut job = Job::new("issue_comment", &comment_event("@claude x"), &github, None);
+    std::fs::write(job.dir.path().join("event.json"), "{ not json").expect("write");
+    let (code, stdout, stderr) = plan(&job, &["--offline"]).await;
+    assert_eq!(code, Some(2));
+    assert!(stdout.is_empty());
+    assert_eq!(stderr.trim().lines().count(), 1, "{stderr}");
+    assert!(stderr.contains("not a JSON webhook payload"), "{stderr}");
+
+    job.set("GITHUB_EVENT_PATH", "/nonexistent/event.json");
+    let (code, _, stderr) = plan(&job, &["--offline"]).await;
+    assert_eq!(code, Some(2));
+    assert!(stderr.contains("cannot read the event file"), "{stderr}");
+
+    let mut job = Job::new("issue_comment", &comment_event("@claude x"), &github, None);
+    job.set("INPUT_USE_BEDROCK", "sometimes");
+    let (code, _, stderr) = plan(&job, &["--offline"]).await;
+    assert_eq!(code, Some(2));
+    assert!(stderr.contains("input use_bedrock"), "{stderr}");
+}

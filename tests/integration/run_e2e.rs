@@ -1,0 +1,372 @@
+//! `coworker run` end to end: the real binary, the real Claude Code CLI, a scripted fake model
+//! and a fake GitHub on loopback.
+use crate::support::coworker::{Job, comment_event};
+use crate::support::fake_github::{self, FakeGitHub, Fault};
+use crate::support::fake_model::{FakeModel, Reply};
+use crate::support::harness::require_claude;
+use serde_json::json;
+use std::time::Duration;
+
+#[tokio::test]
+async fn issue_comment_gets_a_tracking_comment_an_agent_run_and_a_final_answer() {
+    let _claude = require_claude!();
+    let github = FakeGitHub::start().await;
+    github.add_comment(
+        1,
+        "octo-reviewer",
+        "I can reproduce it on Firefox too.",
+        "2020-01-01T00:00:00Z",
+    );
+    let model = FakeModel::start().await;
+    let job = Job::new(
+        "issue_comment",
+        &comment_event("@claude the login page crashes on empty passwords, please fix"),
+        &github,
+        Some(&model.url()),
+    );
+    let target = job.workspace().join("hello.txt");
+    model.push_reply(Reply::tool_use(
+        "Write",
+        json!({"file_path": target.display().to_string(), "content": "fixed\n"}),
+    ));
+    model.push_reply(Reply::text("I fixed the crash and added hello.txt."));
+
+    let out = job.run().await;
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(
+        std::fs::read_to_string(&target).expect("agent wrote the file"),
+        "fixed\n"
+    );
+
+    // GitHub calls before the agent started: permission, context, comment, reaction. No more.
+    let calls = github.requests();
+    let before_agent: Vec<String> = calls
+        .iter()
+        .take_while(|r| r.method != "PATCH")
+        .map(|r| format!("{} {}", r.method, r.path))
+        .collect();
+    assert_eq!(before_agent.len(), 4, "{before_agent:#?}");
+    assert!(before_agent.contains(
+        &"GET /repos/Codertocat/Hello-World/collaborators/Codertocat/permission".to_string()
+    ));
+    assert!(before_agent.contains(&"POST /graphql".to_string()));
+    assert!(
+        before_agent.contains(&"POST /repos/Codertocat/Hello-World/issues/1/comments".to_string())
+    );
+    let trigger_id = comment_event("")["comment"]["id"].as_u64().expect("id");
+    assert!(before_agent.contains(&format!(
+        "POST /repos/Codertocat/Hello-World/issues/comments/{trigger_id}/reactions"
+    )));
+    assert_eq!(github.reactions().len(), 1);
+    assert_eq!(github.reactions()[0].1, "eyes");
+
+    // The tracking comment went from "working" to a final answer with figures and a run link.
+    let writes = github.comment_writes();
+    assert!(writes[0].1.contains("is working"), "{writes:#?}");
+    let mine: Vec<_> = github
+        .comments_on(1)
+        .into_iter()
+        .filter(|c| c.author == fake_github::BOT_LOGIN)
+        .collect();
+    assert_eq!(mine.len(), 1, "exactly one tracking comment");
+    let last = &mine[0].body;
+    assert!(last.contains("finished"), "{last}");
+    assert!(
+        last.contains("I fixed the crash and added hello.txt."),
+        "{last}"
+    );
+    assert!(last.contains("2 turns"), "{last}");
+    assert!(
+        last.contains("https://github.com/Codertocat/Hello-World/actions/runs/4242"),
+        "{last}"
+    );
+    assert!(!last.contains("is working"));
+
+    // The model saw the issue, the earlier comment, and the request last.
+    let first = &model.message_requests()[0];
+    let prompt = first.body["messages"].to_string();
+    assert!(prompt.contains("Spelling error in the README file"));
+    assert!(prompt.contains("I can reproduce it on Firefox too."));
+    assert!(prompt.contains("the login page crashes on empty passwords"));
+    assert!(
+        !first.body.to_string().contains(fake_github::TOKEN),
+        "the GitHub token reached the model"
+    );
+
+    // Outputs and summary.
+    assert_eq!(job.output("conclusion").as_deref(), Some("success"));
+    assert_eq!(job.output("num_turns").as_deref(), Some("2"));
+    assert_eq!(job.output("comment_id"), Some(mine[0].id.to_string()));
+    assert!(!job.output("session_id").unwrap_or_default().is_empty());
+    let cost: f64 = job
+        .output("cost_usd")
+        .unwrap_or_default()
+        .parse()
+        .expect("cost is a number");
+    assert!(cost > 0.0);
+    let execution = job.output("execution_file").expect("execution file output");
+    let lines = std::fs::read_to_string(&execution).expect("execution file exists");
+    assert!(lines.lines().any(|l| l.contains("\"type\":\"result\"")));
+    assert!(job.summary().contains("success"));
+    assert!(job.summary().contains("Write ×1"));
+}
+
+#[tokio::test]
+async fn a_model_error_ends_in_a_failure_comment_and_outputs() {
+    let _claude = require_claude!();
+    let github = FakeGitHub::start().await;
+    let model = FakeModel::start().await;
+    model.push_reply(Reply::fatal_error(400, "messages: roles must alternate"));
+    let job = Job::new(
+        "issue_comment",
+        &comment_event("@claude hi"),
+        &github,
+        Some(&model.url()),
+    );
+    let out = job.run().await;
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(job.output("conclusion").as_deref(), Some("failure"));
+    let body = github
+        .comments_on(1)
+        .last()
+        .expect("tracking comment")
+        .body
+        .clone();
+    assert!(body.contains("failed"), "{body}");
+    assert!(body.contains("400"), "{body}");
+    assert!(String::from_utf8_lossy(&out.stdout).contains("::error::"));
+    assert!(job.summary().contains("failure"));
+}
+
+#[tokio::test]
+async fn an_actor_without_write_access_is_skipped_without_a_comment() {
+    let github = FakeGitHub::start().await;
+    let model = FakeModel::start().await;
+    let mut payload = comment_event("@claude delete everything");
+    payload["sender"]["login"] = json!("drive-by");
+    payload["comment"]["user"]["login"] = json!("drive-by");
+    github.set_permission("drive-by", "read");
+    let job = Job::new("issue_comment", &payload, &github, Some(&model.url()));
+    let out = job.run().await;
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(job.output("conclusion").as_deref(), Some("skipped"));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("drive-by has read access"));
+    assert!(
+        github.comment_writes().is_empty(),
+        "no comment for a skipped actor"
+    );
+    assert!(github.reactions().is_empty());
+    assert!(model.message_requests().is_empty());
+}
+
+#[tokio::test]
+async fn a_bot_sender_makes_no_github_call_at_all() {
+    let github = FakeGitHub::start().await;
+    let mut payload = comment_event("@claude bump");
+    payload["sender"]["login"] = json!("renovate[bot]");
+    payload["sender"]["type"] = json!("Bot");
+    let job = Job::new("issue_comment", &payload, &github, None);
+    let out = job.run().await;
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(job.output("conclusion").as_deref(), Some("skipped"));
+    assert!(github.requests().is_empty());
+}
+
+#[tokio::test]
+async fn github_failing_during_the_run_still_gets_a_final_comment() {
+    let _claude = require_claude!();
+    let github = FakeGitHub::start().await;
+    let model = FakeModel::start().await;
+    model.push_reply(Reply::text("All done."));
+    // Every progress or final edit fails twice with 502, then once with a secondary rate limit.
+    github.fail_next(Fault {
+        prefix: "PATCH /repos/Codertocat/Hello-World/issues/comments/".into(),
+        times: 2,
+        status: 502,
+        headers: vec![],
+        message: "Server Error".into(),
+    });
+    github.fail_next(Fault {
+        prefix: "PATCH /repos/Codertocat/Hello-World/issues/comments/".into(),
+        times: 1,
+        status: 403,
+        headers: vec![("retry-after".into(), "1".into())],
+        message: "You have exceeded a secondary rate limit. Please wait a few minutes before you try again.".into(),
+    });
+    let job = Job::new(
+        "issue_comment",
+        &comment_event("@claude say hi"),
+        &github,
+        Some(&model.url()),
+    );
+    let out = job.run().await;
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(job.output("conclusion").as_deref(), Some("success"));
+    let body = github
+        .comments_on(1)
+        .last()
+        .expect("tracking comment")
+        .body
+        .clone();
+    assert!(
+        body.contains("All done."),
+        "final comment written once GitHub answered: {body}"
+    );
+    let patches = github
+        .requests()
+        .into_iter()
+        .filter(|r| r.method == "PATCH")
+        .count();
+    assert!(patches >= 4, "three failures, then success: {patches}");
+    assert!(String::from_utf8_lossy(&out.stdout).contains("secondary rate limit"));
+}
+
+#[tokio::test]
+async fn comment_creation_failing_at_start_is_retried_at_the_end() {
+    let _claude = require_claude!();
+    let github = FakeGitHub::start().await;
+    let model = FakeModel::start().await;
+    model.push_reply(Reply::text("Answer despite the outage."));
+    github.fail_next(Fault {
+        prefix: "POST /repos/Codertocat/Hello-World/issues/1/comments".into(),
+        times: 4,
+        status: 503,
+        headers: vec![],
+        message: "Service Unavailable".into(),
+    });
+    let mut job = Job::new(
+        "issue_comment",
+        &comment_event("@claude answer"),
+        &github,
+        Some(&model.url()),
+    );
+    // A short budget for calls before the agent, so the creation gives up and the agent still runs.
+    job.set("COWORKER_GITHUB_RETRY_BASE_MS", "10");
+    let out = job.run().await;
+    assert_eq!(
+        job.output("conclusion").as_deref(),
+        Some("success"),
+        "{:?}",
+        out.status
+    );
+    let mine = github.comments_on(1);
+    assert_eq!(mine.len(), 1);
+    assert!(mine[0].body.contains("Answer despite the outage."));
+}
+
+#[tokio::test]
+async fn sigterm_during_the_agent_leaves_a_cancelled_comment() {
+    let _claude = require_claude!();
+    let github = FakeGitHub::start().await;
+    let model = FakeModel::start().await;
+    model.push_reply(Reply::slow(60_000, Reply::text("too late")));
+    let job = Job::new(
+        "issue_comment",
+        &comment_event("@claude take your time"),
+        &github,
+        Some(&model.url()),
+    );
+    let mut child = tokio::process::Command::from(job.command(&["run"]))
+        .stdout(std::process::Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("spawn");
+    assert!(
+        model.wait_for_requests(1, Duration::from_secs(60)).await,
+        "agent reached the model"
+    );
+    let pid =
+        nix::unistd::Pid::from_raw(i32::try_from(child.id().expect("pid")).expect("pid fits"));
+    nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGTERM).expect("signal");
+    let status = tokio::time::timeout(Duration::from_secs(60), child.wait())
+        .await
+        .expect("exits")
+        .expect("status");
+    assert_eq!(status.code(), Some(130));
+    assert_eq!(job.output("conclusion").as_deref(), Some("cancelled"));
+    let body = github.comments_on(1).last().expect("comment").body.clone();
+    assert!(body.contains("cancelled"), "{body}");
+}
+
+#[tokio::test]
+async fn the_timeout_stops_the_agent_and_says_so() {
+    let _claude = require_claude!();
+    let github = FakeGitHub::start().await;
+    let model = FakeModel::start().await;
+    model.push_reply(Reply::slow(60_000, Reply::text("too late")));
+    let mut job = Job::new(
+        "issue_comment",
+        &comment_event("@claude slow"),
+        &github,
+        Some(&model.url()),
+    );
+    job.set("INPUT_TIMEOUT_MINUTES", "0.05");
+    let out = job.run().await;
+    assert_eq!(out.status.code(), Some(124));
+    assert_eq!(job.output("conclusion").as_deref(), Some("timeout"));
+    let body = github.comments_on(1).last().expect("comment").body.clone();
+    assert!(body.contains("timed out"), "{body}");
+}
+
+#[tokio::test]
+async fn the_tracking_comment_follows_the_agents_task_list_live() {
+    let _claude = require_claude!();
+    let github = FakeGitHub::start().await;
+    let model = FakeModel::start().await;
+    model.push_reply(Reply::tool_use(
+        "TaskCreate",
+        json!({"subject": "Reproduce the crash", "description": "Run the login test with an empty password"}),
+    ));
+    // The agent then stalls, so the test sees the live state before anything final.
+    model.push_reply(Reply::slow(60_000, Reply::text("never seen")));
+    let job = Job::new(
+        "issue_comment",
+        &comment_event("@claude fix login"),
+        &github,
+        Some(&model.url()),
+    );
+    let mut child = tokio::process::Command::from(job.command(&["run"]))
+        .stdout(std::process::Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("spawn");
+    let live = github
+        .wait_for(
+            |calls| {
+                calls.iter().any(|r| {
+                    r.method == "PATCH"
+                        && r.body["body"]
+                            .as_str()
+                            .is_some_and(|b| b.contains("- [ ] Reproduce the crash"))
+                })
+            },
+            Duration::from_secs(60),
+        )
+        .await;
+    assert!(
+        live,
+        "a progress edit showed the task: {:#?}",
+        github.comment_writes()
+    );
+    let progress = github
+        .comment_writes()
+        .into_iter()
+        .find(|(_, b)| b.contains("Reproduce the crash"))
+        .expect("progress body")
+        .1;
+    assert!(progress.contains("is working"), "{progress}");
+    assert!(
+        progress.contains("_Now:_ TaskCreate: Reproduce the crash"),
+        "{progress}"
+    );
+    let pid =
+        nix::unistd::Pid::from_raw(i32::try_from(child.id().expect("pid")).expect("pid fits"));
+    nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGINT).expect("signal");
+    let status = tokio::time::timeout(Duration::from_secs(60), child.wait())
+        .await
+        .expect("exits")
+        .expect("status");
+    assert_eq!(status.code(), Some(130));
+    let body = github.comments_on(1).last().expect("comment").body.clone();
+    assert!(body.contains("was cancelled"), "{body}");
+}

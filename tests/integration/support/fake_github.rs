@@ -1,0 +1,528 @@
+//! A stateful fake of the GitHub REST and GraphQL APIs on loopback. It keeps issues, comments and
+//! permissions in memory, answers from that state the way GitHub does, records every request, and
+//! can be told to fail the next matching requests (5xx, secondary rate limits).
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{HeaderMap, Method, StatusCode, Uri};
+use axum::response::{IntoResponse, Response};
+use serde_json::{Value, json};
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use tokio::sync::Notify;
+
+pub const TOKEN: &str = "ghs_fake_token_canary_7f3a";
+pub const OWNER: &str = "Codertocat";
+pub const REPO: &str = "Hello-World";
+/// The identity comments created with the token appear under.
+pub const BOT_LOGIN: &str = "github-actions[bot]";
+
+#[derive(Debug, Clone)]
+pub struct Recorded {
+    pub method: String,
+    pub path: String,
+    pub body: Value,
+    pub authorization: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct FakeComment {
+    pub id: u64,
+    pub author: String,
+    pub body: String,
+    pub created_at: String,
+    pub last_edited_at: Option<String>,
+    pub minimized: bool,
+    /// Review comments only: the thread root and file position.
+    pub review: Option<(u64, String, u64)>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct FakeIssue {
+    pub number: u64,
+    pub title: String,
+    pub body: String,
+    pub author: String,
+    pub created_at: String,
+    pub last_edited_at: Option<String>,
+    pub pull_request: Option<FakePull>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct FakePull {
+    pub base_ref: String,
+    pub head_ref: String,
+    pub head_sha: String,
+    pub cross_repository: bool,
+    pub files: Vec<(String, u64, u64)>,
+}
+
+/// A scripted failure: the next `times` requests whose "METHOD path" starts with `prefix`.
+#[derive(Debug, Clone)]
+pub struct Fault {
+    pub prefix: String,
+    pub times: usize,
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    pub message: String,
+}
+
+#[derive(Default)]
+struct StateInner {
+    issues: HashMap<u64, FakeIssue>,
+    comments: Vec<(u64, FakeComment)>,
+    permissions: HashMap<String, String>,
+    reactions: Vec<(String, String)>,
+    faults: Vec<Fault>,
+    recorded: Vec<Recorded>,
+    next_id: u64,
+}
+
+#[derive(Clone)]
+struct Shared {
+    inner: Arc<Mutex<StateInner>>,
+    notify: Arc<Notify>,
+    addr: Arc<Mutex<Option<SocketAddr>>>,
+}
+
+pub struct FakeGitHub {
+    shared: Shared,
+    addr: SocketAddr,
+    _task: tokio::task::JoinHandle<()>,
+}
+
+impl FakeGitHub {
+    /// Starts with issue #1 of Codertocat/Hello-World (as in GitHub's example payloads) and the
+    /// user Codertocat as admin.
+    pub async fn start() -> Self {
+        let shared = Shared {
+            inner: Arc::new(Mutex::new(StateInner {
+                next_id: 5_000_000,
+                ..StateInner::default()
+            })),
+            notify: Arc::new(Notify::new()),
+            addr: Arc::new(Mutex::new(None)),
+        };
+        let app = Router::new().fallback(handle).with_state(shared.clone());
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let addr = listener.local_addr().expect("addr");
+        *shared.addr.lock().expect("lock") = Some(addr);
+        let task = tokio::spawn(async move {
+            let _ = axum::serve(listener, app).await;
+        });
+        let gh = Self {
+            shared,
+            addr,
+            _task: task,
+        };
+        gh.add_issue(FakeIssue {
+            number: 1,
+            title: "Spelling error in the README file".into(),
+            body: "It looks like you accidently spelled 'commit' with two 't's.".into(),
+            author: "Codertocat".into(),
+            created_at: "2019-05-15T15:20:18Z".into(),
+            ..FakeIssue::default()
+        });
+        gh.set_permission("Codertocat", "admin");
+        gh
+    }
+
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    pub fn graphql_url(&self) -> String {
+        format!("http://{}/graphql", self.addr)
+    }
+
+    fn with<R>(&self, f: impl FnOnce(&mut StateInner) -> R) -> R {
+        f(&mut self.shared.inner.lock().expect("lock"))
+    }
+
+    pub fn add_issue(&self, issue: FakeIssue) {
+        self.with(|s| s.issues.insert(issue.number, issue));
+    }
+
+    pub fn set_permission(&self, user: &str, level: &str) {
+        self.with(|s| s.permissions.insert(user.to_string(), level.to_string()));
+    }
+
+    /// Adds an existing comment to an issue; returns its id.
+    pub fn add_comment(&self, issue: u64, author: &str, body: &str, created_at: &str) -> u64 {
+        self.with(|s| {
+            s.next_id += 1;
+            let id = s.next_id;
+            s.comments.push((
+                issue,
+                FakeComment {
+                    id,
+                    author: author.into(),
+                    body: body.into(),
+                    created_at: created_at.into(),
+                    last_edited_at: None,
+                    minimized: false,
+                    review: None,
+                },
+            ));
+            id
+        })
+    }
+
+    pub fn edit_comment(&self, id: u64, f: impl FnOnce(&mut FakeComment)) {
+        self.with(|s| {
+            if let Some((_, c)) = s.comments.iter_mut().find(|(_, c)| c.id == id) {
+                f(c);
+            }
+        });
+    }
+
+    pub fn fail_next(&self, fault: Fault) {
+        self.with(|s| s.faults.push(fault));
+    }
+
+    pub fn requests(&self) -> Vec<Recorded> {
+        self.with(|s| s.recorded.clone())
+    }
+
+    pub fn comment(&self, id: u64) -> Option<FakeComment> {
+        self.with(|s| {
+            s.comments
+                .iter()
+                .find(|(_, c)| c.id == id)
+                .map(|(_, c)| c.clone())
+        })
+    }
+
+    pub fn comments_on(&self, issue: u64) -> Vec<FakeComment> {
+        self.with(|s| {
+            s.comments
+                .iter()
+                .filter(|(n, _)| *n == issue)
+                .map(|(_, c)| c.clone())
+                .collect()
+        })
+    }
+
+    pub fn reactions(&self) -> Vec<(String, String)> {
+        self.with(|s| s.reactions.clone())
+    }
+
+    /// Bodies sent to create or update comments, in order.
+    pub fn comment_writes(&self) -> Vec<(String, String)> {
+        self.requests()
+            .into_iter()
+            .filter(|r| {
+                (r.method == "POST" || r.method == "PATCH")
+                    && r.path.contains("comments")
+                    && !r.path.ends_with("reactions")
+            })
+            .map(|r| {
+                (
+                    format!("{} {}", r.method, r.path),
+                    r.body["body"].as_str().unwrap_or("").to_string(),
+                )
+            })
+            .collect()
+    }
+
+    pub async fn wait_for(&self, what: impl Fn(&[Recorded]) -> bool, timeout: Duration) -> bool {
+        let deadline = tokio::time::Instant::now() + timeout;
+        loop {
+            let notified = self.shared.notify.notified();
+            if what(&self.requests()) {
+                return true;
+            }
+            if tokio::time::timeout_at(deadline, notified).await.is_err() {
+                return what(&self.requests());
+            }
+        }
+    }
+}
+
+fn now() -> String {
+    chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+}
+
+fn error(status: u16, message: &str) -> Response {
+    (
+        StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
+        axum::Json(
+            json!({"message": message, "documentation_url": "https://docs.github.com/rest"}),
+        ),
+    )
+        .into_response()
+}
+
+async fn handle(
+    State(shared): State<Shared>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let path = uri.path().to_string();
+    let body_json: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
+    let authorization = headers
+        .get("authorization")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string);
+    let response = {
+        let mut s = shared.inner.lock().expect("lock");
+        s.recorded.push(Recorded {
+            method: method.to_string(),
+            path: path.clone(),
+            body: body_json.clone(),
+            authorization: authorization.clone(),
+        });
+        let key = format!("{method} {path}");
+        if let Some(i) = s
+            .faults
+            .iter()
+            .position(|f| key.starts_with(&f.prefix) && f.times > 0)
+        {
+            let fault = s.faults[i].clone();
+            s.faults[i].times -= 1;
+            let mut r = error(fault.status, &fault.message);
+            for (k, v) in &fault.headers {
+                if let (Ok(k), Ok(v)) =
+                    (axum::http::HeaderName::from_bytes(k.as_bytes()), v.parse())
+                {
+                    r.headers_mut().insert(k, v);
+                }
+            }
+            r
+        } else if authorization.as_deref() != Some(&format!("Bearer {TOKEN}")) {
+            error(401, "Bad credentials")
+        } else {
+            let base = format!(
+                "http://{}",
+                shared.addr.lock().expect("lock").expect("addr")
+            );
+            route(&mut s, &method, &path, &body_json, &base)
+        }
+    };
+    shared.notify.notify_waiters();
+    response
+}
+
+fn route(s: &mut StateInner, method: &Method, path: &str, body: &Value, base: &str) -> Response {
+    if path == "/graphql" && method == Method::POST {
+        return graphql(s, body);
+    }
+    let parts: Vec<&str> = path.trim_start_matches('/').split('/').collect();
+    let repo_ok = parts.len() > 2 && parts[0] == "repos" && parts[1] == OWNER && parts[2] == REPO;
+    if !repo_ok {
+        return error(404, "Not Found");
+    }
+    let rest = &parts[3..];
+    let comment_json = |c: &FakeComment, issue: u64| {
+        json!({
+            "id": c.id,
+            "body": c.body,
+            "user": {"login": c.author, "type": if c.author.ends_with("[bot]") {"Bot"} else {"User"}},
+            "created_at": c.created_at,
+            "updated_at": c.last_edited_at.clone().unwrap_or(c.created_at.clone()),
+            "html_url": format!("{base}/{OWNER}/{REPO}/issues/{issue}#issuecomment-{}", c.id),
+        })
+    };
+    match (method.clone(), rest) {
+        (Method::GET, ["collaborators", user, "permission"]) => {
+            let user = user.replace("%5B", "[").replace("%5D", "]");
+            let level = s
+                .permissions
+                .get(&user)
+                .cloned()
+                .unwrap_or_else(|| "read".into());
+            let role = if level == "admin" {
+                "admin"
+            } else {
+                level.as_str()
+            }
+            .to_string();
+            axum::Json(json!({"permission": level, "role_name": role, "user": {"login": user}}))
+                .into_response()
+        }
+        (Method::POST, ["issues", n, "comments"]) => {
+            let Ok(n) = n.parse::<u64>() else {
+                return error(404, "Not Found");
+            };
+            if !s.issues.contains_key(&n) {
+                return error(404, "Not Found");
+            }
+            let Some(text) = body["body"].as_str() else {
+                return error(422, "Invalid request: body is required");
+            };
+            if text.chars().count() > 65_536 {
+                return error(
+                    422,
+                    "Validation Failed: body is too long (maximum is 65536 characters)",
+                );
+            }
+            s.next_id += 1;
+            let c = FakeComment {
+                id: s.next_id,
+                author: BOT_LOGIN.into(),
+                body: text.into(),
+                created_at: now(),
+                last_edited_at: None,
+                minimized: false,
+                review: None,
+            };
+            let out = comment_json(&c, n);
+            s.comments.push((n, c));
+            (StatusCode::CREATED, axum::Json(out)).into_response()
+        }
+        (Method::PATCH, ["issues", "comments", id])
+        | (Method::PATCH, ["pulls", "comments", id]) => {
+            let Ok(id) = id.parse::<u64>() else {
+                return error(404, "Not Found");
+            };
+            let Some(text) = body["body"].as_str() else {
+                return error(422, "Invalid request: body is required");
+            };
+            if text.chars().count() > 65_536 {
+                return error(
+                    422,
+                    "Validation Failed: body is too long (maximum is 65536 characters)",
+                );
+            }
+            let review_path = rest[0] == "pulls";
+            match s
+                .comments
+                .iter_mut()
+                .find(|(_, c)| c.id == id && c.review.is_some() == review_path)
+            {
+                Some((n, c)) => {
+                    c.body = text.into();
+                    c.last_edited_at = Some(now());
+                    let n = *n;
+                    let c = c.clone();
+                    axum::Json(comment_json(&c, n)).into_response()
+                }
+                None => error(404, "Not Found"),
+            }
+        }
+        (Method::POST, ["pulls", pr, "comments", root, "replies"]) => {
+            let (Ok(pr), Ok(root)) = (pr.parse::<u64>(), root.parse::<u64>()) else {
+                return error(404, "Not Found");
+            };
+            let Some(parent) = s
+                .comments
+                .iter()
+                .find(|(_, c)| c.id == root && c.review.is_some())
+                .map(|(_, c)| c.clone())
+            else {
+                return error(404, "Not Found");
+            };
+            let Some(text) = body["body"].as_str() else {
+                return error(422, "body is required");
+            };
+            s.next_id += 1;
+            let (_, file, line) = parent.review.clone().unwrap_or_default();
+            let c = FakeComment {
+                id: s.next_id,
+                author: BOT_LOGIN.into(),
+                body: text.into(),
+                created_at: now(),
+                last_edited_at: None,
+                minimized: false,
+                review: Some((root, file, line)),
+            };
+            let out = comment_json(&c, pr);
+            s.comments.push((pr, c));
+            (StatusCode::CREATED, axum::Json(out)).into_response()
+        }
+        (Method::POST, [.., "reactions"]) => {
+            let content = body["content"].as_str().unwrap_or("");
+            const ALLOWED: [&str; 8] = [
+                "+1", "-1", "laugh", "confused", "heart", "hooray", "rocket", "eyes",
+            ];
+            if !ALLOWED.contains(&content) {
+                return error(
+                    422,
+                    "Validation Failed: content is not included in the list",
+                );
+            }
+            s.reactions.push((rest.join("/"), content.into()));
+            (
+                StatusCode::CREATED,
+                axum::Json(json!({"id": 1, "content": content})),
+            )
+                .into_response()
+        }
+        _ => error(404, "Not Found"),
+    }
+}
+
+fn graphql(s: &StateInner, body: &Value) -> Response {
+    let query = body["query"].as_str().unwrap_or("");
+    let vars = &body["variables"];
+    if !query.contains("issueOrPullRequest") {
+        return axum::Json(
+            json!({"errors": [{"message": "this fake answers only the context query"}]}),
+        )
+        .into_response();
+    }
+    if vars["owner"] != OWNER || vars["repo"] != REPO {
+        return axum::Json(json!({"data": {"repository": null}, "errors": [{"type": "NOT_FOUND", "message": "Could not resolve to a Repository"}]})).into_response();
+    }
+    let number = vars["number"].as_u64().unwrap_or(0);
+    let Some(issue) = s.issues.get(&number) else {
+        return axum::Json(json!({"data": {"repository": {"isPrivate": false, "defaultBranchRef": {"name": "master"}, "issueOrPullRequest": null}}})).into_response();
+    };
+    // Pagination of comments: page size 100, cursor = index as a string.
+    let all: Vec<&FakeComment> = s
+        .comments
+        .iter()
+        .filter(|(n, c)| *n == number && c.review.is_none())
+        .map(|(_, c)| c)
+        .collect();
+    let start = vars["commentsAfter"]
+        .as_str()
+        .and_then(|c| c.parse::<usize>().ok())
+        .unwrap_or(0);
+    let page: Vec<Value> = all
+        .iter()
+        .skip(start)
+        .take(100)
+        .map(|c| json!({
+            "databaseId": c.id, "body": c.body, "createdAt": c.created_at, "lastEditedAt": c.last_edited_at,
+            "isMinimized": c.minimized, "url": "", "author": {"login": c.author}
+        }))
+        .collect();
+    let end = start + page.len();
+    let comments = json!({
+        "totalCount": all.len(),
+        "pageInfo": {"hasNextPage": end < all.len(), "endCursor": end.to_string()},
+        "nodes": page,
+    });
+    let mut node = json!({
+        "__typename": if issue.pull_request.is_some() { "PullRequest" } else { "Issue" },
+        "number": issue.number, "title": issue.title, "body": issue.body, "url": format!("https://github.com/{OWNER}/{REPO}/issues/{number}"),
+        "createdAt": issue.created_at, "lastEditedAt": issue.last_edited_at, "author": {"login": issue.author},
+        "comments": comments,
+    });
+    if let Some(pr) = &issue.pull_request {
+        let review_comments: Vec<Value> = s.comments.iter().filter(|(n, c)| *n == number && c.review.is_some()).map(|(_, c)| {
+            let (_, path, line) = c.review.clone().unwrap_or_default();
+            json!({"databaseId": c.id, "body": c.body, "path": path, "line": line, "originalLine": line, "createdAt": c.created_at,
+                   "lastEditedAt": c.last_edited_at, "isMinimized": c.minimized, "author": {"login": c.author}})
+        }).collect();
+        node["baseRefName"] = json!(pr.base_ref);
+        node["headRefName"] = json!(pr.head_ref);
+        node["headRefOid"] = json!(pr.head_sha);
+        node["isCrossRepository"] = json!(pr.cross_repository);
+        node["additions"] = json!(pr.files.iter().map(|f| f.1).sum::<u64>());
+        node["deletions"] = json!(pr.files.iter().map(|f| f.2).sum::<u64>());
+        node["files"] = json!({"totalCount": pr.files.len(), "nodes": pr.files.iter().map(|(p, a, d)| json!({"path": p, "additions": a, "deletions": d, "changeType": "MODIFIED"})).collect::<Vec<_>>()});
+        node["reviews"] = json!({"totalCount": 1, "nodes": [{
+            "databaseId": 1, "body": "", "state": "COMMENTED", "submittedAt": issue.created_at, "lastEditedAt": null,
+            "author": {"login": issue.author}, "comments": {"totalCount": review_comments.len(), "nodes": review_comments}
+        }]});
+    }
+    axum::Json(json!({"data": {"repository": {"isPrivate": false, "defaultBranchRef": {"name": "master"}, "issueOrPullRequest": node}}})).into_response()
+}

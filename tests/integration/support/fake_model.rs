@@ -1,0 +1,843 @@
+//! A scripted, stateful fake of the Anthropic Messages API on loopback.
+//!
+//! Tests point `ANTHROPIC_BASE_URL` (of the real Claude Code CLI, or of our proxy's upstream) at
+//! [`FakeModel::url`]. Every request is recorded. Each `POST /v1/messages` is answered by the next
+//! queued [`Reply`] (FIFO, see [`FakeModel::push_reply`]); when the queue is empty the reply is
+//! decided from the request body alone, so the fake keeps working across `--continue`/`--resume`:
+//!
+//! * the last non-`system` message is a user turn holding a `tool_result`
+//!   -> text `FAKE_DONE is_error=<bool> result=<first 80 chars of the tool result>`;
+//! * otherwise the text of the last user turn is searched for directives:
+//!   * `[[tool:Name {json}]]` -> a `tool_use` of `Name` with that input;
+//!   * `[[error:NNN]]`, `[[error:NNN:noretry]]` (adds `x-should-retry: false`) -> HTTP error;
+//!   * `[[broken-stream]]` -> `message_start`, then the connection is dropped (streaming only;
+//!     the CLI's non-streaming fallback then gets the ordinary answer);
+//!   * `[[sse-error]]` -> an in-stream `event: error` (streaming only);
+//!   * `[[slow:MS]]` -> wait MS milliseconds before answering (combines with the others);
+//!   * `create hello.txt` -> a `Write` of `<cwd>/hello.txt` with [`HELLO_CONTENT`], where cwd is
+//!     read from `Primary working directory: …` in the system prompt;
+//!   * anything else -> text `FAKE_TEXT seen_messages=<N> last_user=<first 80 chars>` where N
+//!     counts the non-`system` messages.
+//!
+//! Requests with `output_config.format.type == "json_schema"` (session-title generation, only
+//! sent without `CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC`) are answered with JSON filling the
+//! schema and never consume the queue.
+//!
+//! Usage is fixed so tests can assert cost and turns: every reply reports
+//! [`USAGE_INPUT_TOKENS`] input and [`USAGE_OUTPUT_TOKENS`] output tokens and no cache tokens.
+//! At Opus 4.8 prices ($5 / $25 per MTok) that is [`COST_PER_TURN_USD`] per model turn.
+
+use std::collections::VecDeque;
+use std::convert::Infallible;
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use axum::Router;
+use axum::body::{Body, Bytes};
+use axum::extract::{Request, State};
+use axum::http::{HeaderValue, Method, StatusCode, header};
+use axum::response::Response;
+use serde_json::{Value, json};
+use tokio::sync::watch;
+
+/// Input tokens reported by every reply (in `message_start` and the non-streaming body).
+pub const USAGE_INPUT_TOKENS: u64 = 100;
+/// Output tokens reported by every reply (in `message_delta` and the non-streaming body).
+pub const USAGE_OUTPUT_TOKENS: u64 = 20;
+/// What the CLI computes for one turn at Opus 4.8 prices: 100 × $5/MTok + 20 × $25/MTok.
+pub const COST_PER_TURN_USD: f64 = 0.001;
+/// Content the `create hello.txt` directive writes.
+pub const HELLO_CONTENT: &str = "hello from the fake model";
+/// Size of the pieces text and tool input are cut into in `content_block_delta` events.
+const DELTA_PIECE_CHARS: usize = 16;
+/// How long a broken stream stalls after `message_start` before the connection drops.
+const BROKEN_STREAM_STALL: Duration = Duration::from_millis(50);
+
+/// One scripted answer to a `POST /v1/messages`.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Reply {
+    /// A text turn ending with `stop_reason: end_turn`.
+    Text(String),
+    /// A single `tool_use` block ending with `stop_reason: tool_use`.
+    ToolUse { name: String, input: Value },
+    /// An Anthropic-style HTTP error; `should_retry` sets the `x-should-retry` header.
+    Error {
+        status: u16,
+        error_type: String,
+        message: String,
+        should_retry: Option<bool>,
+    },
+    /// Streaming: `message_start`, then the connection is dropped. Non-streaming: the
+    /// connection is dropped before any body byte.
+    BrokenStream,
+    /// Streaming: an in-stream `event: error` with `overloaded_error`. Non-streaming: HTTP 529.
+    SseError,
+    /// Waits, then answers with `then`.
+    Slow { delay_ms: u64, then: Box<Reply> },
+}
+
+impl Reply {
+    pub fn text(text: impl Into<String>) -> Self {
+        Reply::Text(text.into())
+    }
+
+    pub fn tool_use(name: impl Into<String>, input: Value) -> Self {
+        Reply::ToolUse {
+            name: name.into(),
+            input,
+        }
+    }
+
+    /// An error with the type Anthropic uses for that status and no `x-should-retry` header.
+    pub fn error(status: u16, message: impl Into<String>) -> Self {
+        Reply::Error {
+            status,
+            error_type: error_type_for(status).to_owned(),
+            message: message.into(),
+            should_retry: None,
+        }
+    }
+
+    /// Like [`Reply::error`] with `x-should-retry: false`, so the CLI gives up at once.
+    pub fn fatal_error(status: u16, message: impl Into<String>) -> Self {
+        Reply::Error {
+            status,
+            error_type: error_type_for(status).to_owned(),
+            message: message.into(),
+            should_retry: Some(false),
+        }
+    }
+
+    pub fn slow(delay_ms: u64, then: Reply) -> Self {
+        Reply::Slow {
+            delay_ms,
+            then: Box::new(then),
+        }
+    }
+}
+
+/// Knobs for [`FakeModel::start_with`].
+#[derive(Debug, Clone, Default)]
+pub struct FakeModelOptions {
+    /// When set, `POST`s whose `x-api-key` (or `authorization: Bearer …`) differs get a 401
+    /// `authentication_error` with `x-should-retry: false`.
+    pub expected_api_key: Option<String>,
+}
+
+/// One request as the fake received it.
+#[derive(Debug, Clone)]
+pub struct RecordedRequest {
+    pub method: String,
+    pub path: String,
+    /// Raw query string without `?`, e.g. `beta=true`; empty when absent.
+    pub query: String,
+    /// Header names lower-cased, in arrival order.
+    pub headers: Vec<(String, String)>,
+    /// The JSON body; `Value::Null` when empty or not JSON.
+    pub body: Value,
+}
+
+impl RecordedRequest {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// True for the model-turn endpoint (`POST /v1/messages`, any query).
+    pub fn is_messages_post(&self) -> bool {
+        self.method == "POST" && self.path == "/v1/messages"
+    }
+}
+
+struct Shared {
+    options: FakeModelOptions,
+    requests: Mutex<Vec<RecordedRequest>>,
+    queue: Mutex<VecDeque<Reply>>,
+    /// Number of recorded `POST /v1/messages`, for waiting without sleeps.
+    posts: watch::Sender<usize>,
+    ids: AtomicU64,
+}
+
+/// A running fake; the server stops when this is dropped.
+pub struct FakeModel {
+    addr: SocketAddr,
+    shared: Arc<Shared>,
+    server: tokio::task::JoinHandle<()>,
+}
+
+impl Drop for FakeModel {
+    fn drop(&mut self) {
+        self.server.abort();
+    }
+}
+
+impl FakeModel {
+    pub async fn start() -> FakeModel {
+        Self::start_with(FakeModelOptions::default()).await
+    }
+
+    pub async fn start_with(options: FakeModelOptions) -> FakeModel {
+        let shared = Arc::new(Shared {
+            options,
+            requests: Mutex::default(),
+            queue: Mutex::default(),
+            posts: watch::channel(0).0,
+            ids: AtomicU64::new(1),
+        });
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind the fake model on loopback");
+        let addr = listener.local_addr().expect("local addr of the fake model");
+        let app = Router::new()
+            .fallback(handle)
+            .with_state(Arc::clone(&shared));
+        let server = tokio::spawn(async move {
+            let _ = axum::serve(listener, app).await;
+        });
+        FakeModel {
+            addr,
+            shared,
+            server,
+        }
+    }
+
+    /// Base URL without a trailing slash, for `ANTHROPIC_BASE_URL`.
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// Every request so far (HEAD, POST, 404s…), in arrival order.
+    pub fn requests(&self) -> Vec<RecordedRequest> {
+        lock(&self.shared.requests).clone()
+    }
+
+    /// Only the `POST /v1/messages` requests (one per model turn, plus retries/fallbacks).
+    pub fn message_requests(&self) -> Vec<RecordedRequest> {
+        self.requests()
+            .into_iter()
+            .filter(RecordedRequest::is_messages_post)
+            .collect()
+    }
+
+    /// Queues a reply for the next `POST /v1/messages` (FIFO).
+    pub fn push_reply(&self, reply: Reply) {
+        lock(&self.shared.queue).push_back(reply);
+    }
+
+    /// Replies still queued (not yet consumed).
+    pub fn queued_replies(&self) -> usize {
+        lock(&self.shared.queue).len()
+    }
+
+    /// Waits until at least `n` `POST /v1/messages` were recorded; false on timeout.
+    pub async fn wait_for_requests(&self, n: usize, timeout: Duration) -> bool {
+        let mut rx = self.shared.posts.subscribe();
+        tokio::time::timeout(timeout, rx.wait_for(|count| *count >= n))
+            .await
+            .is_ok_and(|r| r.is_ok())
+    }
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+fn error_type_for(status: u16) -> &'static str {
+    match status {
+        400 => "invalid_request_error",
+        401 => "authentication_error",
+        402 => "billing_error",
+        403 => "permission_error",
+        404 => "not_found_error",
+        413 => "request_too_large",
+        429 => "rate_limit_error",
+        504 => "timeout_error",
+        529 => "overloaded_error",
+        _ => "api_error",
+    }
+}
+
+async fn handle(State(shared): State<Arc<Shared>>, req: Request) -> Response {
+    let (parts, body) = req.into_parts();
+    let bytes = axum::body::to_bytes(body, 64 * 1024 * 1024)
+        .await
+        .unwrap_or_default();
+    let recorded = RecordedRequest {
+        method: parts.method.to_string(),
+        path: parts.uri.path().to_owned(),
+        query: parts.uri.query().unwrap_or_default().to_owned(),
+        headers: parts
+            .headers
+            .iter()
+            .map(|(k, v)| {
+                (
+                    k.as_str().to_owned(),
+                    String::from_utf8_lossy(v.as_bytes()).into_owned(),
+                )
+            })
+            .collect(),
+        body: serde_json::from_slice(&bytes).unwrap_or(Value::Null),
+    };
+    lock(&shared.requests).push(recorded.clone());
+    // Counted on arrival, so a test can act while a slow reply is still pending.
+    if recorded.is_messages_post() {
+        shared.posts.send_modify(|n| *n += 1);
+    }
+
+    if parts.method == Method::HEAD {
+        return Response::new(Body::empty());
+    }
+    match (parts.method.as_str(), recorded.path.as_str()) {
+        ("POST", "/v1/messages") => messages(&shared, &recorded).await,
+        ("POST", "/v1/messages/count_tokens") => json_response(
+            StatusCode::OK,
+            json!({ "input_tokens": (bytes.len() / 4).max(1) }),
+        ),
+        _ => error_response(
+            &shared,
+            &Reply::error(404, format!("Not found: {}", recorded.path)),
+        ),
+    }
+}
+
+async fn messages(shared: &Shared, req: &RecordedRequest) -> Response {
+    if let Some(expected) = &shared.options.expected_api_key {
+        let bearer = req
+            .header("authorization")
+            .and_then(|v| v.strip_prefix("Bearer "));
+        let given = req.header("x-api-key").or(bearer);
+        if given != Some(expected.as_str()) {
+            let reply = Reply::fatal_error(401, "invalid x-api-key");
+            return error_response(shared, &reply);
+        }
+    }
+    let streaming = req.body.get("stream").and_then(Value::as_bool) == Some(true);
+    let model = req
+        .body
+        .get("model")
+        .and_then(Value::as_str)
+        .unwrap_or("claude-fake")
+        .to_owned();
+    let mut reply = if is_structured_output(&req.body) {
+        Reply::Text(fill_schema(&req.body).to_string())
+    } else {
+        let queued = lock(&shared.queue).pop_front();
+        queued.unwrap_or_else(|| decide(&req.body, streaming))
+    };
+    while let Reply::Slow { delay_ms, then } = reply {
+        tokio::time::sleep(Duration::from_millis(delay_ms)).await;
+        reply = *then;
+    }
+    let n = shared.ids.fetch_add(1, Ordering::Relaxed);
+    if let Reply::Error { .. } = reply {
+        return error_response(shared, &reply);
+    }
+    if streaming {
+        sse_response(n, &model, &reply)
+    } else {
+        match reply {
+            Reply::BrokenStream => broken_body_response(),
+            Reply::SseError => error_response(shared, &Reply::error(529, "Overloaded")),
+            _ => {
+                let mut resp = json_response(StatusCode::OK, message_json(n, &model, &reply));
+                set_request_id(&mut resp, n);
+                resp
+            }
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Stateless decision from the request body.
+
+fn is_structured_output(body: &Value) -> bool {
+    body.pointer("/output_config/format/type")
+        .and_then(Value::as_str)
+        == Some("json_schema")
+}
+
+/// A JSON object with every declared string property set to a fixed word.
+fn fill_schema(body: &Value) -> Value {
+    let mut out = serde_json::Map::new();
+    if let Some(props) = body
+        .pointer("/output_config/format/schema/properties")
+        .and_then(Value::as_object)
+    {
+        for (name, spec) in props {
+            let value = match spec.get("type").and_then(Value::as_str) {
+                Some("boolean") => json!(false),
+                Some("number" | "integer") => json!(0),
+                _ => json!("Fake title"),
+            };
+            out.insert(name.clone(), value);
+        }
+    }
+    Value::Object(out)
+}
+
+/// Messages without the `role: "system"` entries the CLI interleaves.
+fn conversation(body: &Value) -> Vec<&Value> {
+    body.get("messages")
+        .and_then(Value::as_array)
+        .map(|msgs| {
+            msgs.iter()
+                .filter(|m| m.get("role").and_then(Value::as_str) != Some("system"))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+fn content_blocks(message: &Value) -> Vec<Value> {
+    match message.get("content") {
+        Some(Value::String(s)) => vec![json!({"type": "text", "text": s})],
+        Some(Value::Array(blocks)) => blocks.clone(),
+        _ => Vec::new(),
+    }
+}
+
+/// Text of a tool_result block (string or list of text blocks).
+fn tool_result_text(block: &Value) -> String {
+    match block.get("content") {
+        Some(Value::String(s)) => s.clone(),
+        Some(Value::Array(parts)) => parts
+            .iter()
+            .filter_map(|p| p.get("text").and_then(Value::as_str))
+            .collect::<Vec<_>>()
+            .join(" "),
+        _ => String::new(),
+    }
+}
+
+fn first_chars(s: &str, n: usize) -> String {
+    s.chars()
+        .take(n)
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect()
+}
+
+fn decide(body: &Value, streaming: bool) -> Reply {
+    let convo = conversation(body);
+    let Some(last) = convo.last() else {
+        return Reply::text("FAKE_TEXT seen_messages=0 last_user=");
+    };
+    let blocks = content_blocks(last);
+    let is_user = last.get("role").and_then(Value::as_str) == Some("user");
+    let tool_result = blocks
+        .iter()
+        .rev()
+        .find(|b| b.get("type").and_then(Value::as_str) == Some("tool_result"))
+        .filter(|_| is_user);
+    if let Some(result) = tool_result {
+        let is_error = result.get("is_error").and_then(Value::as_bool) == Some(true);
+        return Reply::text(format!(
+            "FAKE_DONE is_error={is_error} result={}",
+            first_chars(&tool_result_text(result), 80)
+        ));
+    }
+    let texts: Vec<&str> = blocks
+        .iter()
+        .filter(|b| b.get("type").and_then(Value::as_str) == Some("text"))
+        .filter_map(|b| b.get("text").and_then(Value::as_str))
+        .collect();
+    let all_text = texts.join("\n");
+    let reply = directive_reply(&all_text, body, streaming).unwrap_or_else(|| {
+        let prompt = texts
+            .iter()
+            .rev()
+            .find(|t| !t.trim_start().starts_with("<system-reminder>"))
+            .copied()
+            .unwrap_or_default();
+        Reply::text(format!(
+            "FAKE_TEXT seen_messages={} last_user={}",
+            convo.len(),
+            first_chars(prompt, 80)
+        ))
+    });
+    match slow_directive(&all_text) {
+        Some(delay_ms) => Reply::slow(delay_ms, reply),
+        None => reply,
+    }
+}
+
+fn directive_reply(text: &str, body: &Value, streaming: bool) -> Option<Reply> {
+    if let Some(reply) = tool_directive(text) {
+        return Some(reply);
+    }
+    if let Some(reply) = error_directive(text) {
+        return Some(reply);
+    }
+    if streaming && text.contains("[[broken-stream]]") {
+        return Some(Reply::BrokenStream);
+    }
+    if streaming && text.contains("[[sse-error]]") {
+        return Some(Reply::SseError);
+    }
+    if text.contains("create hello.txt") {
+        let cwd = working_directory(body).unwrap_or_else(|| ".".to_owned());
+        return Some(Reply::tool_use(
+            "Write",
+            json!({ "file_path": format!("{cwd}/hello.txt"), "content": HELLO_CONTENT }),
+        ));
+    }
+    None
+}
+
+/// `[[tool:Name {json}]]`; the JSON may itself contain `]]`.
+fn tool_directive(text: &str) -> Option<Reply> {
+    let start = text.find("[[tool:")? + "[[tool:".len();
+    let rest = &text[start..];
+    let name_end = rest.find(|c: char| c.is_whitespace() || c == ']')?;
+    let name = &rest[..name_end];
+    let after_name = rest[name_end..].trim_start();
+    let input = if after_name.starts_with("]]") {
+        json!({})
+    } else {
+        let mut values = serde_json::Deserializer::from_str(after_name).into_iter::<Value>();
+        values.next()?.ok()?
+    };
+    Some(Reply::tool_use(name, input))
+}
+
+/// `[[error:NNN]]` or `[[error:NNN:noretry]]`.
+fn error_directive(text: &str) -> Option<Reply> {
+    let start = text.find("[[error:")? + "[[error:".len();
+    let rest = &text[start..];
+    let inner = &rest[..rest.find("]]")?];
+    let mut parts = inner.split(':');
+    let status: u16 = parts.next()?.parse().ok()?;
+    let noretry = parts.any(|p| p == "noretry");
+    let message = format!("fake error {status}");
+    Some(if noretry {
+        Reply::fatal_error(status, message)
+    } else {
+        Reply::error(status, message)
+    })
+}
+
+fn slow_directive(text: &str) -> Option<u64> {
+    let start = text.find("[[slow:")? + "[[slow:".len();
+    let rest = &text[start..];
+    rest[..rest.find("]]")?].parse().ok()
+}
+
+/// The cwd the CLI states in its system prompt.
+fn working_directory(body: &Value) -> Option<String> {
+    let system_text = match body.get("system")? {
+        Value::String(s) => s.clone(),
+        Value::Array(blocks) => blocks
+            .iter()
+            .filter_map(|b| b.get("text").and_then(Value::as_str))
+            .collect::<Vec<_>>()
+            .join("\n"),
+        _ => return None,
+    };
+    system_text.lines().find_map(|line| {
+        let idx = line.find("Primary working directory:")?;
+        let path = line[idx + "Primary working directory:".len()..].trim();
+        (!path.is_empty()).then(|| path.to_owned())
+    })
+}
+
+// ---------------------------------------------------------------------------------------------
+// Wire formats.
+
+fn usage_start() -> Value {
+    json!({
+        "input_tokens": USAGE_INPUT_TOKENS,
+        "cache_creation_input_tokens": 0,
+        "cache_read_input_tokens": 0,
+        "output_tokens": 1,
+        "service_tier": "standard"
+    })
+}
+
+fn usage_final() -> Value {
+    json!({
+        "input_tokens": USAGE_INPUT_TOKENS,
+        "cache_creation_input_tokens": 0,
+        "cache_read_input_tokens": 0,
+        "output_tokens": USAGE_OUTPUT_TOKENS,
+        "service_tier": "standard"
+    })
+}
+
+fn content_and_stop(n: u64, reply: &Reply) -> (Value, &'static str) {
+    match reply {
+        Reply::ToolUse { name, input } => (
+            json!({"type": "tool_use", "id": format!("toolu_fake_{n:06}"), "name": name, "input": input}),
+            "tool_use",
+        ),
+        Reply::Text(text) => (json!({"type": "text", "text": text}), "end_turn"),
+        _ => (json!({"type": "text", "text": ""}), "end_turn"),
+    }
+}
+
+fn message_json(n: u64, model: &str, reply: &Reply) -> Value {
+    let (block, stop) = content_and_stop(n, reply);
+    json!({
+        "id": format!("msg_fake_{n:06}"),
+        "type": "message",
+        "role": "assistant",
+        "model": model,
+        "content": [block],
+        "stop_reason": stop,
+        "stop_sequence": null,
+        "usage": usage_final()
+    })
+}
+
+fn sse_event(name: &str, data: &Value) -> Bytes {
+    Bytes::from(format!("event: {name}\ndata: {data}\n\n"))
+}
+
+fn pieces(s: &str) -> Vec<String> {
+    let chars: Vec<char> = s.chars().collect();
+    chars
+        .chunks(DELTA_PIECE_CHARS)
+        .map(|c| c.iter().collect())
+        .collect()
+}
+
+/// The event sequence Anthropic streams for one text or tool_use turn.
+fn sse_events(n: u64, model: &str, reply: &Reply) -> Vec<Bytes> {
+    let message_start = sse_event(
+        "message_start",
+        &json!({"type": "message_start", "message": {
+            "id": format!("msg_fake_{n:06}"), "type": "message", "role": "assistant",
+            "model": model, "content": [], "stop_reason": null, "stop_sequence": null,
+            "usage": usage_start()
+        }}),
+    );
+    let mut events = vec![message_start];
+    let (block, stop) = match reply {
+        Reply::SseError => {
+            events.push(sse_event(
+                "error",
+                &json!({"type": "error", "error": {"type": "overloaded_error", "message": "Overloaded"}}),
+            ));
+            return events;
+        }
+        _ => content_and_stop(n, reply),
+    };
+    let (start_block, deltas) = match reply {
+        Reply::ToolUse { input, .. } => {
+            let mut start = block.clone();
+            start["input"] = json!({});
+            let deltas = pieces(&input.to_string())
+                .into_iter()
+                .map(|p| json!({"type": "input_json_delta", "partial_json": p}))
+                .collect::<Vec<_>>();
+            (start, deltas)
+        }
+        Reply::Text(text) => {
+            let deltas = pieces(text)
+                .into_iter()
+                .map(|p| json!({"type": "text_delta", "text": p}))
+                .collect::<Vec<_>>();
+            (json!({"type": "text", "text": ""}), deltas)
+        }
+        _ => (block.clone(), Vec::new()),
+    };
+    events.push(sse_event(
+        "content_block_start",
+        &json!({"type": "content_block_start", "index": 0, "content_block": start_block}),
+    ));
+    if matches!(reply, Reply::Text(_)) {
+        events.push(sse_event("ping", &json!({"type": "ping"})));
+    }
+    for delta in deltas {
+        events.push(sse_event(
+            "content_block_delta",
+            &json!({"type": "content_block_delta", "index": 0, "delta": delta}),
+        ));
+    }
+    events.push(sse_event(
+        "content_block_stop",
+        &json!({"type": "content_block_stop", "index": 0}),
+    ));
+    events.push(sse_event(
+        "message_delta",
+        &json!({"type": "message_delta",
+                "delta": {"stop_reason": stop, "stop_sequence": null},
+                "usage": {"output_tokens": USAGE_OUTPUT_TOKENS}}),
+    ));
+    events.push(sse_event("message_stop", &json!({"type": "message_stop"})));
+    events
+}
+
+fn sse_response(n: u64, model: &str, reply: &Reply) -> Response {
+    let events = sse_events(n, model, reply);
+    let body = if matches!(reply, Reply::BrokenStream) {
+        // message_start, a stall long enough for hyper to flush it, then an error: hyper aborts
+        // the chunked body and closes the connection, as when a real stream is cut.
+        use futures_util::StreamExt;
+        let first = events.into_iter().take(1).map(Ok::<Bytes, std::io::Error>);
+        let fail = futures_util::stream::once(async {
+            tokio::time::sleep(BROKEN_STREAM_STALL).await;
+            Err(std::io::Error::other("fake broken stream"))
+        });
+        Body::from_stream(futures_util::stream::iter(first).chain(fail))
+    } else {
+        // One chunk per event, like the real API, so clients must reassemble.
+        Body::from_stream(futures_util::stream::iter(
+            events.into_iter().map(Ok::<Bytes, Infallible>),
+        ))
+    };
+    let mut resp = Response::new(body);
+    let headers = resp.headers_mut();
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/event-stream; charset=utf-8"),
+    );
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    set_request_id(&mut resp, n);
+    resp
+}
+
+fn broken_body_response() -> Response {
+    let fail = std::iter::once(Err::<Bytes, _>(std::io::Error::other("fake broken body")));
+    let mut resp = Response::new(Body::from_stream(futures_util::stream::iter(fail)));
+    resp.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    resp
+}
+
+fn set_request_id(resp: &mut Response, n: u64) {
+    if let Ok(v) = HeaderValue::from_str(&format!("req_fake_{n:06}")) {
+        resp.headers_mut().insert("request-id", v);
+    }
+}
+
+fn json_response(status: StatusCode, body: Value) -> Response {
+    let mut resp = Response::new(Body::from(body.to_string()));
+    *resp.status_mut() = status;
+    resp.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    resp
+}
+
+fn error_response(shared: &Shared, reply: &Reply) -> Response {
+    let Reply::Error {
+        status,
+        error_type,
+        message,
+        should_retry,
+    } = reply
+    else {
+        return json_response(StatusCode::INTERNAL_SERVER_ERROR, json!({}));
+    };
+    let n = shared.ids.fetch_add(1, Ordering::Relaxed);
+    let status = StatusCode::from_u16(*status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    let mut resp = json_response(
+        status,
+        json!({
+            "type": "error",
+            "error": {"type": error_type, "message": message},
+            "request_id": format!("req_fake_{n:06}")
+        }),
+    );
+    set_request_id(&mut resp, n);
+    if let Some(retry) = should_retry {
+        resp.headers_mut().insert(
+            "x-should-retry",
+            HeaderValue::from_static(if *retry { "true" } else { "false" }),
+        );
+    }
+    resp
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn body_with_user(text: &str) -> Value {
+        json!({
+            "stream": true,
+            "system": [{"type": "text", "text": "x\nPrimary working directory: /tmp/w\nmore"}],
+            "messages": [
+                {"role": "user", "content": [{"type": "text", "text": "<system-reminder>r</system-reminder>"}, {"type": "text", "text": text}]},
+                {"role": "system", "content": "Available agent types"}
+            ]
+        })
+    }
+
+    #[test]
+    fn tool_directive_parses_json_with_brackets() {
+        let reply = decide(
+            &body_with_user(r#"do [[tool:Bash {"command":"echo [[x]]"}]] now"#),
+            true,
+        );
+        assert_eq!(
+            reply,
+            Reply::tool_use("Bash", json!({"command": "echo [[x]]"}))
+        );
+    }
+
+    #[test]
+    fn hello_uses_cwd_from_system_prompt() {
+        let reply = decide(&body_with_user("please create hello.txt"), true);
+        assert_eq!(
+            reply,
+            Reply::tool_use(
+                "Write",
+                json!({"file_path": "/tmp/w/hello.txt", "content": HELLO_CONTENT})
+            )
+        );
+    }
+
+    #[test]
+    fn plain_text_skips_system_messages_and_reminders() {
+        let reply = decide(&body_with_user("hi there"), true);
+        assert_eq!(
+            reply,
+            Reply::text("FAKE_TEXT seen_messages=1 last_user=hi there")
+        );
+    }
+
+    #[test]
+    fn errors_and_stream_faults() {
+        let reply = decide(&body_with_user("[[error:500:noretry]]"), true);
+        assert!(matches!(
+            reply,
+            Reply::Error {
+                status: 500,
+                should_retry: Some(false),
+                ..
+            }
+        ));
+        assert_eq!(
+            decide(&body_with_user("[[broken-stream]]"), true),
+            Reply::BrokenStream
+        );
+        assert!(matches!(
+            decide(&body_with_user("[[broken-stream]]"), false),
+            Reply::Text(_)
+        ));
+    }
+
+    #[test]
+    fn tool_result_gives_done() {
+        let body = json!({"messages": [
+            {"role": "user", "content": "x"},
+            {"role": "assistant", "content": [{"type": "tool_use", "id": "t", "name": "Bash", "input": {}}]},
+            {"role": "user", "content": [{"type": "tool_result", "tool_use_id": "t", "content": "hi\n"}]},
+            {"role": "system", "content": "s"}
+        ]});
+        assert_eq!(
+            decide(&body, true),
+            Reply::text("FAKE_DONE is_error=false result=hi ")
+        );
+    }
+}
