@@ -73,8 +73,12 @@ load() { # NAME URL RATE
 # Each target runs alone on core 1: started, loaded at every rate, measured, stopped; an idle
 # LiteLLM next to a loaded coworker (or the reverse) would otherwise skew the tails.
 CP=$(free_port); LP=$(free_port); NP=$(free_port)
-TARGETS=(direct coworker litellm)
-if [ -n "$NGINX" ]; then TARGETS+=(nginx); fi
+# ONLY="coworker nginx" limits the run (direct is always measured, as the baseline).
+TARGETS=(direct)
+for t in ${ONLY:-coworker litellm nginx}; do
+  if [ "$t" = nginx ] && [ -z "$NGINX" ]; then echo "nginx not installed; skipped" >&2; continue; fi
+  TARGETS+=("$t")
+done
 
 url_of() {
   case $1 in
