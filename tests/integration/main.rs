@@ -1,2 +1,3 @@
 //! One integration-test binary: fakes on loopback, the real binary and the real Claude Code CLI.
+mod session_store;
 mod support;

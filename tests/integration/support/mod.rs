@@ -1,2 +1,3 @@
 //! Shared test harness: fake servers and helpers.
 #![allow(dead_code)]
+pub mod fake_git_data;
