@@ -25,11 +25,7 @@ impl Secret {
         // getrandom only fails when the OS has no entropy source at all; then a panic-free fallback
         // still yields a unique-enough value from the clock and pid.
         if getrandom::fill(&mut bytes).is_err() {
-            let seed = format!(
-                "{:?}{}",
-                std::time::SystemTime::now(),
-                std::process::id()
-            );
+            let seed = format!("{:?}{}", std::time::SystemTime::now(), std::process::id());
             use sha2::Digest;
             bytes.copy_from_slice(&sha2::Sha256::digest(seed.as_bytes()));
         }
@@ -40,10 +36,12 @@ impl Secret {
 /// Lower-case hex of some bytes.
 pub fn hex(bytes: &[u8]) -> String {
     use std::fmt::Write;
-    bytes.iter().fold(String::with_capacity(bytes.len() * 2), |mut out, b| {
-        let _ = write!(out, "{b:02x}");
-        out
-    })
+    bytes
+        .iter()
+        .fold(String::with_capacity(bytes.len() * 2), |mut out, b| {
+            let _ = write!(out, "{b:02x}");
+            out
+        })
 }
 
 impl fmt::Debug for Secret {
