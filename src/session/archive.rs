@@ -319,7 +319,10 @@ pub fn unpack(
         }
         staged.push(name);
     }
-    if !staged.contains(&allowed[0]) {
+    let transcript_is_file = fs::symlink_metadata(staging.path().join(&allowed[0]))
+        .map(|m| m.is_file())
+        .unwrap_or(false);
+    if !transcript_is_file {
         return Err(ArchiveError::NoTranscript(PathBuf::from(&allowed[0])));
     }
 
@@ -370,7 +373,7 @@ fn extract_to(payload: &[u8], staging: &Path, limits: &Limits) -> Result<Manifes
         let raw_path = entry.path().map_err(corrupt)?.into_owned();
         let shown = raw_path.to_string_lossy().into_owned();
         let rel =
-            safe_relative(&raw_path).ok_or_else(|| ArchiveError::UnsafePath(shown.clone()))?;
+            safe_relative(&raw_path).ok_or_else(|| ArchiveError::UnsafePath(for_log(&shown)))?;
         let kind = entry.header().entry_type();
         match kind {
             tar::EntryType::Regular | tar::EntryType::Continuous => {}
@@ -379,9 +382,9 @@ fn extract_to(payload: &[u8], staging: &Path, limits: &Limits) -> Result<Manifes
                 continue;
             }
             tar::EntryType::Link | tar::EntryType::Symlink | tar::EntryType::GNULongLink => {
-                return Err(ArchiveError::Link(shown));
+                return Err(ArchiveError::Link(for_log(&shown)));
             }
-            _ => return Err(ArchiveError::SpecialFile(shown)),
+            _ => return Err(ArchiveError::SpecialFile(for_log(&shown))),
         }
         let size = entry.header().size().map_err(corrupt)?;
         if shown == MANIFEST_NAME {
@@ -420,7 +423,10 @@ fn extract_to(payload: &[u8], staging: &Path, limits: &Limits) -> Result<Manifes
         };
         let copied = io::copy(&mut reader, &mut out).map_err(corrupt_or_cap)?;
         if copied != size {
-            return Err(ArchiveError::Corrupt(format!("{shown}: short entry")));
+            return Err(ArchiveError::Corrupt(format!(
+                "{}: short entry",
+                for_log(&shown)
+            )));
         }
         out.flush().map_err(io_at(&dest))?;
         if let Ok(mtime) = entry.header().mtime() {
@@ -435,12 +441,21 @@ fn extract_to(payload: &[u8], staging: &Path, limits: &Limits) -> Result<Manifes
     Ok(manifest)
 }
 
-/// Only plain relative paths of normal components, at most `MAX_DEPTH` deep.
+/// Entry names in errors are attacker-controlled: keep them short.
+fn for_log(name: &str) -> String {
+    const MAX: usize = 200;
+    if name.chars().count() <= MAX {
+        return name.to_string();
+    }
+    format!("{}...", name.chars().take(MAX).collect::<String>())
+}
+
+/// Only plain relative paths of normal components (each at most 255 bytes), at most `MAX_DEPTH` deep.
 fn safe_relative(path: &Path) -> Option<PathBuf> {
     let mut out = PathBuf::new();
     for component in path.components() {
         match component {
-            Component::Normal(part) if !part.is_empty() => out.push(part),
+            Component::Normal(part) if !part.is_empty() && part.len() <= 255 => out.push(part),
             _ => return None,
         }
     }
@@ -788,7 +803,11 @@ mod tests {
     fn craft(entries: &[Raw<'_>]) -> Vec<u8> {
         let mut builder = tar::Builder::new(Vec::new());
         for e in entries {
-            let mut header = tar::Header::new_old();
+            let mut header = if e.kind == tar::EntryType::GNULongName {
+                tar::Header::new_gnu()
+            } else {
+                tar::Header::new_old()
+            };
             header.as_old_mut().name[..e.name.len()].copy_from_slice(e.name);
             header.as_old_mut().linkname[..e.link.len()].copy_from_slice(e.link);
             header.set_entry_type(e.kind);
@@ -828,6 +847,22 @@ mod tests {
         assert!(!f.config.join("escaped.txt").exists());
         let (err, _) = unpack_raw(&[file(b"a/../../b", b"x")], &Limits::default());
         assert!(matches!(err, ArchiveError::UnsafePath(_)), "{err}");
+    }
+
+    #[test]
+    fn overlong_names_are_refused_and_shortened_in_errors() {
+        let name = vec![b'n'; 300];
+        let long = Raw {
+            name: b"././@LongLink",
+            kind: tar::EntryType::GNULongName,
+            data: &name,
+            link: b"",
+        };
+        let (err, _) = unpack_raw(&[long, file(b"x", b"x")], &Limits::default());
+        let ArchiveError::UnsafePath(shown) = &err else {
+            panic!("{err}")
+        };
+        assert!(shown.len() < 210, "error repeats the whole name");
     }
 
     #[test]
@@ -909,6 +944,25 @@ mod tests {
         };
         let (err, _) = unpack_raw(&[file(b"big.jsonl", &big)], &limits);
         assert!(matches!(err, ArchiveError::TooLarge(10)), "{err}");
+    }
+
+    #[test]
+    fn oversized_metadata_entries_hit_the_stream_cap() {
+        // A GNU long-name entry is buffered by the tar reader; a huge one must not exhaust memory.
+        let huge_name = vec![b'n'; 1_000_000];
+        let long = Raw {
+            name: b"././@LongLink",
+            kind: tar::EntryType::GNULongName,
+            data: &huge_name,
+            link: b"",
+        };
+        let limits = Limits {
+            max_total_bytes: 1000,
+            max_files: 1,
+            ..Limits::default()
+        };
+        let (err, _) = unpack_raw(&[long, file(b"x", b"x")], &limits);
+        assert!(matches!(err, ArchiveError::TooLarge(1000)), "{err}");
     }
 
     #[test]
