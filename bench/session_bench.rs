@@ -49,22 +49,29 @@ impl Rng {
 
 fn vocabulary(rng: &mut Rng) -> Vec<String> {
     const SYLLABLES: [&str; 40] = [
-        "con", "fig", "ser", "ver", "re", "quest", "han", "dle", "test", "ing", "mod", "ule", "err",
-        "or", "pro", "cess", "file", "path", "read", "write", "to", "ken", "ses", "sion", "git", "hub",
-        "ac", "tion", "run", "ner", "load", "save", "store", "key", "val", "ue", "data", "base", "in",
-        "put",
+        "con", "fig", "ser", "ver", "re", "quest", "han", "dle", "test", "ing", "mod", "ule",
+        "err", "or", "pro", "cess", "file", "path", "read", "write", "to", "ken", "ses", "sion",
+        "git", "hub", "ac", "tion", "run", "ner", "load", "save", "store", "key", "val", "ue",
+        "data", "base", "in", "put",
     ];
     let mut words: Vec<String> = [
-        "the", "a", "to", "of", "and", "is", "in", "that", "it", "for", "we", "this", "with", "function",
-        "fn", "let", "return", "if", "else", "match", "self", "=>", "{", "}", "(", ")", ";", "\\n",
+        "the", "a", "to", "of", "and", "is", "in", "that", "it", "for", "we", "this", "with",
+        "function", "fn", "let", "return", "if", "else", "match", "self", "=>", "{", "}", "(", ")",
+        ";", "\\n",
     ]
     .iter()
     .map(|w| w.to_string())
     .collect();
     while words.len() < 6000 {
         let parts = 1 + rng.below(3);
-        let word: String = (0..parts).map(|_| SYLLABLES[rng.below(SYLLABLES.len())]).collect();
-        words.push(if rng.below(5) == 0 { format!("{word}_{}", rng.below(100)) } else { word });
+        let word: String = (0..parts)
+            .map(|_| SYLLABLES[rng.below(SYLLABLES.len())])
+            .collect();
+        words.push(if rng.below(5) == 0 {
+            format!("{word}_{}", rng.below(100))
+        } else {
+            word
+        });
     }
     words
 }
@@ -140,7 +147,12 @@ fn generate(config_dir: &Path, cwd: &Path, total: usize) -> std::io::Result<(usi
     std::fs::write(project.join(format!("{SESSION_ID}.jsonl")), &main)?;
     let (mut bytes, mut files) = (main.len(), 1);
     while bytes < total {
-        let part = transcript(&mut rng, &words, &cwd_text, 2_000_000.min(total - bytes + 1));
+        let part = transcript(
+            &mut rng,
+            &words,
+            &cwd_text,
+            2_000_000.min(total - bytes + 1),
+        );
         std::fs::write(sub.join(format!("agent-{files:03}.jsonl")), &part)?;
         bytes += part.len();
         files += 1;
@@ -149,8 +161,14 @@ fn generate(config_dir: &Path, cwd: &Path, total: usize) -> std::io::Result<(usi
 }
 
 fn main() -> anyhow::Result<()> {
-    let total_mb: usize = std::env::args().nth(1).and_then(|a| a.parse().ok()).unwrap_or(100);
-    let rounds: usize = std::env::args().nth(2).and_then(|a| a.parse().ok()).unwrap_or(3);
+    let total_mb: usize = std::env::args()
+        .nth(1)
+        .and_then(|a| a.parse().ok())
+        .unwrap_or(100);
+    let rounds: usize = std::env::args()
+        .nth(2)
+        .and_then(|a| a.parse().ok())
+        .unwrap_or(3);
     let tmp = tempfile::tempdir()?;
     let (home_a, ws_a) = (tmp.path().join("home-a/.claude"), tmp.path().join("ws-a"));
     std::fs::create_dir_all(&ws_a)?;
@@ -166,7 +184,9 @@ fn main() -> anyhow::Result<()> {
     let secret = Secret::new("benchmark session key");
     let limits = Limits::default();
     let store = DirStore::new(tmp.path().join("store"), limits.max_archive_bytes);
-    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
     let (mut saves, mut restores, mut size) = (Vec::new(), Vec::new(), 0);
     for round in 0..rounds {
         let t = Instant::now();
@@ -179,10 +199,16 @@ fn main() -> anyhow::Result<()> {
         let ws_b = tmp.path().join(format!("ws-b{round}"));
         std::fs::create_dir_all(&ws_b)?;
         let t = Instant::now();
-        let loaded = runtime.block_on(store.load(&key))?.ok_or_else(|| anyhow::anyhow!("not stored"))?;
-        let restored = open_and_unpack(&loaded.sealed, &key, Some(&secret), &home_b, &ws_b, &limits)?;
+        let loaded = runtime
+            .block_on(store.load(&key))?
+            .ok_or_else(|| anyhow::anyhow!("not stored"))?;
+        let restored =
+            open_and_unpack(&loaded.sealed, &key, Some(&secret), &home_b, &ws_b, &limits)?;
         restores.push(t.elapsed().as_secs_f64());
-        anyhow::ensure!(restored.manifest.total_bytes as usize == bytes, "restored size differs");
+        anyhow::ensure!(
+            restored.manifest.total_bytes as usize == bytes,
+            "restored size differs"
+        );
         std::fs::remove_dir_all(tmp.path().join(format!("home-b{round}")))?;
     }
     let median = |v: &mut Vec<f64>| {
@@ -194,7 +220,15 @@ fn main() -> anyhow::Result<()> {
         size as f64 / 1e6,
         bytes as f64 / size as f64
     );
-    println!("save    median {:.3} s  (runs: {:?})", median(&mut saves), saves);
-    println!("restore median {:.3} s  (runs: {:?})", median(&mut restores), restores);
+    println!(
+        "save    median {:.3} s  (runs: {:?})",
+        median(&mut saves),
+        saves
+    );
+    println!(
+        "restore median {:.3} s  (runs: {:?})",
+        median(&mut restores),
+        restores
+    );
     Ok(())
 }
