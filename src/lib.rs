@@ -11,5 +11,6 @@ pub mod prompt;
 pub mod proxy;
 pub mod report;
 pub mod secret;
+pub mod session;
 pub mod tls;
 pub mod trigger;

@@ -12,4 +12,6 @@ mod proxy_sap;
 mod run_e2e;
 mod run_gateway;
 mod run_secrets;
+mod session_resume_cli;
+mod session_store;
 mod support;

@@ -2,6 +2,7 @@
 #![allow(dead_code)]
 pub mod coworker;
 pub mod fake_anthropic_upstream;
+pub mod fake_git_data;
 pub mod fake_github;
 pub mod fake_model;
 pub mod fake_openai;
@@ -9,3 +10,4 @@ pub mod fake_sap;
 pub mod harness;
 pub mod proxy_harness;
 pub mod scripted_turn;
+pub mod session_fake_model;
