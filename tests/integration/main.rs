@@ -13,3 +13,6 @@ mod run_e2e;
 mod run_gateway;
 mod run_secrets;
 mod support;
+mod workspace_deliver;
+mod workspace_git;
+mod workspace_verify;
