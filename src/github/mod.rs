@@ -266,10 +266,10 @@ impl GitHub {
                 RetryPolicy::quick(),
             )
             .await?;
-        Ok(v.as_array()
+        v.as_array()
             .and_then(|a| a.first())
             .map(pull_request)
-            .transpose()?)
+            .transpose()
     }
 
     pub async fn create_pull(&self, pr: &NewPullRequest<'_>) -> Result<PullRequest, GitHubError> {

@@ -155,7 +155,7 @@ pub async fn push_head(
         .await;
     match result {
         Ok(out) => {
-            let updated = !porcelain_status(&out.stdout).is_some_and(|s| s == '=');
+            let updated = porcelain_status(&out.stdout).is_none_or(|s| s != '=');
             Ok(Pushed {
                 branch: branch.to_string(),
                 sha,
