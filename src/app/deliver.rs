@@ -294,3 +294,97 @@ pub async fn deliver(
     }
     report
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::context::PullRequestDetails;
+    use crate::trigger::{Action, Mode, Target};
+
+    fn decision(kind: TargetKind, number: u64) -> Decision {
+        Decision {
+            action: Action::Run,
+            reason: String::new(),
+            trigger: None,
+            target: Some(Target { kind, number }),
+            actor: "octocat".into(),
+            mode: Mode::Tag,
+            request: None,
+            needs_permission_check: false,
+        }
+    }
+
+    #[test]
+    fn issues_get_their_own_branch_from_the_chosen_base() {
+        let ctx = Context {
+            title: "Login: crash on empty password".into(),
+            default_branch: Some("main".into()),
+            ..Context::default()
+        };
+        let w = work_branch(&decision(TargetKind::Issue, 5), &ctx, "claude/", None)
+            .expect("ok")
+            .expect("some");
+        assert_eq!(
+            w,
+            WorkBranch::Issue {
+                issue: 5,
+                branch: "claude/5-login-crash-on-empty-password".into(),
+                base: "main".into()
+            }
+        );
+        let w = work_branch(
+            &decision(TargetKind::Issue, 5),
+            &ctx,
+            "claude/",
+            Some("develop"),
+        )
+        .expect("ok")
+        .expect("some");
+        assert!(matches!(w, WorkBranch::Issue { base, .. } if base == "develop"));
+        let unknown = Context::default();
+        assert!(matches!(
+            work_branch(&decision(TargetKind::Issue, 5), &unknown, "claude/", None),
+            Err(DeliverError::NoBase)
+        ));
+    }
+
+    #[test]
+    fn pull_requests_use_their_head_unless_from_a_fork_or_unknown() {
+        let mut ctx = Context {
+            default_branch: Some("main".into()),
+            pull_request: Some(PullRequestDetails {
+                base_ref: "main".into(),
+                head_ref: "feature".into(),
+                ..PullRequestDetails::default()
+            }),
+            ..Context::default()
+        };
+        let d = decision(TargetKind::PullRequest, 9);
+        assert_eq!(
+            work_branch(&d, &ctx, "claude/", None).expect("ok"),
+            Some(WorkBranch::PullHead {
+                pr: 9,
+                branch: "feature".into(),
+                base: "main".into()
+            })
+        );
+        if let Some(pr) = ctx.pull_request.as_mut() {
+            pr.from_fork = true;
+        }
+        assert_eq!(
+            work_branch(&d, &ctx, "claude/", None).expect("ok"),
+            Some(WorkBranch::ForkReadOnly {
+                pr: 9,
+                base: "main".into()
+            })
+        );
+        ctx.pull_request = None;
+        assert!(matches!(
+            work_branch(&d, &ctx, "claude/", None).expect("ok"),
+            Some(WorkBranch::ForkReadOnly { .. })
+        ));
+        let mut none = decision(TargetKind::Issue, 1);
+        none.target = None;
+        assert_eq!(work_branch(&none, &ctx, "claude/", None).expect("ok"), None);
+    }
+}

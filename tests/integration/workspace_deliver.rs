@@ -326,3 +326,48 @@ async fn a_second_request_finds_the_run_already_working_on_the_issue() {
             .any(|r| r.path.ends_with("/issues/1/comments?per_page=100"))
     );
 }
+
+#[tokio::test]
+async fn work_on_a_pull_requests_branch_is_pushed_there_and_failing_checks_label_it() {
+    let f = Fixture::new().await;
+    let fake = FakeGitHub::start().await;
+    let gh = client(&fake);
+    let pr = fake.add_pull("feature", "master", "a person's pull request");
+    let ws = f.checkout("ws").await;
+    let work = WorkBranch::PullHead {
+        pr,
+        branch: "feature".into(),
+        base: "master".into(),
+    };
+    let p = prepare_workspace(&ws, &f.remote(), &work, BOT, BOT_EMAIL, &[])
+        .await
+        .expect("prepared");
+    f.write("ws/review-fix.txt", "fixed\n");
+    let scratch = f.path("scratch");
+    let d = Delivery {
+        github: Some(&gh),
+        create_pr: CreatePr::Draft,
+        issue_title: "",
+        body: body("x", Some(failed_checks())),
+        failed_label: "coworker:verify-failed",
+        reviewer: None,
+        bot_name: BOT,
+        bot_email: BOT_EMAIL,
+        scratch: &scratch,
+    };
+    let report = deliver(&ws, &f.remote(), &p, &d).await;
+    assert!(report.errors.is_empty(), "{:?}", report.errors);
+    assert_eq!(report.branch.as_deref(), Some("feature"));
+    assert_eq!(
+        f.remote_file("feature", "review-fix.txt").await.as_deref(),
+        Some("fixed")
+    );
+    assert!(report.pull.is_none(), "the pull request already exists");
+    assert_eq!(fake.pulls().len(), 1);
+    assert_eq!(
+        fake.pulls()[0].body,
+        "a person's pull request",
+        "its body is the author's"
+    );
+    assert_eq!(fake.labels_on(pr), vec!["coworker:verify-failed"]);
+}
