@@ -94,6 +94,24 @@ pub struct InputArgs {
     pub session_key: Option<String>,
     #[arg(long, env = "INPUT_SESSION_ENCRYPTION")]
     pub session_encryption: Option<String>,
+    #[arg(long, env = "INPUT_CREATE_PR")]
+    pub create_pr: Option<String>,
+    #[arg(long, env = "INPUT_BOT_EMAIL")]
+    pub bot_email: Option<String>,
+    #[arg(long, env = "INPUT_VERIFY_COMMAND", allow_hyphen_values = true)]
+    pub verify_command: Option<String>,
+    #[arg(long, env = "INPUT_VERIFY_TIMEOUT_MINUTES")]
+    pub verify_timeout_minutes: Option<String>,
+    #[arg(long, env = "INPUT_VERIFY_ROUNDS")]
+    pub verify_rounds: Option<String>,
+    #[arg(long, env = "INPUT_VERIFY_FAILED_LABEL")]
+    pub verify_failed_label: Option<String>,
+    #[arg(long, env = "INPUT_REQUEST_REVIEW_FROM_ACTOR")]
+    pub request_review_from_actor: Option<String>,
+    #[arg(long, env = "INPUT_MAX_TURNS")]
+    pub max_turns: Option<String>,
+    #[arg(long, env = "INPUT_MAX_COST_USD")]
+    pub max_cost_usd: Option<String>,
 }
 
 /// What the runner tells every step about the job, as `GITHUB_*`/`RUNNER_*` variables.

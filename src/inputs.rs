@@ -51,6 +51,18 @@ pub struct Settings {
     pub session_store: Option<String>,
     pub session_key: Option<Secret>,
     pub session_encryption: Option<String>,
+    /// Whether and how issue work ends in a pull request.
+    pub create_pr: crate::pull_request::CreatePr,
+    pub bot_email: String,
+    /// Shell command that checks the agent's work (none = no verify loop).
+    pub verify_command: Option<String>,
+    pub verify_timeout: Duration,
+    /// Fix-up rounds the agent gets when the checks fail.
+    pub verify_rounds: u32,
+    pub verify_failed_label: String,
+    pub request_review_from_actor: bool,
+    pub max_turns: Option<u32>,
+    pub max_cost_usd: Option<f64>,
 }
 
 fn text(value: &Option<String>) -> Option<String> {
@@ -123,6 +135,69 @@ impl Settings {
                 "use_bedrock and use_vertex cannot both be true",
             ));
         }
+        let create_pr = match text(&raw.create_pr) {
+            None => crate::pull_request::CreatePr::Draft,
+            Some(v) => crate::pull_request::CreatePr::parse(&v).ok_or_else(|| {
+                invalid(
+                    "create_pr",
+                    format!("expected draft, ready or never, got {v:?}"),
+                )
+            })?,
+        };
+        let verify_timeout_minutes = match text(&raw.verify_timeout_minutes) {
+            None => 10.0,
+            Some(v) => v
+                .parse::<f64>()
+                .ok()
+                .filter(|m| m.is_finite() && *m > 0.0 && *m <= 24.0 * 60.0)
+                .ok_or_else(|| {
+                    invalid(
+                        "verify_timeout_minutes",
+                        format!("expected minutes between 0 and 1440, got {v:?}"),
+                    )
+                })?,
+        };
+        let verify_rounds = match text(&raw.verify_rounds) {
+            None => 2,
+            Some(v) => v.parse::<u32>().ok().filter(|n| *n <= 10).ok_or_else(|| {
+                invalid(
+                    "verify_rounds",
+                    format!("expected a whole number from 0 to 10, got {v:?}"),
+                )
+            })?,
+        };
+        let max_turns = text(&raw.max_turns)
+            .map(|v| {
+                v.parse::<u32>().ok().filter(|n| *n > 0).ok_or_else(|| {
+                    invalid(
+                        "max_turns",
+                        format!("expected a positive whole number, got {v:?}"),
+                    )
+                })
+            })
+            .transpose()?;
+        let max_cost_usd = text(&raw.max_cost_usd)
+            .map(|v| {
+                v.trim_start_matches('$')
+                    .parse::<f64>()
+                    .ok()
+                    .filter(|c| c.is_finite() && *c > 0.0)
+                    .ok_or_else(|| {
+                        invalid(
+                            "max_cost_usd",
+                            format!("expected a positive amount in US dollars, got {v:?}"),
+                        )
+                    })
+            })
+            .transpose()?;
+        let verify_failed_label =
+            text(&raw.verify_failed_label).unwrap_or_else(|| "coworker:verify-failed".into());
+        if verify_failed_label.chars().count() > 50 {
+            return Err(invalid(
+                "verify_failed_label",
+                "GitHub labels are at most 50 characters",
+            ));
+        }
         let phrase = text(&raw.trigger_phrase).unwrap_or_else(|| "@claude".into());
         Ok(Self {
             rules: TriggerRules {
@@ -153,6 +228,19 @@ impl Settings {
             session_store: text(&raw.session_store),
             session_key: text(&raw.session_key).map(Secret::new),
             session_encryption: text(&raw.session_encryption),
+            create_pr,
+            bot_email: text(&raw.bot_email)
+                .unwrap_or_else(|| crate::workspace::credentials::DEFAULT_BOT_EMAIL.into()),
+            verify_command: raw.verify_command.clone().filter(|c| !c.trim().is_empty()),
+            verify_timeout: Duration::from_secs_f64(verify_timeout_minutes * 60.0),
+            verify_rounds,
+            verify_failed_label,
+            request_review_from_actor: flag(
+                "request_review_from_actor",
+                &raw.request_review_from_actor,
+            )?,
+            max_turns,
+            max_cost_usd,
         })
     }
 
@@ -319,6 +407,64 @@ mod tests {
                 .to_string()
                 .contains("max_tokens_total")
         );
+    }
+
+    #[test]
+    fn delivery_inputs_have_defaults_and_name_themselves_when_wrong() {
+        let s = Settings::from_inputs(&args()).expect("defaults");
+        assert_eq!(s.create_pr, crate::pull_request::CreatePr::Draft);
+        assert_eq!(
+            s.bot_email,
+            "41898282+github-actions[bot]@users.noreply.github.com"
+        );
+        assert_eq!(s.verify_command, None);
+        assert_eq!(s.verify_timeout, Duration::from_secs(600));
+        assert_eq!(s.verify_rounds, 2);
+        assert_eq!(s.verify_failed_label, "coworker:verify-failed");
+        assert!(!s.request_review_from_actor);
+        assert_eq!((s.max_turns, s.max_cost_usd), (None, None));
+
+        let mut a = args();
+        a.create_pr = Some("ready".into());
+        a.verify_command = Some("cargo test --all".into());
+        a.verify_rounds = Some("0".into());
+        a.max_turns = Some("25".into());
+        a.max_cost_usd = Some("$1.50".into());
+        a.request_review_from_actor = Some("true".into());
+        let s = Settings::from_inputs(&a).expect("valid");
+        assert_eq!(s.create_pr, crate::pull_request::CreatePr::Ready);
+        assert_eq!(s.verify_command.as_deref(), Some("cargo test --all"));
+        assert_eq!(s.verify_rounds, 0);
+        assert_eq!(s.max_turns, Some(25));
+        assert_eq!(s.max_cost_usd, Some(1.5));
+        assert!(s.request_review_from_actor);
+
+        for (set, name) in [
+            (
+                (|a: &mut InputArgs| a.create_pr = Some("yes".into())) as fn(&mut InputArgs),
+                "create_pr",
+            ),
+            (
+                |a| a.verify_timeout_minutes = Some("0".into()),
+                "verify_timeout_minutes",
+            ),
+            (|a| a.verify_rounds = Some("many".into()), "verify_rounds"),
+            (|a| a.max_turns = Some("0".into()), "max_turns"),
+            (|a| a.max_cost_usd = Some("-2".into()), "max_cost_usd"),
+            (
+                |a| a.request_review_from_actor = Some("perhaps".into()),
+                "request_review_from_actor",
+            ),
+            (
+                |a| a.verify_failed_label = Some("x".repeat(51)),
+                "verify_failed_label",
+            ),
+        ] {
+            let mut a = args();
+            set(&mut a);
+            let e = Settings::from_inputs(&a).expect_err(name);
+            assert!(e.to_string().starts_with(&format!("input {name}:")), "{e}");
+        }
     }
 
     #[test]

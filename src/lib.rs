@@ -1,6 +1,7 @@
 //! coworker: runs a coding agent for GitHub issues and pull requests.
 pub mod agent;
 pub mod app;
+pub mod budget;
 pub mod cli;
 pub mod context;
 pub mod event;
@@ -9,8 +10,11 @@ pub mod inputs;
 pub mod outcome;
 pub mod prompt;
 pub mod proxy;
+pub mod pull_request;
 pub mod report;
 pub mod secret;
 pub mod session;
 pub mod tls;
 pub mod trigger;
+pub mod verify;
+pub mod workspace;

@@ -1,4 +1,5 @@
 //! Wires the modules together for each subcommand and maps every ending to an exit code.
+pub mod deliver;
 mod model_proxy;
 mod plan;
 mod prepare;

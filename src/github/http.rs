@@ -279,11 +279,31 @@ fn transport_message(e: &octocrab::Error) -> String {
     }
 }
 
+/// GitHub's `message`, followed by the details of a 422's `errors` list (where, for instance,
+/// "A pull request already exists for …" is said).
 fn error_message(bytes: &[u8]) -> String {
-    serde_json::from_slice::<Value>(bytes)
-        .ok()
-        .and_then(|v| v.get("message").and_then(Value::as_str).map(str::to_string))
-        .unwrap_or_else(|| String::from_utf8_lossy(&bytes[..bytes.len().min(200)]).into_owned())
+    let Ok(v) = serde_json::from_slice::<Value>(bytes) else {
+        return String::from_utf8_lossy(&bytes[..bytes.len().min(200)]).into_owned();
+    };
+    let mut message = v
+        .get("message")
+        .and_then(Value::as_str)
+        .unwrap_or("")
+        .to_string();
+    let details: Vec<&str> = v
+        .get("errors")
+        .and_then(Value::as_array)
+        .map(|errors| {
+            errors
+                .iter()
+                .filter_map(|e| e.get("message").and_then(Value::as_str))
+                .collect()
+        })
+        .unwrap_or_default();
+    if !details.is_empty() {
+        message = format!("{message}: {}", details.join("; "));
+    }
+    message
 }
 
 fn is_rate_limited(status: StatusCode, headers: &HeaderMap, message: &str) -> bool {
@@ -356,6 +376,16 @@ mod tests {
             max_delay: Duration::from_secs(5),
             budget: Duration::from_secs(60),
         }
+    }
+
+    #[test]
+    fn validation_details_are_part_of_the_message() {
+        let body = br#"{"message":"Validation Failed","errors":[{"resource":"PullRequest","code":"custom","message":"A pull request already exists for o:b."}]}"#;
+        assert_eq!(
+            error_message(body),
+            "Validation Failed: A pull request already exists for o:b."
+        );
+        assert_eq!(error_message(br#"{"message":"Not Found"}"#), "Not Found");
     }
 
     #[test]

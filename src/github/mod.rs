@@ -207,6 +207,192 @@ impl GitHub {
     }
 }
 
+/// An open pull request, as far as coworker needs it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PullRequest {
+    pub number: u64,
+    pub url: String,
+    pub draft: bool,
+    pub body: String,
+    pub head_ref: String,
+}
+
+/// A comment on an issue or pull request's conversation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IssueComment {
+    pub id: u64,
+    pub body: String,
+    pub author: String,
+    pub url: String,
+    pub updated_at: String,
+}
+
+/// What a new pull request is made of.
+#[derive(Debug, Clone)]
+pub struct NewPullRequest<'a> {
+    pub title: &'a str,
+    pub head: &'a str,
+    pub base: &'a str,
+    pub body: &'a str,
+    pub draft: bool,
+}
+
+impl GitHub {
+    /// The repository's default branch (`GET /repos/o/r`).
+    pub async fn default_branch(&self) -> Result<String, GitHubError> {
+        let path = format!("/repos/{}/{}", self.repo.owner, self.repo.name);
+        let v = self
+            .transport
+            .rest(Method::GET, &path, None, RetryPolicy::quick())
+            .await?;
+        v.get("default_branch")
+            .and_then(Value::as_str)
+            .map(str::to_string)
+            .ok_or_else(|| GitHubError::Decode {
+                what: "the repository".into(),
+                message: "no default_branch in the answer".into(),
+            })
+    }
+
+    /// The open pull request whose head is `branch` of this repository, if any.
+    pub async fn find_open_pull(&self, branch: &str) -> Result<Option<PullRequest>, GitHubError> {
+        let head = format!("{}:{branch}", self.repo.owner);
+        let v = self
+            .transport
+            .rest(
+                Method::GET,
+                &self.path(&format!("pulls?head={}&state=open", encode(&head))),
+                None,
+                RetryPolicy::quick(),
+            )
+            .await?;
+        v.as_array()
+            .and_then(|a| a.first())
+            .map(pull_request)
+            .transpose()
+    }
+
+    pub async fn create_pull(&self, pr: &NewPullRequest<'_>) -> Result<PullRequest, GitHubError> {
+        let v = self
+            .transport
+            .rest(
+                Method::POST,
+                &self.path("pulls"),
+                Some(&json!({
+                    "title": pr.title, "head": pr.head, "base": pr.base,
+                    "body": pr.body, "draft": pr.draft, "maintainer_can_modify": true,
+                })),
+                RetryPolicy::quick(),
+            )
+            .await?;
+        pull_request(&v)
+    }
+
+    /// Replaces the body (and the title when given) of pull request `number`.
+    pub async fn update_pull(
+        &self,
+        number: u64,
+        title: Option<&str>,
+        body: &str,
+    ) -> Result<PullRequest, GitHubError> {
+        let mut patch = json!({ "body": body });
+        if let Some(t) = title {
+            patch["title"] = json!(t);
+        }
+        let v = self
+            .transport
+            .rest(
+                Method::PATCH,
+                &self.path(&format!("pulls/{number}")),
+                Some(&patch),
+                RetryPolicy::quick(),
+            )
+            .await?;
+        pull_request(&v)
+    }
+
+    /// Adds labels to an issue or pull request (GitHub creates unknown labels).
+    pub async fn add_labels(&self, number: u64, labels: &[&str]) -> Result<(), GitHubError> {
+        self.transport
+            .rest(
+                Method::POST,
+                &self.path(&format!("issues/{number}/labels")),
+                Some(&json!({ "labels": labels })),
+                RetryPolicy::quick(),
+            )
+            .await
+            .map(|_| ())
+    }
+
+    pub async fn request_reviewers(&self, pr: u64, users: &[&str]) -> Result<(), GitHubError> {
+        self.transport
+            .rest(
+                Method::POST,
+                &self.path(&format!("pulls/{pr}/requested_reviewers")),
+                Some(&json!({ "reviewers": users })),
+                RetryPolicy::quick(),
+            )
+            .await
+            .map(|_| ())
+    }
+
+    /// The first 100 comments of an issue or pull request's conversation.
+    pub async fn list_issue_comments(&self, number: u64) -> Result<Vec<IssueComment>, GitHubError> {
+        let v = self
+            .transport
+            .rest(
+                Method::GET,
+                &self.path(&format!("issues/{number}/comments?per_page=100")),
+                None,
+                RetryPolicy::quick(),
+            )
+            .await?;
+        let items = v.as_array().ok_or_else(|| GitHubError::Decode {
+            what: "the issue's comments".into(),
+            message: "not a list".into(),
+        })?;
+        Ok(items
+            .iter()
+            .filter_map(|c| {
+                let text = |k: &str| c.get(k).and_then(Value::as_str).unwrap_or("").to_string();
+                Some(IssueComment {
+                    id: c.get("id")?.as_u64()?,
+                    body: text("body"),
+                    author: c
+                        .pointer("/user/login")
+                        .and_then(Value::as_str)
+                        .unwrap_or("ghost")
+                        .to_string(),
+                    url: text("html_url"),
+                    updated_at: text("updated_at"),
+                })
+            })
+            .collect())
+    }
+}
+
+fn pull_request(v: &Value) -> Result<PullRequest, GitHubError> {
+    let number = v
+        .get("number")
+        .and_then(Value::as_u64)
+        .ok_or_else(|| GitHubError::Decode {
+            what: "a pull request".into(),
+            message: "no number in the answer".into(),
+        })?;
+    let text = |k: &str| v.get(k).and_then(Value::as_str).unwrap_or("").to_string();
+    Ok(PullRequest {
+        number,
+        url: text("html_url"),
+        draft: v.get("draft").and_then(Value::as_bool).unwrap_or(false),
+        body: text("body"),
+        head_ref: v
+            .pointer("/head/ref")
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .to_string(),
+    })
+}
+
 fn comment_ref(v: &Value, kind: CommentKind) -> Result<CommentRef, GitHubError> {
     v.get("id")
         .and_then(Value::as_u64)

@@ -3,8 +3,32 @@ use crate::agent::progress::{Progress, TodoStatus};
 use crate::outcome::{Conclusion, Outcome};
 use std::fmt::Write;
 
-/// Hidden marker by which the action recognises its own comments.
-pub const MARKER: &str = "<!-- coworker:tracking -->";
+/// Hidden marker by which the action recognises its own comments: the start of the first line,
+/// which goes on to name the run (`<!-- coworker:tracking run=ID -->`).
+pub const MARKER: &str = "<!-- coworker:tracking";
+/// The title's wording while a run is in progress; other runs look for it.
+pub const WORKING: &str = "is working…";
+
+/// The marker line for this run; the run id comes from the job link (`…/actions/runs/ID`).
+pub fn marker_line(h: &CommentHeader) -> String {
+    match h.run_url.as_deref().and_then(run_id_of_url) {
+        Some(id) => format!("{MARKER} run={id} -->"),
+        None => format!("{MARKER} -->"),
+    }
+}
+
+fn run_id_of_url(url: &str) -> Option<&str> {
+    let id = url.trim_end_matches('/').rsplit_once("/actions/runs/")?.1;
+    (!id.is_empty() && id.chars().all(|c| c.is_ascii_digit())).then_some(id)
+}
+
+/// The run id in a tracking comment's marker, if it names one.
+pub fn marker_run_id(body: &str) -> Option<&str> {
+    let rest = &body[body.find(MARKER)? + MARKER.len()..];
+    let id = rest.strip_prefix(" run=")?;
+    let end = id.find(|c: char| !c.is_ascii_digit()).unwrap_or(id.len());
+    (end > 0).then(|| &id[..end])
+}
 /// GitHub rejects comment bodies over this many characters.
 pub const MAX_COMMENT_CHARS: usize = 65_536;
 
@@ -38,13 +62,13 @@ pub fn render_started(h: &CommentHeader) -> String {
 /// Live state: the agent's todo list and current step.
 pub fn render_working(h: &CommentHeader, progress: &Progress) -> String {
     let mut out = String::new();
-    let _ = writeln!(out, "{MARKER}");
+    let _ = writeln!(out, "{}", marker_line(h));
     let who = if h.actor.is_empty() {
         String::new()
     } else {
         format!(" on @{}'s request", h.actor)
     };
-    let _ = writeln!(out, "**{} is working…**{who}", h.agent_name);
+    let _ = writeln!(out, "**{} {WORKING}**{who}", h.agent_name);
     let l = links(h);
     if !l.is_empty() {
         let _ = writeln!(out, "\n{l}");
@@ -76,7 +100,7 @@ pub fn render_final(
     extra_rows: &[(String, String)],
 ) -> String {
     let mut head = String::new();
-    let _ = writeln!(head, "{MARKER}");
+    let _ = writeln!(head, "{}", marker_line(h));
     let title = match outcome.conclusion {
         Conclusion::Success => format!("**{} finished**", h.agent_name),
         Conclusion::Failure => format!("**{} failed**", h.agent_name),
@@ -198,6 +222,16 @@ mod tests {
         assert!(body.contains("- [ ] run tests"));
         assert!(body.contains("_Now:_ Edit src/login.rs"));
         assert!(body.contains("[job run](https://github.com/o/r/actions/runs/42)"));
+        assert!(
+            body.starts_with("<!-- coworker:tracking run=42 -->\n"),
+            "{body}"
+        );
+        assert_eq!(marker_run_id(&body), Some("42"));
+        let mut anonymous = header();
+        anonymous.run_url = None;
+        let body = render_working(&anonymous, &p);
+        assert!(body.starts_with("<!-- coworker:tracking -->\n"), "{body}");
+        assert_eq!(marker_run_id(&body), None);
     }
 
     #[test]

@@ -15,3 +15,6 @@ mod run_secrets;
 mod session_resume_cli;
 mod session_store;
 mod support;
+mod workspace_deliver;
+mod workspace_git;
+mod workspace_verify;

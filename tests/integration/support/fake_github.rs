@@ -69,9 +69,24 @@ pub struct Fault {
     pub message: String,
 }
 
+/// A pull request opened through the API.
+#[derive(Debug, Clone, Default)]
+pub struct FakePullRecord {
+    pub number: u64,
+    pub title: String,
+    pub head: String,
+    pub base: String,
+    pub body: String,
+    pub draft: bool,
+    pub open: bool,
+    pub requested_reviewers: Vec<String>,
+}
+
 #[derive(Default)]
 struct StateInner {
     issues: HashMap<u64, FakeIssue>,
+    pulls: Vec<FakePullRecord>,
+    labels: HashMap<u64, Vec<String>>,
     comments: Vec<(u64, FakeComment)>,
     permissions: HashMap<String, String>,
     reactions: Vec<(String, String)>,
@@ -207,6 +222,49 @@ impl FakeGitHub {
         })
     }
 
+    /// Pull requests opened through the API, in order.
+    pub fn pulls(&self) -> Vec<FakePullRecord> {
+        self.with(|s| s.pulls.clone())
+    }
+
+    /// Adds an already open pull request (as if a person had opened it); returns its number.
+    pub fn add_pull(&self, head: &str, base: &str, body: &str) -> u64 {
+        self.with(|s| {
+            let number = next_number(s);
+            s.issues.insert(
+                number,
+                FakeIssue {
+                    number,
+                    title: format!("PR {head}"),
+                    author: "Codertocat".into(),
+                    created_at: now(),
+                    pull_request: Some(FakePull {
+                        base_ref: base.into(),
+                        head_ref: head.into(),
+                        ..FakePull::default()
+                    }),
+                    ..FakeIssue::default()
+                },
+            );
+            s.pulls.push(FakePullRecord {
+                number,
+                title: format!("PR {head}"),
+                head: head.into(),
+                base: base.into(),
+                body: body.into(),
+                draft: false,
+                open: true,
+                requested_reviewers: Vec::new(),
+            });
+            number
+        })
+    }
+
+    /// Labels on an issue or pull request.
+    pub fn labels_on(&self, number: u64) -> Vec<String> {
+        self.with(|s| s.labels.get(&number).cloned().unwrap_or_default())
+    }
+
     pub fn reactions(&self) -> Vec<(String, String)> {
         self.with(|s| s.reactions.clone())
     }
@@ -243,6 +301,49 @@ impl FakeGitHub {
     }
 }
 
+fn next_number(s: &StateInner) -> u64 {
+    s.issues.keys().copied().max().unwrap_or(0) + 1
+}
+
+fn pull_json(p: &FakePullRecord, base: &str) -> Value {
+    json!({
+        "number": p.number, "title": p.title, "body": p.body, "draft": p.draft,
+        "state": if p.open { "open" } else { "closed" },
+        "html_url": format!("{base}/{OWNER}/{REPO}/pull/{}", p.number),
+        "head": {"ref": p.head, "label": format!("{OWNER}:{}", p.head)},
+        "base": {"ref": p.base},
+        "requested_reviewers": p.requested_reviewers.iter().map(|r| json!({"login": r})).collect::<Vec<_>>(),
+    })
+}
+
+/// One query parameter, percent-decoded.
+fn query_param(query: &str, name: &str) -> Option<String> {
+    query.split('&').find_map(|pair| {
+        let (k, v) = pair.split_once('=')?;
+        (k == name).then(|| percent_decode(v))
+    })
+}
+
+fn percent_decode(s: &str) -> String {
+    let bytes = s.as_bytes();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%'
+            && let Some(b) = s
+                .get(i + 1..i + 3)
+                .and_then(|h| u8::from_str_radix(h, 16).ok())
+        {
+            out.push(b);
+            i += 3;
+            continue;
+        }
+        out.push(if bytes[i] == b'+' { b' ' } else { bytes[i] });
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
 fn now() -> String {
     chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
 }
@@ -265,6 +366,7 @@ async fn handle(
     body: Bytes,
 ) -> Response {
     let path = uri.path().to_string();
+    let query = uri.query().unwrap_or("").to_string();
     let body_json: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
     let authorization = headers
         .get("authorization")
@@ -274,7 +376,11 @@ async fn handle(
         let mut s = shared.inner.lock().expect("lock");
         s.recorded.push(Recorded {
             method: method.to_string(),
-            path: path.clone(),
+            path: if query.is_empty() {
+                path.clone()
+            } else {
+                format!("{path}?{query}")
+            },
             body: body_json.clone(),
             authorization: authorization.clone(),
         });
@@ -302,14 +408,21 @@ async fn handle(
                 "http://{}",
                 shared.addr.lock().expect("lock").expect("addr")
             );
-            route(&mut s, &method, &path, &body_json, &base)
+            route(&mut s, &method, &path, &query, &body_json, &base)
         }
     };
     shared.notify.notify_waiters();
     response
 }
 
-fn route(s: &mut StateInner, method: &Method, path: &str, body: &Value, base: &str) -> Response {
+fn route(
+    s: &mut StateInner,
+    method: &Method,
+    path: &str,
+    query: &str,
+    body: &Value,
+    base: &str,
+) -> Response {
     if path == "/graphql" && method == Method::POST {
         return graphql(s, body);
     }
@@ -453,6 +566,146 @@ fn route(s: &mut StateInner, method: &Method, path: &str, body: &Value, base: &s
                 axum::Json(json!({"id": 1, "content": content})),
             )
                 .into_response()
+        }
+        (Method::GET, []) => axum::Json(json!({
+            "name": REPO, "full_name": format!("{OWNER}/{REPO}"), "default_branch": "master", "private": false,
+        }))
+        .into_response(),
+        (Method::GET, ["pulls"]) => {
+            let head = query_param(query, "head");
+            let state = query_param(query, "state").unwrap_or_else(|| "open".into());
+            let list: Vec<Value> = s
+                .pulls
+                .iter()
+                .filter(|p| {
+                    head.as_deref()
+                        .is_none_or(|h| h == format!("{OWNER}:{}", p.head))
+                })
+                .filter(|p| state == "all" || (state == "open") == p.open)
+                .map(|p| pull_json(p, base))
+                .collect();
+            axum::Json(Value::Array(list)).into_response()
+        }
+        (Method::POST, ["pulls"]) => {
+            let text = |k: &str| body[k].as_str().unwrap_or("").to_string();
+            let (title, head, base_ref) = (text("title"), text("head"), text("base"));
+            if title.is_empty() || head.is_empty() || base_ref.is_empty() {
+                return error(422, "Validation Failed");
+            }
+            if s.pulls.iter().any(|p| p.open && p.head == head) {
+                return (
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    axum::Json(json!({
+                        "message": "Validation Failed",
+                        "errors": [{"resource": "PullRequest", "code": "custom",
+                                    "message": format!("A pull request already exists for {OWNER}:{head}.")}],
+                        "documentation_url": "https://docs.github.com/rest/pulls/pulls#create-a-pull-request",
+                    })),
+                )
+                    .into_response();
+            }
+            let number = next_number(s);
+            s.issues.insert(
+                number,
+                FakeIssue {
+                    number,
+                    title: title.clone(),
+                    body: text("body"),
+                    author: BOT_LOGIN.into(),
+                    created_at: now(),
+                    pull_request: Some(FakePull {
+                        base_ref: base_ref.clone(),
+                        head_ref: head.clone(),
+                        ..FakePull::default()
+                    }),
+                    ..FakeIssue::default()
+                },
+            );
+            let p = FakePullRecord {
+                number,
+                title,
+                head,
+                base: base_ref,
+                body: text("body"),
+                draft: body["draft"].as_bool().unwrap_or(false),
+                open: true,
+                requested_reviewers: Vec::new(),
+            };
+            let out = pull_json(&p, base);
+            s.pulls.push(p);
+            (StatusCode::CREATED, axum::Json(out)).into_response()
+        }
+        (Method::PATCH, ["pulls", n]) => {
+            let Ok(n) = n.parse::<u64>() else {
+                return error(404, "Not Found");
+            };
+            let Some(p) = s.pulls.iter_mut().find(|p| p.number == n) else {
+                return error(404, "Not Found");
+            };
+            if let Some(b) = body["body"].as_str() {
+                p.body = b.into();
+            }
+            if let Some(t) = body["title"].as_str() {
+                p.title = t.into();
+            }
+            let p = p.clone();
+            axum::Json(pull_json(&p, base)).into_response()
+        }
+        (Method::POST, ["issues", n, "labels"]) => {
+            let Ok(n) = n.parse::<u64>() else {
+                return error(404, "Not Found");
+            };
+            if !s.issues.contains_key(&n) {
+                return error(404, "Not Found");
+            }
+            let Some(new) = body["labels"].as_array() else {
+                return error(422, "Invalid request: labels is required");
+            };
+            let labels = s.labels.entry(n).or_default();
+            for l in new.iter().filter_map(Value::as_str) {
+                if !labels.iter().any(|x| x == l) {
+                    labels.push(l.into());
+                }
+            }
+            let out: Vec<Value> = labels.iter().map(|l| json!({"name": l})).collect();
+            axum::Json(Value::Array(out)).into_response()
+        }
+        (Method::POST, ["pulls", n, "requested_reviewers"]) => {
+            let Ok(n) = n.parse::<u64>() else {
+                return error(404, "Not Found");
+            };
+            let Some(p) = s.pulls.iter_mut().find(|p| p.number == n) else {
+                return error(404, "Not Found");
+            };
+            for r in body["reviewers"].as_array().into_iter().flatten() {
+                let Some(r) = r.as_str() else { continue };
+                if r == BOT_LOGIN {
+                    return error(422, "Review cannot be requested from pull request author.");
+                }
+                p.requested_reviewers.push(r.into());
+            }
+            let p = p.clone();
+            (StatusCode::CREATED, axum::Json(pull_json(&p, base))).into_response()
+        }
+        (Method::GET, ["issues", n, "comments"]) => {
+            let Ok(n) = n.parse::<u64>() else {
+                return error(404, "Not Found");
+            };
+            if !s.issues.contains_key(&n) {
+                return error(404, "Not Found");
+            }
+            let per_page = query_param(query, "per_page")
+                .and_then(|v| v.parse::<usize>().ok())
+                .unwrap_or(30)
+                .min(100);
+            let list: Vec<Value> = s
+                .comments
+                .iter()
+                .filter(|(i, c)| *i == n && c.review.is_none())
+                .take(per_page)
+                .map(|(i, c)| comment_json(c, *i))
+                .collect();
+            axum::Json(Value::Array(list)).into_response()
         }
         _ => error(404, "Not Found"),
     }

@@ -7,6 +7,7 @@ pub mod fake_github;
 pub mod fake_model;
 pub mod fake_openai;
 pub mod fake_sap;
+pub mod git_fixture;
 pub mod harness;
 pub mod proxy_harness;
 pub mod scripted_turn;

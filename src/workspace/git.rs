@@ -1,0 +1,213 @@
+//! A small typed wrapper over the `git` command line. Every call gets a scrubbed environment:
+//! after the agent has run, the repository's config and hooks are the agent's work, so git must
+//! never run with more in its environment than the agent itself had.
+use crate::secret::Secret;
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+
+/// Variables a git call may inherit from our own environment; everything else is dropped.
+const INHERITED: [&str; 9] = [
+    "PATH",
+    "HOME",
+    "TMPDIR",
+    "USER",
+    "LANG",
+    "SSL_CERT_FILE",
+    "SSL_CERT_DIR",
+    "GIT_CONFIG_GLOBAL",
+    "GIT_CONFIG_NOSYSTEM",
+];
+
+/// Settings passed on every command line: no hook and no fsmonitor the agent could have written
+/// runs when coworker calls git.
+const HARDENING: [&str; 4] = [
+    "-c",
+    "core.hooksPath=/dev/null",
+    "-c",
+    "core.fsmonitor=false",
+];
+
+#[derive(Debug, thiserror::Error)]
+pub enum GitError {
+    #[error("git {subcommand} could not be started: {message}")]
+    Spawn { subcommand: String, message: String },
+    #[error("git {subcommand} failed ({status}): {stderr}")]
+    Failed {
+        subcommand: String,
+        status: String,
+        stderr: String,
+    },
+}
+
+impl GitError {
+    /// What git printed on failure (already scrubbed of credentials).
+    pub fn stderr(&self) -> &str {
+        match self {
+            Self::Failed { stderr, .. } => stderr,
+            Self::Spawn { message, .. } => message,
+        }
+    }
+}
+
+/// Output of a successful call.
+#[derive(Debug, Clone)]
+pub struct GitOutput {
+    pub stdout: String,
+    pub stderr: String,
+}
+
+/// One repository (working tree or bare) and the environment git runs with there.
+#[derive(Debug, Clone)]
+pub struct Git {
+    dir: PathBuf,
+    env: Vec<(String, String)>,
+    program: PathBuf,
+}
+
+impl Git {
+    /// Git in `dir` with the inherited allowlist of our environment.
+    pub fn new(dir: impl Into<PathBuf>) -> Self {
+        let env = std::env::vars()
+            .filter(|(k, _)| INHERITED.contains(&k.as_str()))
+            .collect();
+        Self::with_env(dir, env)
+    }
+
+    /// Git in `dir` with exactly `env` (plus the fixed settings below); for tests and for the
+    /// pristine push repository.
+    pub fn with_env(dir: impl Into<PathBuf>, env: Vec<(String, String)>) -> Self {
+        let mut env: Vec<(String, String)> = env
+            .into_iter()
+            .filter(|(k, _)| k != "LC_ALL" && k != "GIT_TERMINAL_PROMPT")
+            .collect();
+        // Stable English messages (we read a few) and never a password prompt.
+        env.push(("LC_ALL".into(), "C".into()));
+        env.push(("GIT_TERMINAL_PROMPT".into(), "0".into()));
+        Self {
+            dir: dir.into(),
+            env,
+            program: PathBuf::from("git"),
+        }
+    }
+
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// The same environment, another directory.
+    pub fn at(&self, dir: impl Into<PathBuf>) -> Self {
+        Self {
+            dir: dir.into(),
+            ..self.clone()
+        }
+    }
+
+    /// Adds or replaces one variable of the environment.
+    pub fn set_env(&mut self, key: &str, value: &str) {
+        self.env.retain(|(k, _)| k != key);
+        self.env.push((key.into(), value.into()));
+    }
+
+    pub fn env(&self) -> &[(String, String)] {
+        &self.env
+    }
+
+    /// Runs `git <args>`; fails on a non-zero exit.
+    pub async fn run(&self, args: &[&str]) -> Result<GitOutput, GitError> {
+        self.run_with(args, &[], &[]).await
+    }
+
+    /// Runs git and returns stdout trimmed.
+    pub async fn text(&self, args: &[&str]) -> Result<String, GitError> {
+        Ok(self.run(args).await?.stdout.trim().to_string())
+    }
+
+    /// Runs git and reports only whether it exited with 0 (for `diff --quiet` and friends).
+    pub async fn succeeds(&self, args: &[&str]) -> Result<bool, GitError> {
+        match self.run(args).await {
+            Ok(_) => Ok(true),
+            Err(GitError::Failed { .. }) => Ok(false),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Runs git with extra environment entries (e.g. credentials as `GIT_CONFIG_*`, which
+    /// unlike `-c` do not show in the process list); `secrets` are cut from any error text.
+    pub async fn run_with(
+        &self,
+        args: &[&str],
+        extra_env: &[(String, String)],
+        secrets: &[&Secret],
+    ) -> Result<GitOutput, GitError> {
+        let subcommand = args
+            .iter()
+            .find(|a| !a.starts_with('-') && !a.contains('='))
+            .copied()
+            .unwrap_or("")
+            .to_string();
+        let mut cmd = tokio::process::Command::new(&self.program);
+        cmd.env_clear()
+            .envs(self.env.iter().map(|(k, v)| (k, v)))
+            .envs(extra_env.iter().map(|(k, v)| (k, v)))
+            .current_dir(&self.dir)
+            .args(HARDENING)
+            .args(args)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .kill_on_drop(true);
+        let out = cmd.output().await.map_err(|e| GitError::Spawn {
+            subcommand: subcommand.clone(),
+            message: e.to_string(),
+        })?;
+        let scrub = |bytes: &[u8]| {
+            let mut text = String::from_utf8_lossy(bytes).into_owned();
+            for s in secrets.iter().filter(|s| !s.is_empty()) {
+                text = text.replace(s.expose(), "***");
+            }
+            text
+        };
+        let stdout = scrub(&out.stdout);
+        let stderr = scrub(&out.stderr);
+        if out.status.success() {
+            Ok(GitOutput { stdout, stderr })
+        } else {
+            Err(GitError::Failed {
+                subcommand,
+                status: out
+                    .status
+                    .code()
+                    .map_or_else(|| "killed".to_string(), |c| format!("exit {c}")),
+                stderr: last_lines(&stderr, 6),
+            })
+        }
+    }
+
+    /// The commit HEAD points at.
+    pub async fn head(&self) -> Result<String, GitError> {
+        self.text(&["rev-parse", "--verify", "HEAD^{commit}"]).await
+    }
+
+    /// Number of commits reachable from `to` but not from `from`.
+    pub async fn count_between(&self, from: &str, to: &str) -> Result<u64, GitError> {
+        let n = self
+            .text(&["rev-list", "--count", &format!("{from}..{to}")])
+            .await?;
+        Ok(n.parse().unwrap_or(0))
+    }
+
+    pub async fn is_shallow(&self) -> Result<bool, GitError> {
+        Ok(self.text(&["rev-parse", "--is-shallow-repository"]).await? == "true")
+    }
+
+    /// The repository's `.git` directory, absolute.
+    pub async fn git_dir(&self) -> Result<PathBuf, GitError> {
+        let p = PathBuf::from(self.text(&["rev-parse", "--absolute-git-dir"]).await?);
+        Ok(p)
+    }
+}
+
+fn last_lines(text: &str, n: usize) -> String {
+    let lines: Vec<&str> = text.lines().filter(|l| !l.trim().is_empty()).collect();
+    lines[lines.len().saturating_sub(n)..].join(" | ")
+}
