@@ -283,16 +283,29 @@ async fn act_runs_the_composite_action_from_the_tool_cache() {
             "missing {line:?} in:\n{env}"
         );
     }
-    let input_names: Vec<&str> = lines
+    let mut input_names: Vec<String> = lines
         .iter()
         .filter_map(|l| l.strip_prefix("INPUT_"))
         .filter_map(|l| l.split('=').next())
+        .map(str::to_owned)
         .collect();
+    input_names.sort();
+    let action: serde_json::Value = yaml_serde::from_str(
+        &std::fs::read_to_string(repo_root().join("action.yml")).expect("action.yml"),
+    )
+    .expect("action.yml parses");
+    let mut declared: Vec<String> = action["inputs"]
+        .as_object()
+        .expect("inputs")
+        .keys()
+        .map(|k| k.to_ascii_uppercase())
+        .collect();
+    declared.sort();
     assert_eq!(
-        input_names.len(),
-        24,
-        "every input reaches the binary: {input_names:?}"
+        input_names, declared,
+        "every declared input reaches the binary"
     );
+    assert!(input_names.len() >= 24, "{input_names:?}");
     // Like GitHub, the job token is not exported to steps; only the input carries it.
     assert!(
         !lines.iter().any(|l| l.starts_with("GITHUB_TOKEN=")),
