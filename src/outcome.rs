@@ -51,6 +51,8 @@ pub struct Outcome {
     pub execution_file: Option<std::path::PathBuf>,
     /// Token totals counted by the embedded proxy, when it ran.
     pub usage: Option<crate::proxy::UsageTotals>,
+    /// Whether the agent continued an earlier conversation.
+    pub session_restored: bool,
 }
 
 impl Outcome {
@@ -67,6 +69,7 @@ impl Outcome {
             permission_denials: Vec::new(),
             execution_file: None,
             usage: None,
+            session_restored: false,
         }
     }
 }

@@ -4,6 +4,7 @@ mod model_proxy;
 mod plan;
 mod prepare;
 mod run;
+mod sessions;
 
 use crate::cli::{Cli, Command};
 use clap::Parser;

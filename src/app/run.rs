@@ -262,7 +262,27 @@ async fn run_the_agent(
             "the Claude Code CLI was not found: put `claude` on PATH or set path_to_claude_code_executable",
         );
     };
-    let args = agent_arguments(&user_args, s.claude_settings.as_deref());
+    let mut args = agent_arguments(&user_args, s.claude_settings.as_deref());
+    let mut sessions = super::sessions::plan(
+        s,
+        &p.job.api_url,
+        &github.repo().full(),
+        p.decision.target,
+        context.is_private,
+        p.job.temp_dir.join("coworker-sessions"),
+    );
+    let mut resumed = None;
+    if let Some(plan) = sessions.as_mut()
+        && let Some(restored) = plan.restore(&p.job.workspace).await
+    {
+        let m = restored.manifest;
+        finale.header.notes.push(format!(
+            "Continuing the conversation from the run of {} (session `{}`).",
+            m.created_at.format("%Y-%m-%d %H:%M UTC"),
+            m.session_id
+        ));
+        resumed = Some(m.session_id);
+    }
     let nonce = crate::secret::Secret::random();
     let prompt = crate::prompt::render(context, &p.decision, &nonce.expose()[..16]);
     let execution_file = p.job.temp_dir.join(format!(
@@ -286,6 +306,10 @@ async fn run_the_agent(
         ),
         None => crate::agent::env::agent_env(std::env::vars(), &s.model_auth, &[], &secrets, &[]),
     };
+    let fresh_args = args.clone();
+    if let Some(id) = &resumed {
+        args.extend(["--resume".to_string(), id.clone()]);
+    }
     let command = AgentCommand {
         program,
         args,
@@ -302,22 +326,32 @@ async fn run_the_agent(
         started.elapsed().as_millis(),
         github.calls()
     );
-    let (tx, rx) = watch::channel(StreamState::default());
-    let follower = finale.comment.map(|comment| {
-        tokio::spawn(follow_progress(
-            github.clone(),
-            comment,
-            finale.header.clone(),
-            rx,
-        ))
-    });
-    let report = run_agent(command, tx, cancel.clone(), true).await;
-    if let Some(task) = follower {
-        task.abort();
-        let _ = task.await;
+    let mut report = run_followed(github, finale, command.clone(), cancel).await;
+    if resumed.is_some() && resume_missed(&report) {
+        workflow::warning(
+            "the earlier session could not be resumed; starting a fresh conversation",
+        );
+        finale.header.notes =
+            vec!["The earlier conversation could not be resumed; this run started fresh.".into()];
+        resumed = None;
+        report = run_followed(
+            github,
+            finale,
+            AgentCommand {
+                args: fresh_args,
+                ..command
+            },
+            cancel,
+        )
+        .await;
     }
     workflow::end_group();
+    let ran = !matches!(report.ending, Ending::SpawnFailed(_));
     let mut outcome = outcome_of(report, s.timeout);
+    outcome.session_restored = resumed.is_some();
+    if let (Some(plan), Some(id), true) = (&sessions, &outcome.session_id, ran) {
+        plan.save(&p.job.workspace, id).await;
+    }
     if let Some(ap) = proxy {
         let usage = ap.proxy.usage();
         if ap.proxy.budget_exhausted() {
@@ -332,6 +366,40 @@ async fn run_the_agent(
         ap.proxy.shutdown().await;
     }
     outcome
+}
+
+/// Runs the agent once while a task mirrors its progress into the tracking comment.
+async fn run_followed(
+    github: &GitHub,
+    finale: &Finale,
+    command: AgentCommand,
+    cancel: &CancellationToken,
+) -> AgentReport {
+    let (tx, rx) = watch::channel(StreamState::default());
+    let follower = finale.comment.map(|comment| {
+        tokio::spawn(follow_progress(
+            github.clone(),
+            comment,
+            finale.header.clone(),
+            rx,
+        ))
+    });
+    let report = run_agent(command, tx, cancel.clone(), true).await;
+    if let Some(task) = follower {
+        task.abort();
+        let _ = task.await;
+    }
+    report
+}
+
+/// Claude Code's answer when `--resume` names a session it cannot find.
+fn resume_missed(report: &AgentReport) -> bool {
+    report
+        .state
+        .result
+        .as_ref()
+        .is_some_and(|r| r.is_error && r.errors.iter().any(|e| e.contains("No conversation found")))
+        || report.stderr_tail.contains("No conversation found")
 }
 
 /// Flags coworker always passes, then the user's, then the gathered tool lists.
@@ -485,6 +553,7 @@ fn write_reports(job: &JobEnv, outcome: &Outcome, finale: &Finale) {
     let values = vec![
         ("conclusion", outcome.conclusion.as_str().to_string()),
         ("session_id", outcome.session_id.clone().unwrap_or_default()),
+        ("session_restored", outcome.session_restored.to_string()),
         (
             "comment_id",
             finale.comment.map(|c| c.id.to_string()).unwrap_or_default(),

@@ -12,6 +12,7 @@ mod proxy_sap;
 mod run_e2e;
 mod run_gateway;
 mod run_secrets;
+mod run_sessions;
 mod session_resume_cli;
 mod session_store;
 mod support;

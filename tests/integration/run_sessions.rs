@@ -1,0 +1,130 @@
+//! A follow-up comment continues the same conversation: run 1 stores the session, run 2 on the
+//! same issue, in another workspace path and a fresh HOME, resumes it; another issue does not.
+use crate::support::coworker::{Job, comment_event};
+use crate::support::fake_github::{FakeGitHub, FakeIssue};
+use crate::support::fake_model::{FakeModel, Reply};
+use crate::support::harness::require_claude;
+
+fn job_for(
+    github: &FakeGitHub,
+    model: &FakeModel,
+    store: &std::path::Path,
+    issue: u64,
+    body: &str,
+) -> Job {
+    let mut payload = comment_event(body);
+    payload["issue"]["number"] = serde_json::json!(issue);
+    let mut job = Job::new("issue_comment", &payload, github, Some(&model.url()));
+    job.set("INPUT_SESSION_STORE", &format!("dir:{}", store.display()));
+    job.set("INPUT_SESSION_KEY", "session-key-canary-0123456789");
+    job
+}
+
+#[tokio::test]
+async fn a_follow_up_comment_resumes_the_conversation_in_a_new_workspace() {
+    let _claude = require_claude!();
+    let github = FakeGitHub::start().await;
+    github.add_issue(FakeIssue {
+        number: 8,
+        title: "Another issue".into(),
+        body: "unrelated".into(),
+        author: "Codertocat".into(),
+        created_at: "2019-05-15T15:20:18Z".into(),
+        ..FakeIssue::default()
+    });
+    let model = FakeModel::start().await;
+    let store = tempfile::tempdir().expect("store");
+
+    model.push_reply(Reply::text(
+        "The crash comes from an unchecked unwrap in login.rs.",
+    ));
+    let first = job_for(
+        &github,
+        &model,
+        store.path(),
+        1,
+        "@claude why does login crash? MARKER-RUN-ONE",
+    );
+    assert_eq!(first.run().await.status.code(), Some(0));
+    assert_eq!(first.output("session_restored").as_deref(), Some("false"));
+    let session = first.output("session_id").expect("session id");
+    let stored: Vec<_> = walk(store.path());
+    assert_eq!(stored.len(), 1, "one archive stored: {stored:?}");
+    let bytes = std::fs::read(&stored[0]).expect("archive");
+    assert!(
+        !String::from_utf8_lossy(&bytes).contains("MARKER-RUN-ONE"),
+        "the archive is encrypted"
+    );
+
+    // Run 2: same issue, other job dir (workspace path and HOME differ).
+    model.push_reply(Reply::text("Handled the empty-email case too."));
+    let second = job_for(
+        &github,
+        &model,
+        store.path(),
+        1,
+        "@claude also handle the empty-email case",
+    );
+    assert_ne!(first.workspace(), second.workspace());
+    assert_eq!(second.run().await.status.code(), Some(0));
+    assert_eq!(second.output("session_restored").as_deref(), Some("true"));
+    assert_eq!(
+        second.output("session_id"),
+        Some(session.clone()),
+        "same conversation"
+    );
+    let seen = model.message_requests()[1].body["messages"].to_string();
+    assert!(
+        seen.contains("MARKER-RUN-ONE"),
+        "run 2's model request carries run 1's conversation"
+    );
+    assert!(seen.contains("unchecked unwrap"), "and run 1's answer");
+    let comment = github.comments_on(1).last().expect("comment").body.clone();
+    assert!(comment.contains("Continuing the conversation"), "{comment}");
+
+    // Run 3: issue 8 does not see issue 1's session.
+    model.push_reply(Reply::text("fresh"));
+    let third = job_for(&github, &model, store.path(), 8, "@claude hello");
+    assert_eq!(third.run().await.status.code(), Some(0));
+    assert_eq!(third.output("session_restored").as_deref(), Some("false"));
+    assert_ne!(third.output("session_id"), Some(session));
+    let seen = model.message_requests()[2].body["messages"].to_string();
+    assert!(!seen.contains("MARKER-RUN-ONE"));
+}
+
+#[tokio::test]
+async fn a_wrong_key_means_a_fresh_start_not_a_failure() {
+    let _claude = require_claude!();
+    let github = FakeGitHub::start().await;
+    let model = FakeModel::start().await;
+    let store = tempfile::tempdir().expect("store");
+    model.push_reply(Reply::text("one"));
+    let first = job_for(&github, &model, store.path(), 1, "@claude SECRET-TOPIC");
+    assert_eq!(first.run().await.status.code(), Some(0));
+    model.push_reply(Reply::text("two"));
+    let mut second = job_for(&github, &model, store.path(), 1, "@claude again");
+    second.set("INPUT_SESSION_KEY", "a-different-key-9876543210");
+    let out = second.run().await;
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(second.output("conclusion").as_deref(), Some("success"));
+    assert_eq!(second.output("session_restored").as_deref(), Some("false"));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("unusable and was ignored"));
+    assert!(
+        !model.message_requests()[1].body["messages"]
+            .to_string()
+            .contains("SECRET-TOPIC")
+    );
+}
+
+fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(dir).expect("read dir").flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            out.extend(walk(&path));
+        } else if !path.to_string_lossy().ends_with(".lock") {
+            out.push(path);
+        }
+    }
+    out
+}
