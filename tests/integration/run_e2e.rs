@@ -370,3 +370,87 @@ async fn the_tracking_comment_follows_the_agents_task_list_live() {
     let body = github.comments_on(1).last().expect("comment").body.clone();
     assert!(body.contains("was cancelled"), "{body}");
 }
+
+#[tokio::test]
+async fn a_review_comment_gets_a_threaded_reply_with_the_file_in_context() {
+    let _claude = require_claude!();
+    let github = FakeGitHub::start().await;
+    github.add_issue(fake_github::FakeIssue {
+        number: 2,
+        title: "Update the README with new information".into(),
+        body: "This is a pretty simple change that we need to pull into master.".into(),
+        author: "Codertocat".into(),
+        created_at: "2019-05-15T15:20:33Z".into(),
+        pull_request: Some(fake_github::FakePull {
+            base_ref: "master".into(),
+            head_ref: "changes".into(),
+            head_sha: "ec26c3e57ca3a959ca5aad62de7213c562f8c821".into(),
+            cross_repository: false,
+            files: vec![("README.md".into(), 1, 1)],
+        }),
+        ..Default::default()
+    });
+    let mut payload =
+        crate::support::coworker::fixture("pull_request_review_comment/created.1.json");
+    payload["comment"]["body"] = json!("@claude use more emoji on this line");
+    let now = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    payload["comment"]["created_at"] = json!(now);
+    let id = payload["comment"]["id"].as_u64().expect("id");
+    github.add_review_comment(
+        2,
+        id,
+        "Codertocat",
+        "@claude use more emoji on this line",
+        "README.md",
+        1,
+    );
+    let model = FakeModel::start().await;
+    model.push_reply(Reply::text("Added 🎉 to the line."));
+    let job = Job::new(
+        "pull_request_review_comment",
+        &payload,
+        &github,
+        Some(&model.url()),
+    );
+    let out = job.run().await;
+    assert_eq!(out.status.code(), Some(0));
+    let calls: Vec<String> = github
+        .requests()
+        .iter()
+        .map(|r| format!("{} {}", r.method, r.path))
+        .collect();
+    assert!(
+        calls.contains(&format!(
+            "POST /repos/Codertocat/Hello-World/pulls/2/comments/{id}/replies"
+        )),
+        "{calls:#?}"
+    );
+    assert!(
+        calls.contains(&format!(
+            "POST /repos/Codertocat/Hello-World/pulls/comments/{id}/reactions"
+        )),
+        "{calls:#?}"
+    );
+    assert!(
+        calls
+            .iter()
+            .any(|c| c.starts_with("PATCH /repos/Codertocat/Hello-World/pulls/comments/")),
+        "{calls:#?}"
+    );
+    let reply = github
+        .comments_on(2)
+        .into_iter()
+        .find(|c| c.author == fake_github::BOT_LOGIN)
+        .expect("reply");
+    assert!(
+        reply.body.contains("Added 🎉 to the line."),
+        "{}",
+        reply.body
+    );
+    let prompt = model.message_requests()[0].body["messages"].to_string();
+    assert!(
+        prompt.contains("README.md"),
+        "changed files are in the prompt"
+    );
+    assert!(prompt.contains("changes"), "head branch is in the prompt");
+}

@@ -187,6 +187,32 @@ impl FakeGitHub {
         })
     }
 
+    /// Adds a review comment with a known id (as in a payload) on a pull request's file.
+    pub fn add_review_comment(
+        &self,
+        pr: u64,
+        id: u64,
+        author: &str,
+        body: &str,
+        path: &str,
+        line: u64,
+    ) {
+        self.with(|s| {
+            s.comments.push((
+                pr,
+                FakeComment {
+                    id,
+                    author: author.into(),
+                    body: body.into(),
+                    created_at: now(),
+                    last_edited_at: None,
+                    minimized: false,
+                    review: Some((id, path.into(), line)),
+                },
+            ))
+        });
+    }
+
     pub fn edit_comment(&self, id: u64, f: impl FnOnce(&mut FakeComment)) {
         self.with(|s| {
             if let Some((_, c)) = s.comments.iter_mut().find(|(_, c)| c.id == id) {
