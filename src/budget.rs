@@ -43,9 +43,11 @@ impl Price {
 }
 
 /// List prices by model-name fragment, most specific first (published Anthropic prices).
-const PRICES: [(&str, Price); 9] = [
+const PRICES: [(&str, Price); 11] = [
     ("opus-4-5", Price::new(5.0, 25.0)),
     ("opus-4-6", Price::new(5.0, 25.0)),
+    ("opus-4-7", Price::new(5.0, 25.0)),
+    ("opus-4-8", Price::new(5.0, 25.0)),
     ("opus", Price::new(15.0, 75.0)),
     ("sonnet", Price::new(3.0, 15.0)),
     ("haiku-4", Price::new(1.0, 5.0)),

@@ -53,6 +53,15 @@ pub struct Outcome {
     pub usage: Option<crate::proxy::UsageTotals>,
     /// Whether the agent continued an earlier conversation.
     pub session_restored: bool,
+    /// The input whose cap stopped the agent (`max_turns`, `max_cost_usd`, `timeout_minutes`,
+    /// `max_tokens_total`).
+    pub stopped_by: Option<&'static str>,
+    /// The branch the work went to (`branch_name` output).
+    pub branch: Option<String>,
+    /// The pull request opened or updated for the work.
+    pub pull_request_url: Option<String>,
+    /// The verify command's final result ("passed", "failed (exit 1)"), when one ran.
+    pub verification: Option<crate::verify::VerifySummary>,
 }
 
 impl Outcome {
@@ -70,6 +79,10 @@ impl Outcome {
             execution_file: None,
             usage: None,
             session_restored: false,
+            stopped_by: None,
+            branch: None,
+            pull_request_url: None,
+            verification: None,
         }
     }
 }

@@ -54,6 +54,8 @@ pub struct PrBody {
     pub duration: Duration,
     pub run_url: Option<String>,
     pub actor: Option<String>,
+    /// Why the agent stopped early, when a cap (turns, cost, time) stopped it.
+    pub stopped_by: Option<String>,
 }
 
 /// Renders the body, within GitHub's size limit (the agent's summary is what gets cut).
@@ -62,6 +64,12 @@ pub fn render_body(b: &PrBody) -> String {
     let _ = writeln!(head, "{}", session_marker(b.issue));
     let _ = writeln!(head, "Closes #{}\n", b.issue);
     let mut tail = String::new();
+    if let Some(why) = &b.stopped_by {
+        let _ = writeln!(
+            tail,
+            "\n\n> [!WARNING]\n> The agent was {why}; this is the work so far."
+        );
+    }
     if let Some(v) = &b.verification {
         let icon = if v.passed { "✅" } else { "❌" };
         let _ = writeln!(
@@ -232,6 +240,7 @@ mod tests {
             duration: Duration::from_secs(95),
             run_url: Some("https://github.com/o/r/actions/runs/9".into()),
             actor: Some("octocat".into()),
+            stopped_by: None,
         }
     }
 

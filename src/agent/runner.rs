@@ -21,13 +21,17 @@ pub struct AgentCommand {
     pub prompt: String,
     pub execution_file: PathBuf,
     pub timeout: Duration,
+    /// `max_cost_usd`: the agent is stopped once the priced stream passes it.
+    pub cost_cap: Option<f64>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum Ending {
     Exited(Option<i32>),
     TimedOut,
     Cancelled,
+    /// Stopped because the estimated cost passed `max_cost_usd`; carries the estimate.
+    CostCapReached(f64),
     SpawnFailed(String),
 }
 
@@ -37,6 +41,9 @@ pub struct AgentReport {
     pub state: StreamState,
     pub stderr_tail: String,
     pub duration: Duration,
+    /// The cost priced from the stream's usage (what the cap watches), for runs that end
+    /// before Claude Code reports its own total.
+    pub estimated_cost_usd: f64,
 }
 
 /// Runs the agent to its end. Progress snapshots go to `progress` as lines arrive.
@@ -48,6 +55,7 @@ pub async fn run_agent(
 ) -> AgentReport {
     let started = std::time::Instant::now();
     let mut state = StreamState::default();
+    let mut meter = crate::budget::CostMeter::default();
     let mut command = tokio::process::Command::new(&cmd.program);
     command
         .args(&cmd.args)
@@ -70,6 +78,7 @@ pub async fn run_agent(
                 state,
                 stderr_tail: String::new(),
                 duration: started.elapsed(),
+                estimated_cost_usd: 0.0,
             };
         }
     };
@@ -137,6 +146,13 @@ pub async fn run_agent(
                     if state.apply_line(&line) != LineEffect::Nothing {
                         progress.send_replace(state.clone());
                     }
+                    if meter.apply_line(&line).is_some()
+                        && stop.is_none()
+                        && meter.exceeded(cmd.cost_cap)
+                    {
+                        stop = Some(Ending::CostCapReached(meter.total_usd()));
+                        terminate(pid);
+                    }
                 }
                 Ok(None) | Err(_) => break,
             },
@@ -175,6 +191,7 @@ pub async fn run_agent(
         state,
         stderr_tail,
         duration: started.elapsed(),
+        estimated_cost_usd: meter.total_usd(),
     }
 }
 

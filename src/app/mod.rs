@@ -1,6 +1,9 @@
 //! Wires the modules together for each subcommand and maps every ending to an exit code.
+mod agent_rounds;
 pub mod deliver;
+mod git_work;
 mod model_proxy;
+mod one_agent;
 mod plan;
 mod prepare;
 mod run;

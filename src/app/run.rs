@@ -1,31 +1,25 @@
 //! `coworker run`: decide, gather, start the agent, follow it, and always end in a final report.
 use super::EXIT_USAGE;
+use super::agent_rounds::{
+    Caps, Follower, Room, Rounds, agent_arguments, resume_missed, run_followed,
+};
+use super::git_work::{GitStart, GitWork, Handover};
 use super::prepare::{Prepared, github_client, prepare, repository_name};
 use crate::agent::args::ClaudeArgs;
-use crate::agent::runner::{AgentCommand, AgentReport, Ending, run_agent};
-use crate::agent::stream::StreamState;
+use crate::agent::runner::AgentCommand;
 use crate::cli::RunArgs;
 use crate::context::Context;
 use crate::github::{CommentRef, GitHub, ReactionTarget, RetryPolicy};
 use crate::inputs::JobEnv;
 use crate::outcome::{Conclusion, Outcome};
-use crate::report::comment::{CommentHeader, render_final, render_started, render_working};
+use crate::pull_request::PrBody;
+use crate::report::comment::{CommentHeader, render_final, render_started};
 use crate::report::{outputs, summary, workflow};
-use crate::trigger::{RequestSource, TargetKind};
+use crate::trigger::{Decision, RequestSource, TargetKind};
+use crate::verify::{Next, VerifyLoop, run_verify};
 use std::path::PathBuf;
-use std::time::{Duration, Instant};
-use tokio::sync::watch;
+use std::time::Instant;
 use tokio_util::sync::CancellationToken;
-
-/// Minimum time between two progress edits of the tracking comment.
-fn progress_interval() -> Duration {
-    Duration::from_millis(
-        std::env::var("COWORKER_PROGRESS_INTERVAL_MS")
-            .ok()
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(3000),
-    )
-}
 
 /// What the final report needs besides the outcome.
 #[derive(Default)]
@@ -35,6 +29,18 @@ struct Finale {
     target_number: Option<u64>,
     review_thread: Option<(u64, u64)>,
     execution_file: Option<PathBuf>,
+    /// Facts for the final comment beside duration, turns and cost (branch, pull request).
+    rows: Vec<(String, String)>,
+}
+
+impl Finale {
+    fn follower<'a>(&'a self, github: &'a GitHub) -> Follower<'a> {
+        Follower {
+            github,
+            comment: self.comment,
+            header: &self.header,
+        }
+    }
 }
 
 pub async fn run(args: RunArgs) -> i32 {
@@ -166,7 +172,7 @@ async fn drive(
         }
     };
 
-    // Round trip 2: the tracking comment and the 👀 reaction, together.
+    // Round trip 2: the tracking comment (the 👀 reaction goes out with the agent's start).
     finale.header = CommentHeader {
         agent_name: "Claude".into(),
         actor: d.actor.clone(),
@@ -182,33 +188,22 @@ async fn drive(
         finale.review_thread = Some((t.number, *thread_root));
     }
     let started_body = render_started(&finale.header);
-    let create = create_comment(&github, finale, &started_body, RetryPolicy::quick());
-    let react = async {
-        let target = match d.request.as_ref().map(|r| &r.source) {
-            Some(RequestSource::IssueComment { comment_id }) => {
-                Some(ReactionTarget::IssueComment(*comment_id))
-            }
-            Some(RequestSource::ReviewComment { comment_id, .. }) => {
-                Some(ReactionTarget::ReviewComment(*comment_id))
-            }
-            Some(RequestSource::IssueBody | RequestSource::Assignment | RequestSource::Label) => d
-                .target
-                .filter(|t| t.kind == TargetKind::Issue)
-                .map(|t| ReactionTarget::Issue(t.number)),
-            _ => None,
-        };
-        if let Some(target) = target
-            && let Err(e) = github.add_reaction(target, "eyes").await
-        {
-            workflow::warning(&format!("could not add the 👀 reaction: {e}"));
-        }
-    };
-    let (created, ()) = tokio::join!(create, react);
-    match created {
+    match create_comment(&github, finale, &started_body, RetryPolicy::quick()).await {
         Ok(c) => finale.comment = Some(c),
         Err(e) => workflow::warning(&format!(
             "could not create the tracking comment (will retry at the end): {e}"
         )),
+    }
+    // Round trip 3: is another run already working on this issue?
+    if let (Some(own), Some(number)) = (finale.comment, finale.target_number) {
+        let run_id = p.job.run_id.as_deref();
+        if let Some(active) =
+            super::one_agent::holder(&github, number, own, run_id, p.settings.timeout).await
+        {
+            let reason = crate::report::active_run::already_working_message(&active);
+            println!("coworker: not starting a second agent: {reason}");
+            return (Outcome::new(Conclusion::Skipped, reason), Some(github));
+        }
     }
     if cancel.is_cancelled() {
         return (
@@ -262,7 +257,26 @@ async fn run_the_agent(
             "the Claude Code CLI was not found: put `claude` on PATH or set path_to_claude_code_executable",
         );
     };
-    let mut args = agent_arguments(&user_args, s.claude_settings.as_deref());
+    let git_work = match super::git_work::start(p, context).await {
+        GitStart::Ready(w) => {
+            finale.header.notes.extend(w.prepared.notes());
+            Some(w)
+        }
+        GitStart::Off(why) => {
+            println!("coworker: git: {why}");
+            None
+        }
+        GitStart::Failed(why) => {
+            return Outcome::new(
+                Conclusion::Failure,
+                format!("the workspace could not be prepared: {why}"),
+            );
+        }
+    };
+    let commit_tools = git_work
+        .as_ref()
+        .is_some_and(|w| w.prepared.work.push_branch().is_some());
+    let base_args = agent_arguments(&user_args, s.claude_settings.as_deref(), commit_tools);
     let mut sessions = super::sessions::plan(
         s,
         &p.job.api_url,
@@ -306,18 +320,28 @@ async fn run_the_agent(
         ),
         None => crate::agent::env::agent_env(std::env::vars(), &s.model_auth, &[], &secrets, &[]),
     };
-    let fresh_args = args.clone();
-    if let Some(id) = &resumed {
-        args.extend(["--resume".to_string(), id.clone()]);
-    }
+    let caps = Caps {
+        max_turns: s.max_turns,
+        max_cost_usd: s.max_cost_usd,
+        timeout: s.timeout,
+    };
+    let round_args = |resume: Option<&str>, turns: Option<u32>| {
+        let mut args = base_args.clone();
+        args.extend(crate::budget::max_turns_args(&user_args, turns));
+        if let Some(id) = resume {
+            args.extend(["--resume".to_string(), id.to_string()]);
+        }
+        args
+    };
     let command = AgentCommand {
         program,
-        args,
+        args: round_args(resumed.as_deref(), s.max_turns),
         env,
         cwd: p.job.workspace.clone(),
         prompt,
         execution_file,
         timeout: s.timeout,
+        cost_cap: s.max_cost_usd,
     };
     workflow::group("coworker: agent");
     println!(
@@ -326,36 +350,67 @@ async fn run_the_agent(
         started.elapsed().as_millis(),
         github.calls()
     );
-    let mut report = run_followed(github, finale, command.clone(), cancel).await;
+    let react = tokio::spawn(react_to_request(github.clone(), p.decision.clone()));
+    let mut report = run_followed(&finale.follower(github), command.clone(), cancel).await;
     if resumed.is_some() && resume_missed(&report) {
         workflow::warning(
             "the earlier session could not be resumed; starting a fresh conversation",
         );
-        finale.header.notes =
-            vec!["The earlier conversation could not be resumed; this run started fresh.".into()];
+        finale
+            .header
+            .notes
+            .retain(|n| !n.starts_with("Continuing the conversation"));
+        finale
+            .header
+            .notes
+            .push("The earlier conversation could not be resumed; this run started fresh.".into());
         resumed = None;
         report = run_followed(
-            github,
-            finale,
+            &finale.follower(github),
             AgentCommand {
-                args: fresh_args,
-                ..command
+                args: round_args(None, s.max_turns),
+                ..command.clone()
             },
             cancel,
         )
         .await;
     }
+    let _ = react.await;
+    let mut rounds = Rounds::default();
+    rounds.push(report);
     workflow::end_group();
-    let ran = !matches!(report.ending, Ending::SpawnFailed(_));
-    let mut outcome = outcome_of(report, s.timeout);
+    let verification = match s.verify_command.as_deref() {
+        Some(check) if rounds.last_succeeded() => Some(
+            verify_rounds(
+                p,
+                finale,
+                github,
+                &command,
+                &round_args,
+                check,
+                &caps,
+                &mut rounds,
+                cancel,
+            )
+            .await,
+        ),
+        _ => None,
+    };
+    let mut outcome = rounds.outcome(&caps);
     outcome.session_restored = resumed.is_some();
-    if let (Some(plan), Some(id), true) = (&sessions, &outcome.session_id, ran) {
-        plan.save(&p.job.workspace, id).await;
+    outcome.verification = verification.flatten();
+    if let Some(v) = &outcome.verification
+        && !v.passed
+        && outcome.conclusion == Conclusion::Success
+    {
+        outcome.conclusion = Conclusion::Failure;
+        outcome.reason = format!("the checks still fail: `{}` {}", v.command, v.result);
     }
     if let Some(ap) = proxy {
         let usage = ap.proxy.usage();
         if ap.proxy.budget_exhausted() {
             outcome.conclusion = Conclusion::Failure;
+            outcome.stopped_by = Some("max_tokens_total");
             outcome.reason = format!(
                 "budget exhausted: the run used {} model tokens of max_tokens_total {}",
                 super::model_proxy::total(&usage),
@@ -365,155 +420,180 @@ async fn run_the_agent(
         outcome.usage = Some(usage);
         ap.proxy.shutdown().await;
     }
-    outcome
-}
-
-/// Runs the agent once while a task mirrors its progress into the tracking comment.
-async fn run_followed(
-    github: &GitHub,
-    finale: &Finale,
-    command: AgentCommand,
-    cancel: &CancellationToken,
-) -> AgentReport {
-    let (tx, rx) = watch::channel(StreamState::default());
-    let follower = finale.comment.map(|comment| {
-        tokio::spawn(follow_progress(
-            github.clone(),
-            comment,
-            finale.header.clone(),
-            rx,
-        ))
-    });
-    let report = run_agent(command, tx, cancel.clone(), true).await;
-    if let Some(task) = follower {
-        task.abort();
-        let _ = task.await;
-    }
-    report
-}
-
-/// Claude Code's answer when `--resume` names a session it cannot find.
-fn resume_missed(report: &AgentReport) -> bool {
-    report
-        .state
-        .result
-        .as_ref()
-        .is_some_and(|r| r.is_error && r.errors.iter().any(|e| e.contains("No conversation found")))
-        || report.stderr_tail.contains("No conversation found")
-}
-
-/// Flags coworker always passes, then the user's, then the gathered tool lists.
-pub fn agent_arguments(user: &ClaudeArgs, settings: Option<&str>) -> Vec<String> {
-    let mut args: Vec<String> = ["-p", "--output-format", "stream-json", "--verbose"]
-        .into_iter()
-        .map(String::from)
-        .collect();
-    if !user.has_flag("--permission-mode") && !user.has_flag("--dangerously-skip-permissions") {
-        args.extend(["--permission-mode".into(), "acceptEdits".into()]);
-    }
-    if let Some(settings) = settings {
-        args.extend(["--settings".into(), settings.to_string()]);
-    }
-    args.extend(user.rest.iter().cloned());
-    if !user.allowed_tools.is_empty() {
-        args.push("--allowedTools".into());
-        args.extend(user.allowed_tools.iter().cloned());
-    }
-    if !user.disallowed_tools.is_empty() {
-        args.push("--disallowedTools".into());
-        args.extend(user.disallowed_tools.iter().cloned());
-    }
-    args
-}
-
-async fn follow_progress(
-    github: GitHub,
-    comment: CommentRef,
-    header: CommentHeader,
-    mut rx: watch::Receiver<StreamState>,
-) {
-    let interval = progress_interval();
-    while rx.changed().await.is_ok() {
-        let state = rx.borrow_and_update().clone();
-        let body = render_working(&header, &state.progress);
-        if let Err(e) = github
-            .update_comment(comment, &body, RetryPolicy::once())
-            .await
-        {
-            workflow::warning(&format!("progress update skipped: {e}"));
+    outcome.duration = started.elapsed();
+    if let Some(work) = &git_work {
+        outcome.branch = work.prepared.work.push_branch().map(str::to_string);
+        if outcome.conclusion == Conclusion::Cancelled {
+            println!("coworker: cancelled: the agent's work stays uncommitted and is not pushed");
+        } else if rounds.ran() {
+            hand_over(p, github, context, work, &rounds, &mut outcome, finale).await;
         }
-        tokio::time::sleep(interval).await;
+    }
+    if let (Some(plan), Some(id), true) = (&sessions, &outcome.session_id, rounds.ran()) {
+        plan.save(&p.job.workspace, id).await;
+    }
+    outcome
+}
+
+/// Builds a round's arguments from the session to resume and the turns left.
+type RoundArgs<'a> = &'a dyn Fn(Option<&str>, Option<u32>) -> Vec<String>;
+
+/// Checks the agent's work with `verify_command`; while it fails and rounds and caps remain,
+/// resumes the agent with the failure. Returns the final check's summary.
+#[expect(
+    clippy::too_many_arguments,
+    reason = "the run's parts, borrowed; a struct would only rename them"
+)]
+async fn verify_rounds(
+    p: &Prepared,
+    finale: &Finale,
+    github: &GitHub,
+    first: &AgentCommand,
+    round_args: RoundArgs<'_>,
+    check: &str,
+    caps: &Caps,
+    rounds: &mut Rounds,
+    cancel: &CancellationToken,
+) -> Option<crate::verify::VerifySummary> {
+    let s = &p.settings;
+    let mut checks = VerifyLoop::new(check, s.verify_timeout, s.verify_rounds);
+    loop {
+        workflow::group("coworker: verify");
+        println!("$ {check}");
+        let run = run_verify(check, &p.job.workspace, &first.env, s.verify_timeout).await;
+        println!("{}", run.tail.trim_end());
+        println!("verify: {}", run.describe(s.verify_timeout));
+        workflow::end_group();
+        let prompt = match checks.record(run) {
+            Next::Passed | Next::GiveUp => break,
+            Next::FollowUp(prompt) => prompt,
+        };
+        if cancel.is_cancelled() {
+            break;
+        }
+        let Some(session) = rounds.session_id() else {
+            break;
+        };
+        let (turns, cost_cap, time) = match rounds.room(caps) {
+            Room::Left {
+                turns,
+                cost_usd,
+                time,
+            } => (turns, cost_usd, time),
+            Room::Exhausted(hit) => {
+                rounds.exhausted = Some(hit);
+                break;
+            }
+        };
+        workflow::group("coworker: agent (fixing the failed checks)");
+        let report = run_followed(
+            &finale.follower(github),
+            AgentCommand {
+                args: round_args(Some(&session), turns),
+                prompt,
+                timeout: time,
+                cost_cap,
+                ..first.clone()
+            },
+            cancel,
+        )
+        .await;
+        workflow::end_group();
+        rounds.push(report);
+        if !rounds.last_succeeded() {
+            break;
+        }
+    }
+    checks.summary()
+}
+
+/// Commits, pushes and opens or updates the pull request; records what happened in `outcome`.
+async fn hand_over(
+    p: &Prepared,
+    github: &GitHub,
+    context: &Context,
+    work: &GitWork,
+    rounds: &Rounds,
+    outcome: &mut Outcome,
+    finale: &mut Finale,
+) {
+    let answers = rounds.answers();
+    let summary = match answers.split_first() {
+        None => None,
+        Some((first, [])) => Some(first.clone()),
+        Some((first, later)) => Some(
+            std::iter::once(first.clone())
+                .chain(
+                    later
+                        .iter()
+                        .map(|a| format!("**After the checks failed:** {a}")),
+                )
+                .collect::<Vec<_>>()
+                .join("\n\n"),
+        ),
+    };
+    let body = PrBody {
+        issue: p.decision.target.map_or(0, |t| t.number),
+        summary,
+        verification: outcome.verification.clone(),
+        cost_usd: outcome.cost_usd,
+        turns: outcome.num_turns,
+        duration: outcome.duration,
+        run_url: p.job.run_url(),
+        actor: Some(p.decision.actor.clone()).filter(|a| !a.is_empty()),
+        stopped_by: outcome.stopped_by.map(|_| outcome.reason.clone()),
+    };
+    let reviewer = p
+        .settings
+        .request_review_from_actor
+        .then_some(p.decision.actor.as_str())
+        .filter(|a| !a.is_empty());
+    let report = work
+        .finish(
+            p,
+            Handover {
+                github,
+                context,
+                body,
+                reviewer,
+            },
+        )
+        .await;
+    finale.rows.extend(report.comment_rows());
+    finale.header.notes.extend(report.notes.iter().cloned());
+    outcome.pull_request_url = report.pull.as_ref().map(|pr| pr.pull.url.clone());
+    if report.pushed.is_none() && report.commits == 0 {
+        outcome.branch = outcome.branch.take().filter(|_| report.pull.is_some());
+    }
+    if !report.errors.is_empty() {
+        if outcome.conclusion == Conclusion::Success {
+            outcome.conclusion = Conclusion::Failure;
+            outcome.reason = report.errors.join("; ");
+        } else {
+            finale.header.notes.extend(report.errors.iter().cloned());
+        }
     }
 }
 
-fn outcome_of(report: AgentReport, timeout: Duration) -> Outcome {
-    let state = &report.state;
-    let result = state.result.as_ref();
-    let (conclusion, reason) = match &report.ending {
-        Ending::SpawnFailed(msg) => (Conclusion::Failure, msg.clone()),
-        Ending::TimedOut => (
-            Conclusion::Timeout,
-            format!(
-                "the agent did not finish within timeout_minutes ({:.0} min)",
-                timeout.as_secs_f64() / 60.0
-            ),
-        ),
-        Ending::Cancelled => (Conclusion::Cancelled, "the run was cancelled".to_string()),
-        Ending::Exited(code) => match result {
-            Some(r) if r.is_error => (Conclusion::Failure, r.failure_reason()),
-            Some(_) if *code == Some(0) => (Conclusion::Success, String::new()),
-            Some(r) => (
-                Conclusion::Failure,
-                format!(
-                    "the agent exited with code {}: {}",
-                    code.map_or("?".into(), |c| c.to_string()),
-                    r.failure_reason()
-                ),
-            ),
-            None => {
-                let last = report
-                    .stderr_tail
-                    .lines()
-                    .rev()
-                    .find(|l| !l.trim().is_empty())
-                    .unwrap_or("")
-                    .trim();
-                let exit = code.map_or("a signal".to_string(), |c| format!("code {c}"));
-                (
-                    Conclusion::Failure,
-                    if last.is_empty() {
-                        format!("the agent exited with {exit} without a result")
-                    } else {
-                        format!("the agent exited with {exit}: {last}")
-                    },
-                )
-            }
-        },
+async fn react_to_request(github: GitHub, d: Decision) {
+    let target = match d.request.as_ref().map(|r| &r.source) {
+        Some(RequestSource::IssueComment { comment_id }) => {
+            Some(ReactionTarget::IssueComment(*comment_id))
+        }
+        Some(RequestSource::ReviewComment { comment_id, .. }) => {
+            Some(ReactionTarget::ReviewComment(*comment_id))
+        }
+        Some(RequestSource::IssueBody | RequestSource::Assignment | RequestSource::Label) => d
+            .target
+            .filter(|t| t.kind == TargetKind::Issue)
+            .map(|t| ReactionTarget::Issue(t.number)),
+        _ => None,
     };
-    let mut outcome = Outcome::new(conclusion, reason);
-    outcome.answer = result
-        .and_then(|r| r.result.clone())
-        .filter(|a| !a.trim().is_empty())
-        .or_else(|| state.last_text.clone());
-    outcome.session_id = state.session_id.clone();
-    outcome.cost_usd = result.and_then(|r| r.total_cost_usd);
-    outcome.num_turns = result
-        .and_then(|r| r.num_turns)
-        .or(Some(state.progress.turns).filter(|t| *t > 0));
-    outcome.tools_used = state.tools_used.clone();
-    outcome.permission_denials = result
-        .map(|r| {
-            r.permission_denials
-                .iter()
-                .filter_map(|d| {
-                    d.get("tool_name")
-                        .and_then(|n| n.as_str())
-                        .map(str::to_string)
-                })
-                .collect()
-        })
-        .unwrap_or_default();
-    outcome
+    if let Some(target) = target
+        && let Err(e) = github.add_reaction(target, "eyes").await
+    {
+        workflow::warning(&format!("could not add the 👀 reaction: {e}"));
+    }
 }
 
 /// Rewrites the tracking comment into its final state, creating it if that failed earlier.
@@ -521,7 +601,7 @@ async fn finalize_comment(github: &GitHub, finale: &mut Finale, outcome: &Outcom
     if outcome.conclusion == Conclusion::Skipped && finale.comment.is_none() {
         return;
     }
-    let body = render_final(&finale.header, outcome, &extra_rows(outcome));
+    let body = render_final(&finale.header, outcome, &report_rows(outcome, finale));
     let result = match finale.comment {
         Some(c) => {
             github
@@ -540,13 +620,24 @@ async fn finalize_comment(github: &GitHub, finale: &mut Finale, outcome: &Outcom
     }
 }
 
-/// Figures shown beside duration, turns and cost.
-fn extra_rows(outcome: &Outcome) -> Vec<(String, String)> {
-    outcome
-        .usage
-        .as_ref()
-        .map(|u| vec![("tokens".to_string(), super::model_proxy::describe(u))])
-        .unwrap_or_default()
+/// Facts shown beside duration, turns and cost, in the comment and the summary alike.
+fn report_rows(outcome: &Outcome, finale: &Finale) -> Vec<(String, String)> {
+    let mut rows = Vec::new();
+    if let Some(u) = &outcome.usage {
+        rows.push(("tokens".to_string(), super::model_proxy::describe(u)));
+    }
+    if let Some(v) = &outcome.verification {
+        let icon = if v.passed { "✅" } else { "❌" };
+        rows.push((
+            "checks".into(),
+            format!("{icon} `{}` {}", v.command.replace('`', "'"), v.result),
+        ));
+    }
+    if let Some(cap) = outcome.stopped_by {
+        rows.push(("stopped by".into(), format!("`{cap}`")));
+    }
+    rows.extend(finale.rows.iter().cloned());
+    rows
 }
 
 fn write_reports(job: &JobEnv, outcome: &Outcome, finale: &Finale) {
@@ -558,7 +649,23 @@ fn write_reports(job: &JobEnv, outcome: &Outcome, finale: &Finale) {
             "comment_id",
             finale.comment.map(|c| c.id.to_string()).unwrap_or_default(),
         ),
-        ("branch_name", String::new()),
+        ("branch_name", outcome.branch.clone().unwrap_or_default()),
+        (
+            "pull_request_url",
+            outcome.pull_request_url.clone().unwrap_or_default(),
+        ),
+        (
+            "stopped_by",
+            outcome.stopped_by.unwrap_or_default().to_string(),
+        ),
+        (
+            "verify_result",
+            outcome
+                .verification
+                .as_ref()
+                .map(|v| if v.passed { "passed" } else { "failed" }.to_string())
+                .unwrap_or_default(),
+        ),
         (
             "cost_usd",
             outcome
@@ -608,7 +715,7 @@ fn write_reports(job: &JobEnv, outcome: &Outcome, finale: &Finale) {
         }
     }
     if let Some(path) = &job.summary_file {
-        let md = summary::render("coworker", outcome, &extra_rows(outcome));
+        let md = summary::render("coworker", outcome, &report_rows(outcome, finale));
         if let Err(e) = summary::append(path, &md) {
             workflow::warning(&format!("cannot write the step summary: {e}"));
         }

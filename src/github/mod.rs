@@ -337,12 +337,19 @@ impl GitHub {
     }
 
     /// The first 100 comments of an issue or pull request's conversation.
-    pub async fn list_issue_comments(&self, number: u64) -> Result<Vec<IssueComment>, GitHubError> {
+    /// The first 100 comments updated at or after `since` (RFC 3339), oldest first; the
+    /// one-agent check passes a recent `since` so long threads still fit one page.
+    pub async fn list_issue_comments(
+        &self,
+        number: u64,
+        since: Option<&str>,
+    ) -> Result<Vec<IssueComment>, GitHubError> {
+        let since = since.map_or(String::new(), |t| format!("&since={t}"));
         let v = self
             .transport
             .rest(
                 Method::GET,
-                &self.path(&format!("issues/{number}/comments?per_page=100")),
+                &self.path(&format!("issues/{number}/comments?per_page=100{since}")),
                 None,
                 RetryPolicy::quick(),
             )

@@ -38,11 +38,14 @@ async fn issue_comment_gets_a_tracking_comment_an_agent_run_and_a_final_answer()
         "fixed\n"
     );
 
-    // GitHub calls before the agent started: permission, context, comment, reaction. No more.
+    // GitHub calls before the agent started: permission, context, comment, the one-agent
+    // check. No more; the 👀 reaction goes out as the agent starts.
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("ms and 4 GitHub calls"), "{stdout}");
     let calls = github.requests();
     let before_agent: Vec<String> = calls
         .iter()
-        .take_while(|r| r.method != "PATCH")
+        .take_while(|r| !r.path.ends_with("/reactions"))
         .map(|r| format!("{} {}", r.method, r.path))
         .collect();
     assert_eq!(before_agent.len(), 4, "{before_agent:#?}");
@@ -50,13 +53,19 @@ async fn issue_comment_gets_a_tracking_comment_an_agent_run_and_a_final_answer()
         &"GET /repos/Codertocat/Hello-World/collaborators/Codertocat/permission".to_string()
     ));
     assert!(before_agent.contains(&"POST /graphql".to_string()));
+    assert_eq!(
+        before_agent[2],
+        "POST /repos/Codertocat/Hello-World/issues/1/comments"
+    );
     assert!(
-        before_agent.contains(&"POST /repos/Codertocat/Hello-World/issues/1/comments".to_string())
+        before_agent[3]
+            .starts_with("GET /repos/Codertocat/Hello-World/issues/1/comments?per_page=100&since="),
+        "{before_agent:#?}"
     );
     let trigger_id = comment_event("")["comment"]["id"].as_u64().expect("id");
-    assert!(before_agent.contains(&format!(
-        "POST /repos/Codertocat/Hello-World/issues/comments/{trigger_id}/reactions"
-    )));
+    assert!(calls.iter().any(|r| r.method == "POST"
+        && r.path
+            == format!("/repos/Codertocat/Hello-World/issues/comments/{trigger_id}/reactions")));
     assert_eq!(github.reactions().len(), 1);
     assert_eq!(github.reactions()[0].1, "eyes");
 

@@ -47,6 +47,7 @@ fn body(summary: &str, verification: Option<VerifySummary>) -> PrBody {
         duration: Duration::from_secs(42),
         run_url: Some("https://github.com/Codertocat/Hello-World/actions/runs/4242".into()),
         actor: Some("Codertocat".into()),
+        stopped_by: None,
     }
 }
 
@@ -303,7 +304,7 @@ async fn a_second_request_finds_the_run_already_working_on_the_issue() {
         )
         .await
         .expect("comment");
-    let comments = gh.list_issue_comments(1).await.expect("list");
+    let comments = gh.list_issue_comments(1, None).await.expect("list");
     assert_eq!(comments.len(), 2);
     let now = chrono::Utc::now();
     let found =

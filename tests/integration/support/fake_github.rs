@@ -724,10 +724,17 @@ fn route(
                 .and_then(|v| v.parse::<usize>().ok())
                 .unwrap_or(30)
                 .min(100);
+            let since = query_param(query, "since");
             let list: Vec<Value> = s
                 .comments
                 .iter()
                 .filter(|(i, c)| *i == n && c.review.is_none())
+                // GitHub's `since`: only comments updated at or after it (RFC 3339 sorts as text).
+                .filter(|(_, c)| {
+                    since.as_deref().is_none_or(|t| {
+                        c.last_edited_at.as_deref().unwrap_or(&c.created_at) >= t
+                    })
+                })
                 .take(per_page)
                 .map(|(i, c)| comment_json(c, *i))
                 .collect();
