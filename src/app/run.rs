@@ -287,12 +287,21 @@ async fn run_the_agent(
     );
     let mut resumed = None;
     if let Some(plan) = sessions.as_mut()
-        && let Some(restored) = plan.restore(&p.job.workspace).await
+        && let Some(restored) = plan
+            .restore(
+                &p.job.workspace,
+                super::sessions::origin_issue(&p.event, &s.rules.bot_name),
+            )
+            .await
     {
         let m = restored.manifest;
+        let when = m.created_at.format("%Y-%m-%d %H:%M UTC");
+        let from = match &m.run_url {
+            Some(url) => format!("[the run of {when}]({url})"),
+            None => format!("the run of {when}"),
+        };
         finale.header.notes.push(format!(
-            "Continuing the conversation from the run of {} (session `{}`).",
-            m.created_at.format("%Y-%m-%d %H:%M UTC"),
+            "Continuing the conversation from {from} (session `{}`).",
             m.session_id
         ));
         resumed = Some(m.session_id);
@@ -430,7 +439,8 @@ async fn run_the_agent(
         }
     }
     if let (Some(plan), Some(id), true) = (&sessions, &outcome.session_id, rounds.ran()) {
-        plan.save(&p.job.workspace, id).await;
+        plan.save(&p.job.workspace, id, p.job.run_url().as_deref())
+            .await;
     }
     outcome
 }

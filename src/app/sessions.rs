@@ -106,12 +106,15 @@ pub fn plan(
 
 impl SessionPlan {
     /// Loads and unpacks the earlier session under the current workspace's project directory.
-    pub async fn restore(&mut self, cwd: &Path) -> Option<Restoration> {
-        let loaded = match self.store.load(&self.key).await {
-            Ok(Some(l)) => l,
-            Ok(None) => {
-                println!("sessions: no earlier session for {}", self.key.ref_name());
-                return None;
+    /// A pull request without a session of its own starts from `origin_issue`'s latest one
+    /// (the issue the agent opened it for); the result is saved under the PR's own key.
+    pub async fn restore(&mut self, cwd: &Path, origin_issue: Option<u64>) -> Option<Restoration> {
+        let origin =
+            origin_issue.filter(|_| self.key.target.kind == session::TargetKind::PullRequest);
+        let loaded = match session::load_with_issue_fallback(&self.store, &self.key, origin).await {
+            Ok(c) => {
+                self.base = c.save_base;
+                c.found
             }
             Err(e) => {
                 workflow::warning(&format!(
@@ -120,10 +123,21 @@ impl SessionPlan {
                 return None;
             }
         };
-        self.base = Some(loaded.revision.clone());
+        let Some((key, loaded)) = loaded else {
+            println!("sessions: no earlier session for {}", self.key.ref_name());
+            return None;
+        };
+        if key.target != self.key.target {
+            println!(
+                "sessions: this pull request has no session yet; continuing from {}",
+                key.ref_name()
+            );
+        } else {
+            self.base = Some(loaded.revision.clone());
+        }
         match session::open_and_unpack(
             &loaded.sealed,
-            &self.key,
+            &key,
             self.secret.as_ref(),
             &self.config_dir,
             cwd,
@@ -148,7 +162,7 @@ impl SessionPlan {
     }
 
     /// Packs the session the agent just wrote and stores it for the next run.
-    pub async fn save(&self, cwd: &Path, session_id: &str) {
+    pub async fn save(&self, cwd: &Path, session_id: &str, run_url: Option<&str>) {
         let decision = session::save_decision(
             &self.kind,
             self.visibility,
@@ -162,11 +176,12 @@ impl SessionPlan {
             }
             other => other.secret(),
         };
-        let sealed = match session::pack_and_seal(
+        let sealed = match session::pack_and_seal_for_run(
             &self.config_dir,
             cwd,
             &self.key,
             session_id,
+            run_url,
             secret,
             &Limits::default(),
         ) {
@@ -194,5 +209,65 @@ impl SessionPlan {
             ),
             Err(e) => workflow::warning(&format!("sessions: not saved: {e}")),
         }
+    }
+}
+
+/// The issue a pull request was opened for, read from the hidden marker coworker writes into
+/// the bodies of its own pull requests. Trusted only when the action's identity (`bot_name`)
+/// opened the pull request: anyone else could write the marker to pull in another issue's
+/// conversation.
+pub fn origin_issue(event: &crate::event::Event, bot_name: &str) -> Option<u64> {
+    let p = &event.payload;
+    let (body, author) = match (&p.pull_request, &p.issue) {
+        (Some(pr), _) => (pr.body.as_deref(), pr.user.as_ref()),
+        (None, Some(issue)) if issue.pull_request.is_some() => {
+            (issue.body.as_deref(), issue.user.as_ref())
+        }
+        _ => return None,
+    };
+    let login = |name: &str| name.trim_end_matches("[bot]").to_ascii_lowercase();
+    if login(&author?.login) != login(bot_name) {
+        return None;
+    }
+    crate::pull_request::marked_issue(body?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::event::Event;
+
+    fn pr_comment(author: &str, body: &str) -> Event {
+        let payload = serde_json::json!({
+            "action": "created",
+            "issue": {"number": 9, "body": body, "user": {"login": author, "type": "Bot"},
+                      "pull_request": {"url": "https://api.github.com/repos/o/r/pulls/9"}},
+            "comment": {"id": 1, "body": "@claude more"},
+        });
+        Event::parse("issue_comment", &payload.to_string()).expect("event")
+    }
+
+    #[test]
+    fn the_origin_issue_is_read_only_from_the_actions_own_pull_requests() {
+        let body = format!("{}\nCloses #4", crate::pull_request::session_marker(4));
+        assert_eq!(
+            origin_issue(
+                &pr_comment("github-actions[bot]", &body),
+                "github-actions[bot]"
+            ),
+            Some(4)
+        );
+        assert_eq!(
+            origin_issue(&pr_comment("mallory", &body), "github-actions[bot]"),
+            None,
+            "a stranger's PR cannot claim an issue's session"
+        );
+        assert_eq!(
+            origin_issue(
+                &pr_comment("github-actions[bot]", "no marker"),
+                "github-actions[bot]"
+            ),
+            None
+        );
     }
 }

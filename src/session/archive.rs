@@ -45,6 +45,9 @@ pub struct Manifest {
     pub file_count: u64,
     pub total_bytes: u64,
     pub coworker_version: String,
+    /// The job run that saved it, so the next run can link to "the earlier run".
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub run_url: Option<String>,
 }
 
 /// Caps applied when packing and when restoring, so a hostile archive cannot fill the disk.
@@ -145,6 +148,18 @@ pub fn pack(
     session_id: &str,
     limits: &Limits,
 ) -> Result<Packed, ArchiveError> {
+    pack_for_run(config_dir, cwd, key, session_id, None, limits)
+}
+
+/// [`pack`], recording the job run that saved the session in the manifest.
+pub fn pack_for_run(
+    config_dir: &Path,
+    cwd: &Path,
+    key: &SessionKey,
+    session_id: &str,
+    run_url: Option<&str>,
+    limits: &Limits,
+) -> Result<Packed, ArchiveError> {
     validate_session_id(session_id)?;
     let real_cwd = fs::canonicalize(cwd).map_err(ArchiveError::Cwd)?;
     let project = project_dir(config_dir, &real_cwd).map_err(ArchiveError::Cwd)?;
@@ -184,6 +199,7 @@ pub fn pack(
         file_count: state.files,
         total_bytes: state.bytes,
         coworker_version: env!("CARGO_PKG_VERSION").to_string(),
+        run_url: run_url.map(str::to_string),
     };
     let json = serde_json::to_vec_pretty(&manifest)
         .map_err(|e| ArchiveError::BadManifest(e.to_string()))?;
@@ -985,6 +1001,7 @@ mod tests {
                 file_count: count,
                 total_bytes: 1,
                 coworker_version: "test".into(),
+                run_url: None,
             })
             .expect("json")
         };

@@ -67,7 +67,20 @@ pub fn pack_and_seal(
     secret: Option<&Secret>,
     limits: &Limits,
 ) -> Result<(Vec<u8>, Manifest), SaveError> {
-    let packed = archive::pack(config_dir, cwd, key, session_id, limits)?;
+    pack_and_seal_for_run(config_dir, cwd, key, session_id, None, secret, limits)
+}
+
+/// [`pack_and_seal`], naming the job run that saved the session (shown by the next run).
+pub fn pack_and_seal_for_run(
+    config_dir: &Path,
+    cwd: &Path,
+    key: &SessionKey,
+    session_id: &str,
+    run_url: Option<&str>,
+    secret: Option<&Secret>,
+    limits: &Limits,
+) -> Result<(Vec<u8>, Manifest), SaveError> {
+    let packed = archive::pack_for_run(config_dir, cwd, key, session_id, run_url, limits)?;
     let sealed = seal::seal(&packed.payload, key, secret)?;
     Ok((sealed, packed.manifest))
 }

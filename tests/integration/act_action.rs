@@ -399,12 +399,28 @@ async fn act_full_flow_comment_to_final_answer() {
     )
     .expect("write payload");
 
+    // A bare repository stands in for GitHub's git side: the branch is fetched from and
+    // pushed to it.
+    let remote = world.path().join("remote.git");
+    git(
+        world.path(),
+        &[
+            "clone",
+            "-q",
+            "--bare",
+            &world.repo().display().to_string(),
+            &remote.display().to_string(),
+        ],
+    );
+
     let (code, log) = world
         .act(
             &act,
             "issue_comment",
             &payload,
             &[
+                "--env",
+                &format!("COWORKER_GIT_REMOTE_URL={}", remote.display()),
                 "-s",
                 &format!("GITHUB_TOKEN={}", fake_github::TOKEN),
                 "-s",
@@ -471,4 +487,187 @@ async fn act_full_flow_comment_to_final_answer() {
         !log.contains(fake_github::TOKEN),
         "the GitHub token leaked into the log"
     );
+    // The agent's file went to the issue's branch, and a draft pull request offers it.
+    let branch = "claude/1-spelling-error-in-the-readme-file";
+    let shown = scrubbed_command("git", &[])
+        .current_dir(&remote)
+        .args(["show", &format!("refs/heads/{branch}:hello.txt")])
+        .output()
+        .expect("git show");
+    assert!(
+        String::from_utf8_lossy(&shown.stdout).contains("hello from the fake model"),
+        "{shown:?}\n{log}"
+    );
+    let pulls = github.pulls();
+    assert_eq!(pulls.len(), 1, "{pulls:#?}");
+    assert!(pulls[0].draft);
+    assert_eq!(pulls[0].head, branch);
+}
+
+/// The seed's SAP AI Core workflow with only its `uses:` line changed: the `with:` block holds
+/// what the seed had (trigger phrase, GitHub token, `use_litellm`, `litellm_model`), the job's
+/// environment the four `AICORE_*` secrets. No `path_to_claude_code_executable`, no
+/// `claude_args`: Claude Code comes from PATH, and the model is reached only through the
+/// embedded proxy.
+const SEED_SAP_WORKFLOW: &str = r#"name: claude
+on:
+  issue_comment:
+    types: [created]
+jobs:
+  claude:
+    runs-on: ubuntu-latest
+    env:
+      AICORE_AUTH_URL: ${{ secrets.AICORE_AUTH_URL }}
+      AICORE_BASE_URL: ${{ secrets.AICORE_BASE_URL }}
+      AICORE_CLIENT_ID: ${{ secrets.AICORE_CLIENT_ID }}
+      AICORE_CLIENT_SECRET: ${{ secrets.AICORE_CLIENT_SECRET }}
+    steps:
+      - uses: actions/checkout@v4
+      - uses: our-org/coworker@v1
+        with:
+          trigger_phrase: "@claude"
+          github_token: ${{ secrets.GITHUB_TOKEN }}
+          use_litellm: "true"
+          litellm_model: "sap/anthropic--claude-4.6-sonnet"
+"#;
+
+/// Stands in for `claude` on PATH: records the environment the agent was started with, then
+/// runs the real CLI.
+fn claude_recorder(dir: &Path, real: &Path, record: &Path) -> PathBuf {
+    std::fs::create_dir_all(dir).expect("mkdir recorder");
+    let path = dir.join("claude");
+    std::fs::write(
+        &path,
+        format!(
+            "#!/usr/bin/env bash\nenv > '{}'\nexec '{}' \"$@\"\n",
+            record.display(),
+            real.display()
+        ),
+    )
+    .expect("write recorder");
+    std::fs::set_permissions(&path, std::os::unix::fs::PermissionsExt::from_mode(0o755))
+        .expect("chmod recorder");
+    path
+}
+
+#[tokio::test]
+async fn act_runs_the_seed_sap_workflow_through_the_embedded_proxy() {
+    use crate::support::fake_sap::{self, FakeSap};
+    let act = require_act!();
+    let claude = require_claude!();
+    let github = FakeGitHub::start().await;
+    let sap = FakeSap::start().await;
+    assert_eq!(
+        format!("sap/{}", fake_sap::MODEL),
+        "sap/anthropic--claude-4.6-sonnet",
+        "the fake serves the seed's model"
+    );
+    let world = ActWorld::new(SEED_SAP_WORKFLOW);
+    world.seed_binary(Path::new(env!("CARGO_BIN_EXE_coworker")));
+    let agent_env = world.path().join("agent.env");
+    let bin = world.path().join("bin");
+    claude_recorder(&bin, &claude, &agent_env);
+    let path = format!(
+        "{}:{}",
+        bin.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let payload = world.path().join("event.json");
+    std::fs::write(&payload, comment_event("@claude say hello").to_string())
+        .expect("write payload");
+
+    let sap_env = sap.env();
+    let value = |name: &str| {
+        sap_env
+            .iter()
+            .find(|(k, _)| *k == name)
+            .map(|(_, v)| v.clone())
+            .expect("fake SAP variable")
+    };
+    let mut args: Vec<String> = vec!["-s".into(), format!("GITHUB_TOKEN={}", fake_github::TOKEN)];
+    for name in [
+        "AICORE_AUTH_URL",
+        "AICORE_BASE_URL",
+        "AICORE_CLIENT_ID",
+        "AICORE_CLIENT_SECRET",
+    ] {
+        args.extend(["-s".into(), format!("{name}={}", value(name))]);
+    }
+    for (k, v) in [
+        // The runner's environment: PATH (with `claude` on it), the fake GitHub, and the fake
+        // tenant's resource group (the seed relies on the `default` one).
+        ("PATH", path),
+        ("AICORE_RESOURCE_GROUP", value("AICORE_RESOURCE_GROUP")),
+        ("GITHUB_API_URL", github.url()),
+        ("GITHUB_GRAPHQL_URL", github.graphql_url()),
+        ("GITHUB_RUN_ID", "4243".into()),
+        ("CLAUDE_CODE_MAX_RETRIES", "1".into()),
+        ("COWORKER_GITHUB_RETRY_BASE_MS", "50".into()),
+        ("COWORKER_PROGRESS_INTERVAL_MS", "200".into()),
+    ] {
+        args.extend(["--env".into(), format!("{k}={v}")]);
+    }
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let (code, log) = world.act(&act, "issue_comment", &payload, &args).await;
+    if std::env::var_os("SHOW_ACT_LOG").is_some() {
+        eprintln!("{log}");
+    }
+    assert_eq!(code, Some(0), "act failed:\n{log}");
+    assert!(
+        log.contains(&format!("claude: using {} from PATH", bin.join("claude").display())),
+        "{log}"
+    );
+    assert!(log.contains("model proxy listening on http://127.0.0.1:"), "{log}");
+
+    // The model was reached through SAP AI Core's Bedrock-style invoke, with one OAuth token.
+    let invokes = sap.requests();
+    assert!(!invokes.is_empty(), "the fake SAP AI Core got no invoke:\n{log}");
+    assert!(
+        invokes
+            .iter()
+            .all(|r| r.path.starts_with("/v2/inference/deployments/d-new/invoke")),
+        "{:?}",
+        invokes.iter().map(|r| &r.path).collect::<Vec<_>>()
+    );
+    assert_eq!(sap.token_calls(), 1);
+
+    // The tracking comment ends with the fake model's answer and the proxy's token count.
+    let mine: Vec<_> = github
+        .comments_on(1)
+        .into_iter()
+        .filter(|c| c.author == fake_github::BOT_LOGIN)
+        .collect();
+    assert_eq!(mine.len(), 1, "exactly one tracking comment:\n{log}");
+    let body = &mine[0].body;
+    assert!(body.contains("finished"), "{body}");
+    assert!(body.contains("FAKE_TEXT seen_messages=1"), "{body}");
+    assert!(
+        body.contains(&format!("tokens: {} calls", invokes.len())),
+        "{body}"
+    );
+
+    // The agent ran against the loopback proxy and never held a gateway credential.
+    let env = std::fs::read_to_string(&agent_env).expect("the agent was started");
+    let var = |name: &str| {
+        env.lines()
+            .find_map(|l| l.strip_prefix(name)?.strip_prefix('='))
+            .map(str::to_owned)
+    };
+    assert!(
+        var("ANTHROPIC_BASE_URL").is_some_and(|u| u.starts_with("http://127.0.0.1:")),
+        "{env}"
+    );
+    assert_eq!(
+        var("ANTHROPIC_MODEL").as_deref(),
+        Some("sap/anthropic--claude-4.6-sonnet"),
+        "{env}"
+    );
+    assert!(!env.contains("AICORE_"), "a gateway variable reached the agent:\n{env}");
+    for (name, secret) in &sap_env {
+        if *name != "AICORE_RESOURCE_GROUP" {
+            assert!(!env.contains(secret.as_str()), "{name} reached the agent");
+        }
+    }
+    assert!(!env.contains(fake_github::TOKEN), "the GitHub token reached the agent");
+    assert!(!log.contains(fake_sap::CLIENT_SECRET), "the client secret leaked into the log");
 }

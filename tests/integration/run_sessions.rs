@@ -128,3 +128,84 @@ fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
     }
     out
 }
+
+/// The agent's pull request for issue 1 gets its first comment: it continues the issue's
+/// conversation (and says from which run); a stranger's PR claiming the issue does not.
+#[tokio::test]
+async fn the_agents_pull_request_continues_its_issues_conversation() {
+    let _claude = require_claude!();
+    let github = FakeGitHub::start().await;
+    for (number, author) in [(12, "github-actions[bot]"), (13, "mallory")] {
+        github.add_issue(FakeIssue {
+            number,
+            title: "Fix the login crash".into(),
+            body: "Closes #1".into(),
+            author: author.into(),
+            created_at: "2019-05-15T15:20:18Z".into(),
+            pull_request: Some(crate::support::fake_github::FakePull {
+                base_ref: "master".into(),
+                head_ref: "claude/1-fix".into(),
+                ..Default::default()
+            }),
+            ..FakeIssue::default()
+        });
+    }
+    let model = FakeModel::start().await;
+    let store = tempfile::tempdir().expect("store");
+    model.push_reply(Reply::text("Fixed the unwrap in login.rs."));
+    let first = job_for(
+        &github,
+        &model,
+        store.path(),
+        1,
+        "@claude fix it ISSUE-TOPIC",
+    );
+    assert_eq!(first.run().await.status.code(), Some(0));
+    let session = first.output("session_id").expect("session");
+
+    let on_pr = |number: u64, author: &str, text: &str| {
+        let mut job = job_for(&github, &model, store.path(), number, text);
+        let mut payload: serde_json::Value = serde_json::from_str(
+            &std::fs::read_to_string(job.dir.path().join("event.json")).expect("event"),
+        )
+        .expect("json");
+        payload["issue"]["pull_request"] = serde_json::json!({"url": "https://api.github.com/repos/Codertocat/Hello-World/pulls/12"});
+        payload["issue"]["user"] = serde_json::json!({"login": author, "type": "Bot"});
+        payload["issue"]["body"] = serde_json::json!(format!(
+            "{}\nCloses #1",
+            coworker::pull_request::session_marker(1)
+        ));
+        std::fs::write(job.dir.path().join("event.json"), payload.to_string()).expect("event");
+        job.set("GITHUB_RUN_ID", "4343");
+        job
+    };
+    model.push_reply(Reply::text("Addressed the review."));
+    let pr_run = on_pr(12, "github-actions[bot]", "@claude please also add a test");
+    assert_eq!(pr_run.run().await.status.code(), Some(0));
+    assert_eq!(pr_run.output("session_restored").as_deref(), Some("true"));
+    assert_eq!(pr_run.output("session_id"), Some(session.clone()));
+    let seen = model.message_requests()[1].body["messages"].to_string();
+    assert!(
+        seen.contains("ISSUE-TOPIC"),
+        "the PR run saw the issue's conversation"
+    );
+    let comment = github.comments_on(12).last().expect("comment").body.clone();
+    assert!(
+        comment.contains("Continuing the conversation from [the run of")
+            && comment.contains("/actions/runs/4242)"),
+        "{comment}"
+    );
+
+    model.push_reply(Reply::text("fresh"));
+    let stranger = on_pr(13, "mallory", "@claude what is this about?");
+    assert_eq!(stranger.run().await.status.code(), Some(0));
+    assert_eq!(
+        stranger.output("session_restored").as_deref(),
+        Some("false")
+    );
+    let seen = model.message_requests()[2].body["messages"].to_string();
+    assert!(
+        !seen.contains("ISSUE-TOPIC"),
+        "a stranger's PR got the issue's session"
+    );
+}
