@@ -68,10 +68,24 @@ pub async fn run(args: RunArgs) -> i32 {
     let (mut outcome, github) = drive(&prepared, &cancel, &mut finale, started).await;
     outcome.duration = started.elapsed();
     outcome.execution_file = finale.execution_file.clone();
-    if let Some(github) = &github {
-        finalize_comment(github, &mut finale, &outcome).await;
-    }
+    // Outputs and summary first: a GitHub outage or the runner's kill after a cancellation
+    // must not cost them.
     write_reports(&prepared.job, &outcome, &finale);
+    if let Some(github) = &github {
+        let had_comment = finale.comment.is_some();
+        let policy = if cancel.is_cancelled() {
+            RetryPolicy::quick()
+        } else {
+            RetryPolicy::patient()
+        };
+        finalize_comment(github, &mut finale, &outcome, policy).await;
+        if let (false, Some(c), Some(path)) =
+            (had_comment, finale.comment, &prepared.job.output_file)
+            && let Err(e) = outputs::write_outputs(path, &[("comment_id", c.id.to_string())])
+        {
+            workflow::warning(&format!("cannot write the comment_id output: {e}"));
+        }
+    }
     match outcome.conclusion {
         Conclusion::Success | Conclusion::Skipped => {}
         _ => workflow::error(&format!(
@@ -607,19 +621,22 @@ async fn react_to_request(github: GitHub, d: Decision) {
 }
 
 /// Rewrites the tracking comment into its final state, creating it if that failed earlier.
-async fn finalize_comment(github: &GitHub, finale: &mut Finale, outcome: &Outcome) {
+async fn finalize_comment(
+    github: &GitHub,
+    finale: &mut Finale,
+    outcome: &Outcome,
+    policy: RetryPolicy,
+) {
     if outcome.conclusion == Conclusion::Skipped && finale.comment.is_none() {
         return;
     }
     let body = render_final(&finale.header, outcome, &report_rows(outcome, finale));
     let result = match finale.comment {
         Some(c) => {
-            github
-                .update_comment(c, &body, RetryPolicy::patient())
-                .await
+            github.update_comment(c, &body, policy).await
         }
         None if finale.target_number.is_some() => {
-            create_comment(github, finale, &body, RetryPolicy::patient())
+            create_comment(github, finale, &body, policy)
                 .await
                 .map(|c| finale.comment = Some(c))
         }

@@ -230,6 +230,52 @@ async fn github_failing_during_the_run_still_gets_a_final_comment() {
     assert!(String::from_utf8_lossy(&out.stdout).contains("secondary rate limit"));
 }
 
+/// GitHub stays down at the end: the outputs and the summary are already written while the
+/// binary still retries the final comment (it may be killed by the runner at any moment).
+#[tokio::test]
+async fn outputs_are_written_before_the_final_comment_is_retried() {
+    let _claude = require_claude!();
+    let github = FakeGitHub::start().await;
+    let model = FakeModel::start().await;
+    model.push_reply(Reply::text("All done."));
+    github.fail_next(Fault {
+        prefix: "PATCH /repos/Codertocat/Hello-World/issues/comments/".into(),
+        times: 100_000,
+        status: 502,
+        headers: vec![],
+        message: "Server Error".into(),
+    });
+    let job = Job::new(
+        "issue_comment",
+        &comment_event("@claude say hi"),
+        &github,
+        Some(&model.url()),
+    );
+    let mut child = tokio::process::Command::from(job.command(&["run"]))
+        .kill_on_drop(true)
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .expect("spawn");
+    // The first attempt at the final edit (it says "finished") comes after the outputs.
+    let final_edit_tried = github
+        .wait_for(
+            |rs| {
+                rs.iter()
+                    .any(|r| r.method == "PATCH" && r.body.to_string().contains("finished"))
+            },
+            Duration::from_secs(120),
+        )
+        .await;
+    assert!(final_edit_tried, "the binary never tried the final edit");
+    assert_eq!(job.output("conclusion").as_deref(), Some("success"));
+    assert!(job.summary().contains("success"));
+    assert!(
+        child.try_wait().expect("poll").is_none(),
+        "still retrying the final comment after the outputs were written"
+    );
+    child.kill().await.expect("kill");
+}
+
 #[tokio::test]
 async fn comment_creation_failing_at_start_is_retried_at_the_end() {
     let _claude = require_claude!();
