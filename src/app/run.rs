@@ -632,14 +632,10 @@ async fn finalize_comment(
     }
     let body = render_final(&finale.header, outcome, &report_rows(outcome, finale));
     let result = match finale.comment {
-        Some(c) => {
-            github.update_comment(c, &body, policy).await
-        }
-        None if finale.target_number.is_some() => {
-            create_comment(github, finale, &body, policy)
-                .await
-                .map(|c| finale.comment = Some(c))
-        }
+        Some(c) => github.update_comment(c, &body, policy).await,
+        None if finale.target_number.is_some() => create_comment(github, finale, &body, policy)
+            .await
+            .map(|c| finale.comment = Some(c)),
         None => Ok(()),
     };
     if let Err(e) = result {
