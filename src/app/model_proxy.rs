@@ -34,7 +34,12 @@ pub async fn start(settings: &Settings) -> Result<Option<AgentProxy>, String> {
             ProxyConfig::from_aicore_env(model, &env)
                 .map_err(|e| format!("input litellm_model: {e}"))?
         }
-        (None, false) => return Ok(None),
+        (None, false) => {
+            if let Some(message) = unenforced_budget(settings) {
+                workflow::warning(&message);
+            }
+            return Ok(None);
+        }
     };
     let mut withheld = config.secret_env_names();
     withheld.extend(
@@ -56,6 +61,17 @@ pub async fn start(settings: &Settings) -> Result<Option<AgentProxy>, String> {
         proxy,
         withheld,
     }))
+}
+
+/// The token budget is counted and enforced by the embedded proxy alone; without it the input
+/// would be ignored, so the run says so instead of silently running unbounded.
+fn unenforced_budget(settings: &Settings) -> Option<String> {
+    let limit = settings.max_tokens_total?;
+    Some(format!(
+        "max_tokens_total ({limit}) is ignored: the token budget needs the embedded model proxy, \
+         which runs only with use_litellm: \"true\" or a proxy_config; this run talks to the model \
+         directly and has no token limit"
+    ))
 }
 
 /// `proxy_config` is a path to a LiteLLM config.yaml, or the YAML itself.
@@ -87,4 +103,39 @@ pub fn total(usage: &UsageTotals) -> u64 {
         + usage.output_tokens
         + usage.cache_read_input_tokens
         + usage.cache_creation_input_tokens
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cli::InputArgs;
+
+    fn settings(edit: impl FnOnce(&mut InputArgs)) -> Settings {
+        let mut args = InputArgs::default();
+        edit(&mut args);
+        Settings::from_inputs(&args).expect("valid inputs")
+    }
+
+    #[test]
+    fn a_budget_without_the_proxy_is_reported_as_ignored() {
+        let s = settings(|a| a.max_tokens_total = Some("5000".into()));
+        let message = unenforced_budget(&s).expect("a warning");
+        assert!(
+            message.starts_with("max_tokens_total (5000) is ignored"),
+            "{message}"
+        );
+        assert!(message.contains("embedded model proxy"), "{message}");
+        assert!(message.contains("use_litellm") && message.contains("proxy_config"));
+    }
+
+    #[test]
+    fn no_budget_means_no_warning() {
+        assert_eq!(unenforced_budget(&settings(|_| {})), None);
+    }
+
+    #[tokio::test]
+    async fn no_proxy_starts_without_use_litellm_or_proxy_config() {
+        let s = settings(|a| a.max_tokens_total = Some("5000".into()));
+        assert!(start(&s).await.expect("no error").is_none());
+    }
 }

@@ -2,6 +2,7 @@
 //! against the fake SAP AI Core, and a token budget.
 use crate::support::coworker::{Job, comment_event};
 use crate::support::fake_github::FakeGitHub;
+use crate::support::fake_model::{FakeModel, Reply};
 use crate::support::fake_sap::{self, FakeSap};
 use crate::support::harness::require_claude;
 
@@ -98,4 +99,33 @@ async fn use_litellm_without_a_model_is_a_clear_input_error() {
     assert_eq!(job.output("conclusion").as_deref(), Some("failure"));
     let body = github.comments_on(1).last().expect("comment").body.clone();
     assert!(body.contains("litellm_model"), "{body}");
+}
+
+/// Without use_litellm or proxy_config nothing counts tokens, so a budget cannot hold: the run
+/// says so in a workflow warning rather than ignoring the input.
+#[tokio::test]
+async fn a_token_budget_without_the_proxy_is_a_warning_not_silence() {
+    let _claude = require_claude!();
+    let github = FakeGitHub::start().await;
+    let model = FakeModel::start().await;
+    model.push_reply(Reply::text("done, no proxy involved"));
+    let mut job = Job::new(
+        "issue_comment",
+        &comment_event("@claude say hi"),
+        &github,
+        Some(&model.url()),
+    );
+    job.set("INPUT_MAX_TOKENS_TOTAL", "5000");
+    let out = job.run().await;
+    assert_eq!(out.status.code(), Some(0));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let warning = stdout
+        .lines()
+        .find(|l| l.starts_with("::warning::max_tokens_total"))
+        .unwrap_or_else(|| panic!("no budget warning in:\n{stdout}"));
+    assert!(warning.contains("embedded model proxy"), "{warning}");
+    assert!(!stdout.contains("model proxy listening"), "{stdout}");
+    assert_eq!(job.output("conclusion").as_deref(), Some("success"));
+    assert_eq!(job.output("tokens_total").unwrap_or_default(), "");
+    assert_eq!(model.message_requests().len(), 1);
 }
