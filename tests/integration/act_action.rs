@@ -508,7 +508,7 @@ async fn act_full_flow_comment_to_final_answer() {
 /// what the seed had (trigger phrase, GitHub token, `use_litellm`, `litellm_model`), the job's
 /// environment the four `AICORE_*` secrets. No `path_to_claude_code_executable`, no
 /// `claude_args`: Claude Code comes from PATH, and the model is reached only through the
-/// embedded proxy.
+/// embedded proxy. The request asks for a file, so the run is a whole tool loop.
 const SEED_SAP_WORKFLOW: &str = r#"name: claude
 on:
   issue_comment:
@@ -573,8 +573,11 @@ async fn act_runs_the_seed_sap_workflow_through_the_embedded_proxy() {
         std::env::var("PATH").unwrap_or_default()
     );
     let payload = world.path().join("event.json");
-    std::fs::write(&payload, comment_event("@claude say hello").to_string())
-        .expect("write payload");
+    std::fs::write(
+        &payload,
+        comment_event("@claude please create hello.txt").to_string(),
+    )
+    .expect("write payload");
 
     let sap_env = sap.env();
     let value = |name: &str| {
@@ -584,6 +587,18 @@ async fn act_runs_the_seed_sap_workflow_through_the_embedded_proxy() {
             .map(|(_, v)| v.clone())
             .expect("fake SAP variable")
     };
+    // A bare repository stands in for GitHub's git side of the checkout.
+    let remote = world.path().join("remote.git");
+    git(
+        world.path(),
+        &[
+            "clone",
+            "-q",
+            "--bare",
+            &world.repo().display().to_string(),
+            &remote.display().to_string(),
+        ],
+    );
     let mut args: Vec<String> = vec!["-s".into(), format!("GITHUB_TOKEN={}", fake_github::TOKEN)];
     for name in [
         "AICORE_AUTH_URL",
@@ -598,6 +613,7 @@ async fn act_runs_the_seed_sap_workflow_through_the_embedded_proxy() {
         // tenant's resource group (the seed relies on the `default` one).
         ("PATH", path),
         ("AICORE_RESOURCE_GROUP", value("AICORE_RESOURCE_GROUP")),
+        ("COWORKER_GIT_REMOTE_URL", remote.display().to_string()),
         ("GITHUB_API_URL", github.url()),
         ("GITHUB_GRAPHQL_URL", github.graphql_url()),
         ("GITHUB_RUN_ID", "4243".into()),
@@ -614,14 +630,23 @@ async fn act_runs_the_seed_sap_workflow_through_the_embedded_proxy() {
     }
     assert_eq!(code, Some(0), "act failed:\n{log}");
     assert!(
-        log.contains(&format!("claude: using {} from PATH", bin.join("claude").display())),
+        log.contains(&format!(
+            "claude: using {} from PATH",
+            bin.join("claude").display()
+        )),
         "{log}"
     );
-    assert!(log.contains("model proxy listening on http://127.0.0.1:"), "{log}");
+    assert!(
+        log.contains("model proxy listening on http://127.0.0.1:"),
+        "{log}"
+    );
 
     // The model was reached through SAP AI Core's Bedrock-style invoke, with one OAuth token.
     let invokes = sap.requests();
-    assert!(!invokes.is_empty(), "the fake SAP AI Core got no invoke:\n{log}");
+    assert!(
+        !invokes.is_empty(),
+        "the fake SAP AI Core got no invoke:\n{log}"
+    );
     assert!(
         invokes
             .iter()
@@ -640,10 +665,23 @@ async fn act_runs_the_seed_sap_workflow_through_the_embedded_proxy() {
     assert_eq!(mine.len(), 1, "exactly one tracking comment:\n{log}");
     let body = &mine[0].body;
     assert!(body.contains("finished"), "{body}");
-    assert!(body.contains("FAKE_TEXT seen_messages=1"), "{body}");
+    // A tool loop, with the seed's inputs alone (no --allowedTools): Write, then the answer.
     assert!(
-        body.contains(&format!("tokens: {} calls", invokes.len())),
+        body.contains("FAKE_DONE tool_result=\"File created successfully"),
         "{body}"
+    );
+    assert_eq!(invokes.len(), 2, "one Write turn, one answer");
+    assert!(body.contains("tokens: 2 calls"), "{body}");
+    let branch = "claude/1-spelling-error-in-the-readme-file";
+    let shown = scrubbed_command("git", &[])
+        .current_dir(&remote)
+        .args(["show", &format!("refs/heads/{branch}:hello.txt")])
+        .output()
+        .expect("git show");
+    assert_eq!(
+        String::from_utf8_lossy(&shown.stdout),
+        "hello from the fake model\n",
+        "{shown:?}"
     );
 
     // The agent ran against the loopback proxy and never held a gateway credential.
@@ -662,12 +700,22 @@ async fn act_runs_the_seed_sap_workflow_through_the_embedded_proxy() {
         Some("sap/anthropic--claude-4.6-sonnet"),
         "{env}"
     );
-    assert!(!env.contains("AICORE_"), "a gateway variable reached the agent:\n{env}");
-    for (name, secret) in &sap_env {
-        if *name != "AICORE_RESOURCE_GROUP" {
-            assert!(!env.contains(secret.as_str()), "{name} reached the agent");
-        }
+    assert!(
+        !env.contains("AICORE_"),
+        "a gateway variable reached the agent:\n{env}"
+    );
+    for name in ["AICORE_CLIENT_ID", "AICORE_CLIENT_SECRET"] {
+        assert!(
+            !env.contains(&value(name)),
+            "{name}'s value reached the agent"
+        );
     }
-    assert!(!env.contains(fake_github::TOKEN), "the GitHub token reached the agent");
-    assert!(!log.contains(fake_sap::CLIENT_SECRET), "the client secret leaked into the log");
+    assert!(
+        !env.contains(fake_github::TOKEN),
+        "the GitHub token reached the agent"
+    );
+    assert!(
+        !log.contains(fake_sap::CLIENT_SECRET),
+        "the client secret leaked into the log"
+    );
 }
