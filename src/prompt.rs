@@ -1,9 +1,14 @@
 //! The prompt: instructions first, then the issue/PR as untrusted data in fenced blocks whose
 //! closing tag a writer cannot guess, then the request itself, last.
 use crate::context::Context;
-use crate::context::sanitize::sanitize;
-use crate::trigger::{Decision, Mode, TargetKind};
+use crate::context::sanitize::{sanitize, strip_invisible};
+use crate::trigger::{CodeLocation, Decision, Mode, TargetKind};
 use std::fmt::Write;
+
+/// The diff hunk of a review-comment request is cut to its last lines (the commented line is the
+/// hunk's last), and to this many characters.
+pub const MAX_HUNK_LINES: usize = 40;
+pub const MAX_HUNK_CHARS: usize = 4_000;
 
 /// Renders the full prompt. `nonce` makes the data delimiters unforgeable; pass a fresh random
 /// value per run (tests pass a fixed one).
@@ -117,17 +122,30 @@ pub fn render(ctx: &Context, decision: &Decision, nonce: &str) -> String {
             }
         }
     }
-    if !ctx.omitted.is_empty() {
-        let _ = writeln!(out, "\n## Not shown");
-        for note in &ctx.omitted {
-            let _ = writeln!(out, "- {note}");
-        }
-    }
     let request = decision
         .request
         .as_ref()
         .map(|r| r.body.as_str())
         .unwrap_or("");
+    let location = match decision.mode {
+        Mode::Tag => decision.request.as_ref().and_then(|r| r.location.as_ref()),
+        Mode::Agent => None,
+    };
+    let hunk = location.and_then(|l| l.diff_hunk.as_deref()).map(hunk_tail);
+    let mut notes = ctx.omitted.clone();
+    if let Some((_, cut)) = &hunk
+        && *cut > 0
+    {
+        notes.push(format!(
+            "the first {cut} line(s) of the request's diff hunk are cut; its last lines are shown"
+        ));
+    }
+    if !notes.is_empty() {
+        let _ = writeln!(out, "\n## Not shown");
+        for note in &notes {
+            let _ = writeln!(out, "- {note}");
+        }
+    }
     match decision.mode {
         Mode::Agent => {
             let _ = writeln!(
@@ -137,11 +155,28 @@ pub fn render(ctx: &Context, decision: &Decision, nonce: &str) -> String {
             );
         }
         Mode::Tag => {
-            let _ = writeln!(
-                out,
-                "\n# The request\n\n{} asked for your help:",
-                decision.actor
-            );
+            match location {
+                Some(l) => {
+                    let _ = writeln!(
+                        out,
+                        "\n# The request\n\n{} asked for your help in a review comment on {}.",
+                        decision.actor,
+                        place(l)
+                    );
+                    if let Some((hunk, _)) = &hunk {
+                        let _ = writeln!(out, "The diff hunk the comment is attached to:");
+                        data_block(&mut out, &tag, "diff hunk", "", hunk);
+                    }
+                    let _ = writeln!(out, "The comment:");
+                }
+                None => {
+                    let _ = writeln!(
+                        out,
+                        "\n# The request\n\n{} asked for your help:",
+                        decision.actor
+                    );
+                }
+            }
             data_block(
                 &mut out,
                 &tag,
@@ -158,6 +193,46 @@ pub fn render(ctx: &Context, decision: &Decision, nonce: &str) -> String {
     out
 }
 
+/// "file `src/a.rs`, line 12" for the prompt (a file name is text a writer chose).
+fn place(l: &CodeLocation) -> String {
+    let path = one_line(&strip_invisible(&l.path)).replace('`', "'");
+    match l.line {
+        Some(line) => format!("file `{path}`, line {line}"),
+        None => format!("file `{path}`"),
+    }
+}
+
+/// The hunk's last `MAX_HUNK_LINES` lines within `MAX_HUNK_CHARS`, and how many lines were cut.
+fn hunk_tail(hunk: &str) -> (String, usize) {
+    let clean = strip_invisible(hunk);
+    let lines: Vec<&str> = clean.lines().collect();
+    let mut kept = Vec::new();
+    let mut size = 0;
+    for line in lines.iter().rev().take(MAX_HUNK_LINES) {
+        let len = line.chars().count() + 1;
+        if size + len > MAX_HUNK_CHARS {
+            if kept.is_empty() {
+                // One very long line: keep its end.
+                let chars: Vec<char> = line.chars().collect();
+                let tail: String = chars[chars.len().saturating_sub(MAX_HUNK_CHARS)..]
+                    .iter()
+                    .collect();
+                kept.push(tail);
+            }
+            break;
+        }
+        size += len;
+        kept.push((*line).to_string());
+    }
+    let cut = lines.len() - kept.len();
+    kept.reverse();
+    let mut text = kept.join("\n");
+    if cut > 0 {
+        text = format!("[… {cut} earlier line(s) cut]\n{text}");
+    }
+    (text, cut)
+}
+
 fn one_line(text: &str) -> String {
     text.split_whitespace().collect::<Vec<_>>().join(" ")
 }
@@ -166,12 +241,16 @@ fn data_block(out: &mut String, tag: &str, kind: &str, author: &str, body: &str)
     // The nonce is unknown to writers; removing any occurrence keeps a forged closer impossible
     // even if it leaked.
     let body = body.replace(tag, "[removed]");
+    let author = if author.is_empty() {
+        String::new()
+    } else {
+        format!(" author=\"{}\"", attr(author))
+    };
     let _ = writeln!(
         out,
-        "<{tag} kind=\"{}\" author=\"{}\">\n{}\n</{tag}>",
+        "<{tag} kind=\"{}\"{author}>\n{}\n</{tag}>",
         attr(kind),
-        attr(author),
-        body.trim()
+        body.trim_start_matches(['\n', '\r']).trim_end()
     );
 }
 
@@ -183,7 +262,7 @@ fn attr(text: &str) -> String {
 mod tests {
     use super::*;
     use crate::context::Entry;
-    use crate::trigger::{Action, Request, RequestSource, Target, TriggerKind};
+    use crate::trigger::{Action, CodeLocation, Request, RequestSource, Target, TriggerKind};
 
     fn decision(body: &str, mode: Mode) -> Decision {
         Decision {
@@ -201,6 +280,7 @@ mod tests {
                 source: RequestSource::IssueComment { comment_id: 1 },
                 at: None,
                 url: None,
+                location: None,
             }),
             needs_permission_check: true,
         }
@@ -245,5 +325,70 @@ mod tests {
         assert!(p.ends_with(
             "# Your task (from the workflow's configuration, trusted)\n\nLabel the issue\n"
         ));
+    }
+
+    fn review_comment_decision(hunk: &str, line: Option<u64>) -> Decision {
+        let mut d = decision("@claude use a constant here", Mode::Tag);
+        d.target = Some(Target {
+            kind: TargetKind::PullRequest,
+            number: 7,
+        });
+        if let Some(r) = d.request.as_mut() {
+            r.source = RequestSource::ReviewComment {
+                comment_id: 9,
+                thread_root: 9,
+            };
+            r.location = Some(CodeLocation {
+                path: "src/login.rs".into(),
+                line,
+                diff_hunk: Some(hunk.into()),
+            });
+        }
+        d
+    }
+
+    #[test]
+    fn a_review_comment_request_names_its_file_line_and_fenced_hunk() {
+        let hunk = "@@ -40,3 +40,3 @@ fn login()\n     let a = 1;\n-    let t = 30;\n+    let t = 60;\u{202E}";
+        let p = render(&ctx(), &review_comment_decision(hunk, Some(42)), "n0nce");
+        assert!(
+            p.contains(
+                "alice asked for your help in a review comment on file `src/login.rs`, line 42."
+            ),
+            "{p}"
+        );
+        let fenced = "<untrusted-n0nce kind=\"diff hunk\">\n@@ -40,3 +40,3 @@ fn login()\n     let a = 1;\n-    let t = 30;\n+    let t = 60;\n</untrusted-n0nce>";
+        assert!(p.contains(fenced), "{p}");
+        let hunk_at = p.find("kind=\"diff hunk\"").expect("hunk");
+        let request_at = p.find("@claude use a constant here").expect("request");
+        assert!(hunk_at < request_at, "the request stays last");
+        assert!(!p.contains("hunk are cut"), "{p}");
+    }
+
+    #[test]
+    fn a_long_hunk_keeps_its_last_lines_and_says_so() {
+        let lines: Vec<String> = (0..100).map(|i| format!("+line {i}")).collect();
+        let p = render(
+            &ctx(),
+            &review_comment_decision(&lines.join("\n"), None),
+            "n0nce",
+        );
+        assert!(p.contains("review comment on file `src/login.rs`."), "{p}");
+        assert!(p.contains("[… 60 earlier line(s) cut]\n+line 60\n"), "{p}");
+        assert!(p.contains("+line 99\n</untrusted-n0nce>"), "{p}");
+        assert!(!p.contains("+line 59\n"), "{p}");
+        assert!(
+            p.contains("- the first 60 line(s) of the request's diff hunk are cut"),
+            "{p}"
+        );
+        let (one, cut) = hunk_tail(&"y".repeat(MAX_HUNK_CHARS * 2));
+        assert_eq!((one.chars().count(), cut), (MAX_HUNK_CHARS, 0));
+    }
+
+    #[test]
+    fn an_issue_comment_request_has_no_location() {
+        let p = render(&ctx(), &decision("@claude please fix", Mode::Tag), "n0nce");
+        assert!(p.contains("alice asked for your help:"), "{p}");
+        assert!(!p.contains("diff hunk"), "{p}");
     }
 }

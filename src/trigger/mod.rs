@@ -129,6 +129,16 @@ pub struct Request {
     /// When the request was made (RFC 3339); context written later is left out.
     pub at: Option<String>,
     pub url: Option<String>,
+    /// Review comments only: the file, line and diff hunk the request is attached to.
+    pub location: Option<CodeLocation>,
+}
+
+/// Where in a pull request's diff a review comment sits, as the webhook payload gives it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CodeLocation {
+    pub path: String,
+    pub line: Option<u64>,
+    pub diff_hunk: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -243,6 +253,7 @@ fn with_prompt(rules: &TriggerRules, target: Option<Target>, what: &str) -> Opti
             source: RequestSource::WorkflowPrompt,
             at: None,
             url: None,
+            location: None,
         },
         reason: format!("the workflow sets a prompt ({what})"),
     })
@@ -301,6 +312,7 @@ fn from_issue_comment(event: &Event, rules: &TriggerRules) -> Result<Found, Stri
             },
             at,
             url: comment.html_url.clone(),
+            location: None,
         },
         reason: format!("the comment mentions {}", rules.phrase),
     })
@@ -327,6 +339,7 @@ fn from_issues(event: &Event, rules: &TriggerRules) -> Result<Found, String> {
         source,
         at,
         url: issue.html_url.clone(),
+        location: None,
     };
     match action {
         "opened" => {
@@ -434,6 +447,11 @@ fn from_review_comment(event: &Event, rules: &TriggerRules) -> Result<Found, Str
             },
             at: comment.created_at.clone(),
             url: comment.html_url.clone(),
+            location: comment.path.clone().map(|path| CodeLocation {
+                path,
+                line: comment.line,
+                diff_hunk: comment.diff_hunk.clone(),
+            }),
         },
         reason: format!("the review comment mentions {}", rules.phrase),
     })
@@ -471,6 +489,7 @@ fn from_review(event: &Event, rules: &TriggerRules) -> Result<Found, String> {
             },
             at: review.submitted_at.clone(),
             url: review.html_url.clone(),
+            location: None,
         },
         reason: format!("the review mentions {}", rules.phrase),
     })
