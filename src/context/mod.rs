@@ -14,6 +14,11 @@ use serde_json::Value;
 pub const MAX_COMMENTS: usize = 200;
 pub const MAX_TEXT_CHARS: usize = 20_000;
 pub const MAX_FILES: usize = 100;
+/// All comments shown together stay under this many characters (the newest are kept).
+pub const MAX_CONVERSATION_CHARS: usize = 150_000;
+/// All reviews and review comments shown together stay under this many characters.
+pub const MAX_REVIEW_CHARS: usize = 100_000;
+/// GraphQL calls for the comments, 100 each, newest first.
 const MAX_COMMENT_PAGES: usize = 3;
 
 #[derive(Debug, Clone, Default)]
@@ -78,13 +83,22 @@ pub struct Context {
     pub omitted: Vec<String>,
 }
 
-fn cap(text: &str, what: &str, omitted: &mut Vec<String>) -> String {
+/// Cleans `text` and cuts it to `MAX_TEXT_CHARS`; the flag says whether it was cut.
+fn clean_and_cap(text: &str) -> (String, bool) {
     let clean = sanitize(text);
     if clean.chars().count() <= MAX_TEXT_CHARS {
-        return clean;
+        return (clean, false);
     }
-    omitted.push(format!("{what} was cut to {MAX_TEXT_CHARS} characters"));
-    clean.chars().take(MAX_TEXT_CHARS).collect::<String>() + "\n[…cut]"
+    let cut = clean.chars().take(MAX_TEXT_CHARS).collect::<String>() + "\n[…cut]";
+    (cut, true)
+}
+
+fn cap(text: &str, what: &str, omitted: &mut Vec<String>) -> String {
+    let (clean, was_cut) = clean_and_cap(text);
+    if was_cut {
+        omitted.push(format!("{what} was cut to {MAX_TEXT_CHARS} characters"));
+    }
+    clean
 }
 
 fn parse_time(s: &str) -> Option<DateTime<Utc>> {
@@ -112,12 +126,203 @@ fn login(v: &Value) -> String {
         .to_string()
 }
 
-fn request_comment_id(request: Option<&Request>) -> Option<u64> {
-    match request.map(|r| &r.source) {
-        Some(RequestSource::IssueComment { comment_id }) => Some(*comment_id),
-        Some(RequestSource::ReviewComment { comment_id, .. }) => Some(*comment_id),
-        Some(RequestSource::Review { review_id }) => Some(*review_id),
-        _ => None,
+fn nodes(v: &Value) -> &[Value] {
+    v.get("nodes")
+        .and_then(Value::as_array)
+        .map(Vec::as_slice)
+        .unwrap_or(&[])
+}
+
+fn minimized(v: &Value) -> bool {
+    v.get("isMinimized").and_then(Value::as_bool) == Some(true)
+}
+
+fn plural(n: usize, one: &str, many: &str) -> String {
+    if n == 1 {
+        format!("1 {one}")
+    } else {
+        format!("{n} {many}")
+    }
+}
+
+/// What the request itself is, so it is not shown twice (it comes last in the prompt). Issue
+/// comments, review comments and reviews have separate id spaces.
+#[derive(Debug, Clone, Copy, Default)]
+struct Skip {
+    issue_comment: Option<u64>,
+    review_comment: Option<u64>,
+    review: Option<u64>,
+}
+
+impl Skip {
+    fn of(request: Option<&Request>) -> Self {
+        let mut skip = Skip::default();
+        match request.map(|r| &r.source) {
+            Some(RequestSource::IssueComment { comment_id }) => {
+                skip.issue_comment = Some(*comment_id)
+            }
+            Some(RequestSource::ReviewComment { comment_id, .. }) => {
+                skip.review_comment = Some(*comment_id)
+            }
+            Some(RequestSource::Review { review_id }) => skip.review = Some(*review_id),
+            _ => {}
+        }
+        skip
+    }
+}
+
+fn is(id: Option<u64>, v: &Value) -> bool {
+    id.is_some() && v.get("databaseId").and_then(Value::as_u64) == id
+}
+
+/// The issue comments, gathered page by page from the newest backwards.
+#[derive(Debug, Default)]
+struct Conversation {
+    cutoff: Option<DateTime<Utc>>,
+    skip: Option<u64>,
+    /// Comments to show, newest first.
+    kept: Vec<Entry>,
+    /// How many were cut to `MAX_TEXT_CHARS` (counted once kept).
+    cut: Vec<bool>,
+    written_later: usize,
+    edited_later: usize,
+    hidden: usize,
+    /// Nodes seen on all pages, the request itself included.
+    seen: usize,
+    total: Option<usize>,
+    more_before: bool,
+    cursor: Option<String>,
+}
+
+impl Conversation {
+    fn new(cutoff: Option<DateTime<Utc>>, skip: Option<u64>) -> Self {
+        Self {
+            cutoff,
+            skip,
+            ..Self::default()
+        }
+    }
+
+    /// Takes in one page of the `comments` connection (oldest first within the page, as GitHub
+    /// returns it, whichever way it is paged).
+    fn add_page(&mut self, page: &Value) {
+        if self.total.is_none() {
+            self.total = page
+                .get("totalCount")
+                .and_then(Value::as_u64)
+                .map(|n| n as usize);
+        }
+        let list = nodes(page);
+        self.seen += list.len();
+        for c in list.iter().rev() {
+            if is(self.skip, c) {
+                continue;
+            }
+            if minimized(c) {
+                self.hidden += 1;
+                continue;
+            }
+            if after(c.get("createdAt").and_then(Value::as_str), self.cutoff) {
+                self.written_later += 1;
+                continue;
+            }
+            // GitHub keeps only the current text; a comment changed after the request may now
+            // say something its author did not say when the request was made.
+            if after(c.get("lastEditedAt").and_then(Value::as_str), self.cutoff) {
+                self.edited_later += 1;
+                continue;
+            }
+            let raw = s(c, "body");
+            let (body, was_cut) = clean_and_cap(raw);
+            self.kept.push(Entry {
+                author: login(c),
+                is_ours: raw.contains(MARKER),
+                body,
+                created_at: s(c, "createdAt").to_string(),
+            });
+            self.cut.push(was_cut);
+        }
+        self.more_before = page
+            .pointer("/pageInfo/hasPreviousPage")
+            .and_then(Value::as_bool)
+            == Some(true);
+        self.cursor = page
+            .pointer("/pageInfo/startCursor")
+            .and_then(Value::as_str)
+            .map(str::to_string);
+    }
+
+    /// The cursor for the next (older) page, when one is worth fetching.
+    fn next_cursor(&self) -> Option<&str> {
+        if self.more_before && self.kept.len() < MAX_COMMENTS {
+            self.cursor.as_deref()
+        } else {
+            None
+        }
+    }
+
+    /// The comments to show, oldest first, and notes on everything left out.
+    fn finish(self, omitted: &mut Vec<String>) -> Vec<Entry> {
+        let mut budget = MAX_CONVERSATION_CHARS;
+        let mut shown = 0;
+        for e in &self.kept {
+            let len = e.body.chars().count();
+            if shown >= MAX_COMMENTS || (shown > 0 && len > budget) {
+                break;
+            }
+            budget = budget.saturating_sub(len);
+            shown += 1;
+        }
+        let dropped = self.kept.len() - shown;
+        let unfetched = if self.more_before {
+            self.total.map(|t| t.saturating_sub(self.seen))
+        } else {
+            Some(0)
+        };
+        match unfetched {
+            Some(n) if n + dropped > 0 => omitted.push(format!(
+                "the {} of this long thread are not shown; the {} below are the newest written before the request",
+                plural(n + dropped, "oldest comment", "oldest comments"),
+                plural(shown, "comment", "comments"),
+            )),
+            None => omitted.push(format!(
+                "older comments of this long thread are not shown; the {} below are the newest written before the request",
+                plural(shown, "comment", "comments"),
+            )),
+            _ => {}
+        }
+        if self.written_later > 0 {
+            omitted.push(format!(
+                "{} written after the request {} not shown",
+                plural(self.written_later, "comment", "comments"),
+                if self.written_later == 1 { "is" } else { "are" },
+            ));
+        }
+        if self.edited_later > 0 {
+            omitted.push(format!(
+                "{} edited after the request {} not shown (their earlier text is not available)",
+                plural(self.edited_later, "comment", "comments"),
+                if self.edited_later == 1 { "is" } else { "are" },
+            ));
+        }
+        if self.hidden > 0 {
+            omitted.push(format!(
+                "{} hidden by maintainers {} not shown",
+                plural(self.hidden, "comment", "comments"),
+                if self.hidden == 1 { "is" } else { "are" },
+            ));
+        }
+        let cut = self.cut[..shown].iter().filter(|c| **c).count();
+        if cut > 0 {
+            omitted.push(format!(
+                "{} cut to {MAX_TEXT_CHARS} characters",
+                plural(cut, "comment was", "comments were"),
+            ));
+        }
+        let mut entries = self.kept;
+        entries.truncate(shown);
+        entries.reverse();
+        entries
     }
 }
 
@@ -180,20 +385,45 @@ impl Context {
         ctx
     }
 
-    /// Fetches the conversation (one GraphQL call, more only for very long threads).
+    /// Fetches the conversation: one GraphQL call, up to `MAX_COMMENT_PAGES` for long threads,
+    /// paging back from the newest comments.
     pub async fn fetch(
         github: &GitHub,
         target: Target,
         request: Option<&Request>,
     ) -> Result<Self, GitHubError> {
-        let cutoff = request.and_then(|r| r.at.as_deref()).and_then(parse_time);
-        let skip_id = request_comment_id(request);
         let data = github.context_page(target.number, None).await?;
-        let repo = data.get("repository").cloned().unwrap_or(Value::Null);
-        let node = repo
-            .get("issueOrPullRequest")
-            .cloned()
-            .unwrap_or(Value::Null);
+        let cutoff = request.and_then(|r| r.at.as_deref()).and_then(parse_time);
+        let mut conversation = Conversation::new(cutoff, Skip::of(request).issue_comment);
+        conversation.add_page(
+            data.pointer("/repository/issueOrPullRequest/comments")
+                .unwrap_or(&Value::Null),
+        );
+        for _ in 1..MAX_COMMENT_PAGES {
+            let Some(cursor) = conversation.next_cursor().map(str::to_string) else {
+                break;
+            };
+            let older = github.context_page(target.number, Some(&cursor)).await?;
+            conversation.add_page(
+                older
+                    .pointer("/repository/issueOrPullRequest/comments")
+                    .unwrap_or(&Value::Null),
+            );
+        }
+        Self::from_graphql(&github.repo().full(), target, request, &data, conversation)
+    }
+
+    /// Builds the context from the first page of the context query and the comments gathered.
+    fn from_graphql(
+        repository: &str,
+        target: Target,
+        request: Option<&Request>,
+        data: &Value,
+        conversation: Conversation,
+    ) -> Result<Self, GitHubError> {
+        let cutoff = conversation.cutoff;
+        let repo = data.get("repository").unwrap_or(&Value::Null);
+        let node = repo.get("issueOrPullRequest").unwrap_or(&Value::Null);
         if node.is_null() {
             return Err(GitHubError::Decode {
                 what: format!("#{}", target.number),
@@ -201,105 +431,32 @@ impl Context {
             });
         }
         let mut ctx = Context {
-            repository: github.repo().full(),
+            repository: repository.to_string(),
             target: Some(target),
             is_private: repo.get("isPrivate").and_then(Value::as_bool),
             default_branch: repo
                 .pointer("/defaultBranchRef/name")
                 .and_then(Value::as_str)
                 .map(str::to_string),
-            title: sanitize(s(&node, "title")),
-            author: login(&node),
-            url: s(&node, "url").to_string(),
+            title: sanitize(s(node, "title")),
+            author: login(node),
+            url: s(node, "url").to_string(),
             ..Context::default()
         };
         if after(node.get("lastEditedAt").and_then(Value::as_str), cutoff) {
-            ctx.omitted.push("the description was edited after the request; that edit is not shown (the text below may be outdated)".into());
+            ctx.omitted.push("the description was edited after the request; it is withheld because only the edited text is available".into());
             // The only version we can get is the edited one; an edit made after the request
             // must not steer the agent, so the body is withheld entirely.
             ctx.body = String::from("[withheld: edited after the request]");
         } else {
-            ctx.body = cap(s(&node, "body"), "the description", &mut ctx.omitted);
+            ctx.body = cap(s(node, "body"), "the description", &mut ctx.omitted);
         }
-
-        let mut page = node.get("comments").cloned().unwrap_or(Value::Null);
-        let mut later = 0usize;
-        let mut hidden = 0usize;
-        for page_no in 0.. {
-            for c in page
-                .pointer("/nodes")
-                .and_then(Value::as_array)
-                .into_iter()
-                .flatten()
-            {
-                if c.get("databaseId").and_then(Value::as_u64) == skip_id && skip_id.is_some() {
-                    continue;
-                }
-                if c.get("isMinimized").and_then(Value::as_bool) == Some(true) {
-                    hidden += 1;
-                    continue;
-                }
-                if after(c.get("createdAt").and_then(Value::as_str), cutoff)
-                    || after(c.get("lastEditedAt").and_then(Value::as_str), cutoff)
-                {
-                    later += 1;
-                    continue;
-                }
-                if ctx.comments.len() >= MAX_COMMENTS {
-                    continue;
-                }
-                let raw = s(c, "body");
-                ctx.comments.push(Entry {
-                    author: login(c),
-                    is_ours: raw.contains(MARKER),
-                    body: cap(raw, "a comment", &mut ctx.omitted),
-                    created_at: s(c, "createdAt").to_string(),
-                });
-            }
-            let has_next = page
-                .pointer("/pageInfo/hasNextPage")
-                .and_then(Value::as_bool)
-                == Some(true);
-            let cursor = page
-                .pointer("/pageInfo/endCursor")
-                .and_then(Value::as_str)
-                .map(str::to_string);
-            if !has_next || page_no + 1 >= MAX_COMMENT_PAGES || ctx.comments.len() >= MAX_COMMENTS {
-                if has_next {
-                    ctx.omitted.push(
-                        "older parts of a very long thread beyond the first pages are not shown"
-                            .into(),
-                    );
-                }
-                break;
-            }
-            let next = github
-                .context_page(target.number, cursor.as_deref())
-                .await?;
-            page = next
-                .pointer("/repository/issueOrPullRequest/comments")
-                .cloned()
-                .unwrap_or(Value::Null);
-        }
-        if later > 0 {
-            ctx.omitted.push(format!(
-                "{later} comment(s) written or edited after the request are not shown"
-            ));
-        }
-        if hidden > 0 {
-            ctx.omitted.push(format!(
-                "{hidden} comment(s) hidden by maintainers are not shown"
-            ));
-        }
-        if ctx.comments.len() >= MAX_COMMENTS {
-            ctx.omitted
-                .push(format!("only the first {MAX_COMMENTS} comments are shown"));
-        }
-        if target.kind == TargetKind::PullRequest && s(&node, "__typename") == "PullRequest" {
+        ctx.comments = conversation.finish(&mut ctx.omitted);
+        if target.kind == TargetKind::PullRequest && s(node, "__typename") == "PullRequest" {
             ctx.pull_request = Some(pull_request_details(
-                &node,
+                node,
                 cutoff,
-                skip_id,
+                Skip::of(request),
                 &mut ctx.omitted,
             ));
         }
@@ -310,7 +467,7 @@ impl Context {
 fn pull_request_details(
     node: &Value,
     cutoff: Option<DateTime<Utc>>,
-    skip_id: Option<u64>,
+    skip: Skip,
     omitted: &mut Vec<String>,
 ) -> PullRequestDetails {
     let u = |k: &str| node.get(k).and_then(Value::as_u64).unwrap_or(0);
@@ -337,31 +494,40 @@ fn pull_request_details(
             files.len()
         ));
     }
+    let reviews_page = node.get("reviews").unwrap_or(&Value::Null);
+    let review_nodes = nodes(reviews_page);
+    let older_reviews = reviews_page
+        .get("totalCount")
+        .and_then(Value::as_u64)
+        .map_or(0, |t| (t as usize).saturating_sub(review_nodes.len()));
     let mut later = 0;
+    let mut hidden = 0;
+    let mut unfetched_comments = 0;
+    let mut cut = 0;
+    let mut over_budget = 0;
+    let mut budget = MAX_REVIEW_CHARS;
     let mut reviews = Vec::new();
-    for r in node
-        .pointer("/reviews/nodes")
-        .and_then(Value::as_array)
-        .into_iter()
-        .flatten()
-    {
+    // Newest first, so that a size cap drops the oldest; shown oldest first.
+    for r in review_nodes.iter().rev() {
         if after(r.get("submittedAt").and_then(Value::as_str), cutoff)
             || after(r.get("lastEditedAt").and_then(Value::as_str), cutoff)
         {
             later += 1;
             continue;
         }
+        let thread = r.get("comments").unwrap_or(&Value::Null);
+        let thread_nodes = nodes(thread);
+        unfetched_comments += thread
+            .get("totalCount")
+            .and_then(Value::as_u64)
+            .map_or(0, |t| (t as usize).saturating_sub(thread_nodes.len()));
         let mut comments = Vec::new();
-        for c in r
-            .pointer("/comments/nodes")
-            .and_then(Value::as_array)
-            .into_iter()
-            .flatten()
-        {
-            let id = c.get("databaseId").and_then(Value::as_u64);
-            if (skip_id.is_some() && id == skip_id)
-                || c.get("isMinimized").and_then(Value::as_bool) == Some(true)
-            {
+        for c in thread_nodes {
+            if is(skip.review_comment, c) {
+                continue;
+            }
+            if minimized(c) {
+                hidden += 1;
                 continue;
             }
             if after(c.get("createdAt").and_then(Value::as_str), cutoff)
@@ -370,6 +536,8 @@ fn pull_request_details(
                 later += 1;
                 continue;
             }
+            let (body, was_cut) = clean_and_cap(s(c, "body"));
+            cut += usize::from(was_cut);
             comments.push(ReviewComment {
                 author: login(c),
                 path: s(c, "path").to_string(),
@@ -377,17 +545,29 @@ fn pull_request_details(
                     .get("line")
                     .and_then(Value::as_u64)
                     .or_else(|| c.get("originalLine").and_then(Value::as_u64)),
-                body: cap(s(c, "body"), "a review comment", omitted),
+                body,
             });
         }
-        let body = if r.get("databaseId").and_then(Value::as_u64) == skip_id && skip_id.is_some() {
+        let body = if is(skip.review, r) {
             String::new()
         } else {
-            cap(s(r, "body"), "a review", omitted)
+            let (body, was_cut) = clean_and_cap(s(r, "body"));
+            cut += usize::from(was_cut);
+            body
         };
         if body.trim().is_empty() && comments.is_empty() {
             continue;
         }
+        let size = body.chars().count()
+            + comments
+                .iter()
+                .map(|c| c.body.chars().count())
+                .sum::<usize>();
+        if !reviews.is_empty() && size > budget {
+            over_budget += 1;
+            continue;
+        }
+        budget = budget.saturating_sub(size);
         reviews.push(ReviewEntry {
             author: login(r),
             state: s(r, "state").to_ascii_lowercase(),
@@ -395,9 +575,42 @@ fn pull_request_details(
             comments,
         });
     }
+    reviews.reverse();
+    if older_reviews + over_budget > 0 {
+        omitted.push(format!(
+            "the {} are not shown",
+            plural(
+                older_reviews + over_budget,
+                "oldest review",
+                "oldest reviews"
+            ),
+        ));
+    }
+    if unfetched_comments > 0 {
+        omitted.push(format!(
+            "{} of reviews with many comments {} not shown",
+            plural(unfetched_comments, "review comment", "review comments"),
+            if unfetched_comments == 1 { "is" } else { "are" },
+        ));
+    }
     if later > 0 {
         omitted.push(format!(
-            "{later} review item(s) written or edited after the request are not shown"
+            "{} written or edited after the request {} not shown",
+            plural(later, "review item", "review items"),
+            if later == 1 { "is" } else { "are" },
+        ));
+    }
+    if hidden > 0 {
+        omitted.push(format!(
+            "{} hidden by maintainers {} not shown",
+            plural(hidden, "review comment", "review comments"),
+            if hidden == 1 { "is" } else { "are" },
+        ));
+    }
+    if cut > 0 {
+        omitted.push(format!(
+            "{} cut to {MAX_TEXT_CHARS} characters",
+            plural(cut, "review text was", "review texts were"),
         ));
     }
     PullRequestDetails {
@@ -415,3 +628,6 @@ fn pull_request_details(
         reviews,
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -19,12 +19,17 @@ fn is_invisible(c: char) -> bool {
 /// Cleans user-written Markdown for the prompt.
 pub fn sanitize(text: &str) -> String {
     let no_comments = strip_html_comments(text);
-    let visible: String = no_comments
-        .chars()
-        .filter(|c| !is_invisible(*c) && (!c.is_control() || matches!(c, '\n' | '\t')))
-        .collect();
+    let visible = strip_invisible(&no_comments);
     let no_alt = strip_markdown_image_alt(&visible);
     strip_html_hidden_attributes(&no_alt)
+}
+
+/// Removes only the invisible and control characters, for code (a diff hunk) whose HTML comments
+/// and alt text are shown as they are on GitHub.
+pub fn strip_invisible(text: &str) -> String {
+    text.chars()
+        .filter(|c| !is_invisible(*c) && (!c.is_control() || matches!(c, '\n' | '\t')))
+        .collect()
 }
 
 fn strip_html_comments(text: &str) -> String {
