@@ -9,6 +9,7 @@ mod proxy_cli;
 mod proxy_errors;
 mod proxy_openai;
 mod proxy_sap;
+mod run_context;
 mod run_deliver;
 mod run_e2e;
 mod run_gateway;

@@ -760,30 +760,36 @@ fn graphql(s: &StateInner, body: &Value) -> Response {
     let Some(issue) = s.issues.get(&number) else {
         return axum::Json(json!({"data": {"repository": {"isPrivate": false, "defaultBranchRef": {"name": "master"}, "issueOrPullRequest": null}}})).into_response();
     };
-    // Pagination of comments: page size 100, cursor = index as a string.
+    // Pagination of comments as GitHub does it, with the page size and direction the query
+    // asks for (`first`/`after` or `last`/`before`); a cursor is an index as a string.
     let all: Vec<&FakeComment> = s
         .comments
         .iter()
         .filter(|(n, c)| *n == number && c.review.is_none())
         .map(|(_, c)| c)
         .collect();
-    let start = vars["commentsAfter"]
+    let (backwards, size) = paging(query, "comments", true).unwrap_or((false, 100));
+    let cursor = vars["commentsAfter"]
         .as_str()
-        .and_then(|c| c.parse::<usize>().ok())
-        .unwrap_or(0);
-    let page: Vec<Value> = all
+        .and_then(|c| c.parse::<usize>().ok());
+    let (start, end) = if backwards {
+        let end = cursor.unwrap_or(all.len()).min(all.len());
+        (end.saturating_sub(size), end)
+    } else {
+        let start = cursor.unwrap_or(0).min(all.len());
+        (start, (start + size).min(all.len()))
+    };
+    let page: Vec<Value> = all[start..end]
         .iter()
-        .skip(start)
-        .take(100)
         .map(|c| json!({
             "databaseId": c.id, "body": c.body, "createdAt": c.created_at, "lastEditedAt": c.last_edited_at,
             "isMinimized": c.minimized, "url": "", "author": {"login": c.author}
         }))
         .collect();
-    let end = start + page.len();
     let comments = json!({
         "totalCount": all.len(),
-        "pageInfo": {"hasNextPage": end < all.len(), "endCursor": end.to_string()},
+        "pageInfo": {"hasNextPage": end < all.len(), "endCursor": end.to_string(),
+                     "hasPreviousPage": start > 0, "startCursor": start.to_string()},
         "nodes": page,
     });
     let mut node = json!({
@@ -793,7 +799,18 @@ fn graphql(s: &StateInner, body: &Value) -> Response {
         "comments": comments,
     });
     if let Some(pr) = &issue.pull_request {
-        let review_comments: Vec<Value> = s.comments.iter().filter(|(n, c)| *n == number && c.review.is_some()).map(|(_, c)| {
+        let all_review_comments = s
+            .comments
+            .iter()
+            .filter(|(n, c)| *n == number && c.review.is_some())
+            .count();
+        let (from_end, thread_size) = paging(query, "comments", false).unwrap_or((false, 50));
+        let skip = if from_end {
+            all_review_comments.saturating_sub(thread_size)
+        } else {
+            0
+        };
+        let review_comments: Vec<Value> = s.comments.iter().filter(|(n, c)| *n == number && c.review.is_some()).skip(skip).take(thread_size).map(|(_, c)| {
             let (_, path, line) = c.review.clone().unwrap_or_default();
             json!({"databaseId": c.id, "body": c.body, "path": path, "line": line, "originalLine": line, "createdAt": c.created_at,
                    "lastEditedAt": c.last_edited_at, "isMinimized": c.minimized, "author": {"login": c.author}})
@@ -807,8 +824,34 @@ fn graphql(s: &StateInner, body: &Value) -> Response {
         node["files"] = json!({"totalCount": pr.files.len(), "nodes": pr.files.iter().map(|(p, a, d)| json!({"path": p, "additions": a, "deletions": d, "changeType": "MODIFIED"})).collect::<Vec<_>>()});
         node["reviews"] = json!({"totalCount": 1, "nodes": [{
             "databaseId": 1, "body": "", "state": "COMMENTED", "submittedAt": issue.created_at, "lastEditedAt": null,
-            "author": {"login": issue.author}, "comments": {"totalCount": review_comments.len(), "nodes": review_comments}
+            "author": {"login": issue.author}, "comments": {"totalCount": all_review_comments, "nodes": review_comments}
         }]});
     }
     axum::Json(json!({"data": {"repository": {"isPrivate": false, "defaultBranchRef": {"name": "master"}, "issueOrPullRequest": node}}})).into_response()
+}
+
+/// The paging arguments of a `field(...)` connection in `query`: whether it pages from the end
+/// (`last:`) and its size. `cursor` picks the occurrence that takes `$commentsAfter` (true) or
+/// one that does not (false).
+fn paging(query: &str, field: &str, cursor: bool) -> Option<(bool, usize)> {
+    let open = format!("{field}(");
+    query.match_indices(&open).find_map(|(at, _)| {
+        let args = &query[at + open.len()..];
+        let args = &args[..args.find(')')?];
+        if args.contains("$commentsAfter") != cursor {
+            return None;
+        }
+        let number = |key: &str| {
+            let rest = &args[args.find(key)? + key.len()..];
+            let digits: String = rest
+                .trim_start()
+                .chars()
+                .take_while(char::is_ascii_digit)
+                .collect();
+            digits.parse::<usize>().ok()
+        };
+        number("last:")
+            .map(|n| (true, n))
+            .or_else(|| number("first:").map(|n| (false, n)))
+    })
 }
