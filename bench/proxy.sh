@@ -5,7 +5,11 @@
 #   RATES="200" DURATION=30 bench/proxy.sh
 #
 # Same loopback mock upstream (Anthropic-compatible, streaming, fixed small answer), same
-# config.yaml, same open-loop load generator (bench/proxy_bench.rs) for every target.
+# config.yaml (tests/fixtures/proxy/config.yaml, the file coworker's proxy tests read; its
+# os.environ/ references point it at the mock), same open-loop load generator
+# (bench/proxy_bench.rs) for every target. Before any load, bench/check_fixture_with_litellm.sh
+# confirms LiteLLM serves that fixture unchanged (SKIP_FIXTURE_CHECK=1 skips it).
+# LiteLLM is pip-installed into a throwaway virtualenv, so this is not run by CI.
 # Pinning (2-core machine): the proxy under test on core 1; mock + load generator on core 0.
 # "Added" latency = time to first byte through the proxy minus direct to the mock, same rate,
 # same run. Results go to stdout and bench/PROXY_RESULTS.md.
@@ -18,6 +22,8 @@ LITELLM_VERSION=1.108.7   # newest whose proxy extra installs here; never 1.82.7
 VENV=${LITELLM_VENV:-/tmp/coworker-bench-litellm}
 OUT=${OUT:-$ROOT/bench/PROXY_RESULTS.md}
 MASTER=sk-bench-master
+CONFIG=$ROOT/tests/fixtures/proxy/config.yaml
+ALIAS=claude-coworker   # the fixture's Anthropic-compatible alias
 
 case "$LITELLM_VERSION" in 1.82.7|1.82.8|1.107.0) echo "refusing compromised LiteLLM $LITELLM_VERSION" >&2; exit 1;; esac
 
@@ -30,6 +36,11 @@ if [ ! -x "$VENV/bin/litellm" ] || ! "$VENV/bin/pip" show litellm 2>/dev/null | 
   echo "installing litellm[proxy]==$LITELLM_VERSION into $VENV" >&2
   python3 -m venv "$VENV"
   "$VENV/bin/pip" install -q "litellm[proxy]==$LITELLM_VERSION" >&2
+fi
+FIXTURE_CHECK="skipped (SKIP_FIXTURE_CHECK=1)"
+if [ "${SKIP_FIXTURE_CHECK:-}" != 1 ]; then
+  FIXTURE_CHECK=$(LITELLM_VENV=$VENV bash "$ROOT/bench/check_fixture_with_litellm.sh")
+  echo "$FIXTURE_CHECK" >&2
 fi
 NGINX=$(command -v nginx || true)
 if [ -z "$NGINX" ] && [ -x /usr/sbin/nginx ]; then NGINX=/usr/sbin/nginx; fi
@@ -45,17 +56,11 @@ taskset -c 0 "$PB" mock --port "$MOCK_PORT" > "$WORK/mock.log" 2>&1 &
 PIDS+=($!)
 until grep -q "mock listening" "$WORK/mock.log" 2>/dev/null; do sleep 0.05; done
 
-cat > "$WORK/config.yaml" <<EOF
-model_list:
-  - model_name: claude-bench
-    litellm_params:
-      model: anthropic/claude-sonnet-4-5
-      api_base: http://127.0.0.1:$MOCK_PORT
-      api_key: os.environ/UPSTREAM_KEY
-general_settings:
-  master_key: $MASTER
-EOF
-export UPSTREAM_KEY=bench-upstream-key
+# The fixture's references, resolved the same way by coworker and by LiteLLM. The load goes
+# to the Anthropic-compatible alias; the OpenAI-compatible one points at the mock too, unused.
+export FAKE_ANTHROPIC_BASE=http://127.0.0.1:$MOCK_PORT FAKE_ANTHROPIC_KEY=bench-upstream-key
+export FAKE_OPENAI_BASE=http://127.0.0.1:$MOCK_PORT/v1 FAKE_OPENAI_KEY=bench-upstream-key
+export PROXY_MASTER_KEY=$MASTER
 
 # launch NAME PORT CMD...: start a target pinned to core 1, record readiness time and pid.
 launch() {
@@ -67,7 +72,7 @@ launch() {
 }
 
 load() { # NAME URL RATE
-  taskset -c 0 "$PB" load --url "$2" --key "$MASTER" --model claude-bench --rate "$3" --seconds "$DURATION" > "$WORK/$1.$3.json"
+  taskset -c 0 "$PB" load --url "$2" --key "$MASTER" --model "$ALIAS" --rate "$3" --seconds "$DURATION" > "$WORK/$1.$3.json"
 }
 
 # Each target runs alone on core 1: started, loaded at every rate, measured, stopped; an idle
@@ -92,11 +97,11 @@ url_of() {
 start_target() {
   case $1 in
     direct) ;;
-    coworker) launch coworker "$CP" "$BIN" proxy --config "$WORK/config.yaml" --port "$CP";;
+    coworker) launch coworker "$CP" "$BIN" proxy --config "$CONFIG" --port "$CP";;
     litellm)
       # Fair settings for LiteLLM, through the environment so config.yaml stays the same file.
       LITELLM_TELEMETRY_DISABLED=true LITELLM_LOCAL_MODEL_COST_MAP=True LITELLM_LOG=ERROR \
-        launch litellm "$LP" "$VENV/bin/litellm" --config "$WORK/config.yaml" --host 127.0.0.1 --port "$LP";;
+        launch litellm "$LP" "$VENV/bin/litellm" --config "$CONFIG" --host 127.0.0.1 --port "$LP";;
     nginx)
       mkdir -p "$WORK/nginx"
       cat > "$WORK/nginx.conf" <<EOF
@@ -172,6 +177,8 @@ cat "$WORK/table.md"
   echo "streamed \`/v1/messages\` answer; every counted answer was a complete stream (message_start..message_stop)."
   echo "Added = TTFB through the target minus TTFB direct to the mock at the same rate in the same run."
   echo "Ready = spawn until \`GET /v1/models\` answers 200. RSS = VmHWM after all load runs."
+  echo "coworker and LiteLLM both read \`tests/fixtures/proxy/config.yaml\` (alias \`$ALIAS\`), its"
+  echo "\`os.environ/\` references set to the mock. Fixture check: $FIXTURE_CHECK."
   echo
   cat "$WORK/table.md"
 } > "$OUT"
