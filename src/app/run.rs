@@ -298,6 +298,7 @@ async fn run_the_agent(
         p.decision.target,
         context.is_private,
         p.job.temp_dir.join("coworker-sessions"),
+        &p.event.name,
     );
     let mut resumed = None;
     if let Some(plan) = sessions.as_mut()

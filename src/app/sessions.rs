@@ -43,6 +43,7 @@ pub fn plan(
     target: Option<Target>,
     is_private: Option<bool>,
     actions_cache_dir: PathBuf,
+    event_name: &str,
 ) -> Option<SessionPlan> {
     let target = target?;
     let kind: SessionStoreKind = settings
@@ -53,6 +54,11 @@ pub fn plan(
         .ok()?;
     if kind == SessionStoreKind::Off {
         return None;
+    }
+    if kind == SessionStoreKind::ActionsCache
+        && let Some(note) = read_only_cache_note(event_name)
+    {
+        workflow::warning(&note);
     }
     let encryption: EncryptionSetting = settings
         .session_encryption
@@ -102,6 +108,16 @@ pub fn plan(
             None
         }
     }
+}
+
+/// Since 2026-06-26 GitHub hands `issue_comment` and `pull_request_target` runs a read-only
+/// cache token: the save step stores nothing, which the user should hear from us, not guess.
+fn read_only_cache_note(event_name: &str) -> Option<String> {
+    matches!(event_name, "issue_comment" | "pull_request_target").then(|| {
+        format!(
+            "session_store actions-cache: GitHub gives {event_name} runs a read-only cache token, so this run's session will not be saved and the next comment starts fresh; session_store: git works under every trigger"
+        )
+    })
 }
 
 impl SessionPlan {
@@ -245,6 +261,16 @@ mod tests {
             "comment": {"id": 1, "body": "@claude more"},
         });
         Event::parse("issue_comment", &payload.to_string()).expect("event")
+    }
+
+    #[test]
+    fn comment_triggered_runs_are_told_the_cache_is_read_only() {
+        assert!(
+            read_only_cache_note("issue_comment")
+                .is_some_and(|n| n.contains("read-only") && n.contains("session_store: git"))
+        );
+        assert!(read_only_cache_note("pull_request_target").is_some());
+        assert_eq!(read_only_cache_note("issues"), None);
     }
 
     #[test]

@@ -157,6 +157,15 @@ impl ActWorld {
             .arg("--use-gitignore=false")
             .arg("--local-repository")
             .arg(format!("our-org/coworker@v1={}", self.action().display()))
+            // action.yml names actions/cache for session_store: actions-cache; act fetches every
+            // remote action of a composite up front, so it gets the loopback-free stand-in.
+            .arg("--local-repository")
+            .arg(format!(
+                "actions/cache@v4={}",
+                repo_root()
+                    .join("tests/fixtures/act/actions-cache-stub")
+                    .display()
+            ))
             .args(extra)
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
@@ -717,5 +726,136 @@ async fn act_runs_the_seed_sap_workflow_through_the_embedded_proxy() {
     assert!(
         !log.contains(fake_sap::CLIENT_SECRET),
         "the client secret leaked into the log"
+    );
+}
+
+const CACHE_WORKFLOW: &str = r#"name: agent
+on:
+  issues:
+    types: [opened]
+  issue_comment:
+    types: [created]
+jobs:
+  agent:
+    runs-on: ubuntu-latest
+    steps:
+      - uses: actions/checkout@v4
+      - id: agent
+        uses: our-org/coworker@v1
+        with:
+          anthropic_api_key: ${{ secrets.ANTHROPIC_API_KEY }}
+          session_store: actions-cache
+          session_key: ${{ secrets.SESSION_KEY }}
+          path_to_claude_code_executable: ${{ env.CLAUDE_PATH }}
+      - name: Export outputs
+        run: echo "restored=${{ steps.agent.outputs.session_restored }} session=${{ steps.agent.outputs.session_id }}" > "$OUT_DIR/job_outputs"
+"#;
+
+/// session_store: actions-cache through action.yml's restore/save steps (a directory-backed
+/// stand-in serves as the cache service): the issue's second request resumes the first one's
+/// conversation, and under issue_comment the log says the real cache token would be read-only.
+#[tokio::test]
+async fn act_actions_cache_store_carries_the_session_to_the_next_request() {
+    let act = require_act!();
+    let claude = require_claude!();
+    let github = FakeGitHub::start().await;
+    let model = FakeModel::start().await;
+    let world = ActWorld::new(CACHE_WORKFLOW);
+    world.seed_binary(Path::new(env!("CARGO_BIN_EXE_coworker")));
+    let out_dir = world.path().join("out");
+    std::fs::create_dir_all(&out_dir).expect("mkdir out");
+    let remote = world.path().join("remote.git");
+    git(
+        world.path(),
+        &[
+            "clone",
+            "-q",
+            "--bare",
+            &world.repo().display().to_string(),
+            &remote.display().to_string(),
+        ],
+    );
+    let cache = world.path().join("cache-service");
+    let mut opened: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(fixture("events/issues/opened.1.json")).expect("fixture"),
+    )
+    .expect("json");
+    opened["issue"]["body"] = "@claude why does the login crash?".into();
+    let first_payload = world.path().join("opened.json");
+    std::fs::write(&first_payload, opened.to_string()).expect("payload");
+    let second_payload = world.path().join("comment.json");
+    std::fs::write(
+        &second_payload,
+        comment_event("@claude and what about empty emails?").to_string(),
+    )
+    .expect("payload");
+
+    let mut logs = Vec::new();
+    for (run_id, event, payload, answer) in [
+        ("7001", "issues", &first_payload, "REMEMBERED-ANSWER-ONE"),
+        ("7002", "issue_comment", &second_payload, "second answer"),
+    ] {
+        model.push_reply(crate::support::fake_model::Reply::text(answer));
+        let (code, log) = world
+            .act(
+                &act,
+                event,
+                payload,
+                &[
+                    "-s",
+                    &format!("GITHUB_TOKEN={}", fake_github::TOKEN),
+                    "-s",
+                    "ANTHROPIC_API_KEY=test-key",
+                    "-s",
+                    "SESSION_KEY=session-key-canary-5566778899",
+                    "--env",
+                    &format!("OUT_DIR={}", out_dir.display()),
+                    "--env",
+                    &format!("CLAUDE_PATH={}", claude.display()),
+                    "--env",
+                    &format!("FAKE_ACTIONS_CACHE={}", cache.display()),
+                    "--env",
+                    &format!("COWORKER_GIT_REMOTE_URL={}", remote.display()),
+                    "--env",
+                    &format!("GITHUB_API_URL={}", github.url()),
+                    "--env",
+                    &format!("GITHUB_GRAPHQL_URL={}", github.graphql_url()),
+                    "--env",
+                    &format!("ANTHROPIC_BASE_URL={}", model.url()),
+                    "--env",
+                    &format!("GITHUB_RUN_ID={run_id}"),
+                    "--env",
+                    "CLAUDE_CODE_MAX_RETRIES=1",
+                    "--env",
+                    "COWORKER_GITHUB_RETRY_BASE_MS=50",
+                ],
+            )
+            .await;
+        assert_eq!(code, Some(0), "act failed:\n{log}");
+        logs.push(log);
+    }
+    assert!(logs[0].contains("cache stub: miss"), "{}", logs[0]);
+    assert!(
+        logs[0].contains("cache stub: saved coworker-session-1-7001-"),
+        "{}",
+        logs[0]
+    );
+    assert!(
+        logs[1].contains("cache stub: restored coworker-session-1-7001-"),
+        "{}",
+        logs[1]
+    );
+    assert!(logs[1].contains("read-only cache token"), "{}", logs[1]);
+    let outputs = std::fs::read_to_string(out_dir.join("job_outputs")).expect("outputs");
+    assert!(
+        outputs.starts_with("restored=true "),
+        "{outputs}\n{}",
+        logs[1]
+    );
+    let requests = model.message_requests();
+    let last = requests.last().expect("requests").body["messages"].to_string();
+    assert!(
+        last.contains("REMEMBERED-ANSWER-ONE"),
+        "the second request continued the first conversation"
     );
 }
