@@ -116,4 +116,15 @@ async fn unusable_input_is_exit_two_with_one_line() {
     let (code, _, stderr) = plan(&job, &["--offline"]).await;
     assert_eq!(code, Some(2));
     assert!(stderr.contains("input use_bedrock"), "{stderr}");
+
+    // claude_args that cannot be parsed are refused before any decision or call.
+    let mut job = Job::new("issue_comment", &comment_event("@claude x"), &github, None);
+    job.set("INPUT_CLAUDE_ARGS", "--allowedTools \"Bash(git diff:*)");
+    let (code, _, stderr) = plan(&job, &["--offline"]).await;
+    assert_eq!(code, Some(2));
+    assert!(stderr.contains("input claude_args"), "{stderr}");
+    let out = job.run().await;
+    assert_eq!(out.status.code(), Some(2), "run refuses it the same way");
+    assert!(github.requests().is_empty(), "nothing was posted");
+    assert_eq!(job.output("conclusion").as_deref(), Some("failure"));
 }
