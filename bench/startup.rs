@@ -38,73 +38,135 @@ async fn main() {
     let event = dir.path().join("event.json");
     std::fs::write(&event, payload.to_string()).expect("event");
 
-    let mut spawn_ms = Vec::new();
-    let mut total_ms = Vec::new();
-    let mut calls_before = Vec::new();
-    for _ in 0..runs {
-        let github = fake_github::FakeGitHub::start().await;
-        let _ = std::fs::remove_file(&stamp);
-        let out = dir.path().join("output");
-        let t0_wall = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .expect("clock")
-            .as_nanos();
-        let t0 = Instant::now();
-        let status = tokio::process::Command::new(&bin)
-            .arg("run")
-            .env_clear()
-            .env("PATH", std::env::var("PATH").unwrap_or_default())
+    // A checkout of a local bare repository, as actions/checkout leaves one, so the run also
+    // prepares the issue's branch (ls-remote, fetch, checkout) as it does on a runner.
+    let remote = dir.path().join("remote.git");
+    let checkout = dir.path().join("checkout");
+    let git = |args: &[&str]| {
+        let ok = std::process::Command::new("git")
+            .args(args)
+            .env("GIT_CONFIG_NOSYSTEM", "1")
             .env("HOME", dir.path())
-            .env("GITHUB_EVENT_NAME", "issue_comment")
-            .env("GITHUB_EVENT_PATH", &event)
-            .env("GITHUB_REPOSITORY", "Codertocat/Hello-World")
-            .env("GITHUB_API_URL", github.url())
-            .env("GITHUB_GRAPHQL_URL", github.graphql_url())
-            .env("GITHUB_RUN_ID", "1")
-            .env("GITHUB_WORKSPACE", dir.path())
-            .env("GITHUB_OUTPUT", &out)
-            .env("RUNNER_TEMP", dir.path())
-            .env("INPUT_GITHUB_TOKEN", fake_github::TOKEN)
-            .env("INPUT_PATH_TO_CLAUDE_CODE_EXECUTABLE", &stub)
-            .stdout(std::process::Stdio::null())
+            .env("GIT_AUTHOR_NAME", "bench")
+            .env("GIT_AUTHOR_EMAIL", "bench@example.com")
+            .env("GIT_COMMITTER_NAME", "bench")
+            .env("GIT_COMMITTER_EMAIL", "bench@example.com")
             .status()
-            .await
-            .expect("coworker runs");
-        total_ms.push(t0.elapsed().as_secs_f64() * 1000.0);
-        assert!(status.success(), "coworker failed: {status:?}");
-        let started: u128 = std::fs::read_to_string(&stamp)
-            .expect("agent started")
-            .trim()
-            .parse()
-            .expect("ns");
-        spawn_ms.push((started.saturating_sub(t0_wall)) as f64 / 1e6);
-        // Everything but the final edit of the tracking comment happened before the agent.
-        let before = github
-            .requests()
-            .iter()
-            .filter(|r| r.method != "PATCH")
-            .count();
-        calls_before.push(before);
-    }
-    let stats = |v: &mut Vec<f64>| {
-        v.sort_by(|a, b| a.total_cmp(b));
-        (
-            v[v.len() / 2],
-            v[(v.len() * 95 / 100).min(v.len() - 1)],
-            v[0],
-        )
+            .expect("git")
+            .success();
+        assert!(ok, "git {args:?}");
     };
-    let (p50, p95, min) = stats(&mut spawn_ms);
-    let (t50, t95, _) = stats(&mut total_ms);
+    let r = remote.display().to_string();
+    let c = checkout.display().to_string();
+    git(&["init", "-q", "--bare", "-b", "master", &r]);
+    git(&["init", "-q", "-b", "master", &c]);
+    git(&["-C", &c, "remote", "add", "origin", &r]);
+    std::fs::write(checkout.join("README.md"), "hello\n").expect("readme");
+    git(&["-C", &c, "add", "-A"]);
+    git(&["-C", &c, "commit", "-qm", "initial"]);
+    git(&["-C", &c, "push", "-q", "origin", "HEAD:refs/heads/master"]);
+
     println!("runs: {runs}");
-    println!("| measure | p50 | p95 | min |\n|---|---|---|---|");
-    println!("| spawn → agent started | {p50:.1} ms | {p95:.1} ms | {min:.1} ms |");
-    println!("| whole run with a stub agent | {t50:.1} ms | {t95:.1} ms | |");
     println!(
-        "GitHub calls before the agent: {:?} (max {})",
-        calls_before
-            .iter()
-            .collect::<std::collections::BTreeSet<_>>(),
-        calls_before.iter().max().copied().unwrap_or(0)
+        "| workspace | spawn → agent started p50 | p95 | min | whole run p50 | GitHub calls before the agent |"
     );
+    println!("|---|---|---|---|---|---|");
+    for (label, workspace, remote_url) in [
+        ("plain directory", dir.path().to_path_buf(), None),
+        (
+            "git checkout, branch prepared",
+            checkout.clone(),
+            Some(r.clone()),
+        ),
+    ] {
+        let run = Scenario {
+            bin: &bin,
+            dir: dir.path(),
+            stub: &stub,
+            stamp: &stamp,
+            event: &event,
+            workspace: &workspace,
+            remote_url: remote_url.as_deref(),
+        };
+        let (mut spawn_ms, mut total_ms, calls_before) = run.measure(runs).await;
+        let stats = |v: &mut Vec<f64>| {
+            v.sort_by(|a, b| a.total_cmp(b));
+            (
+                v[v.len() / 2],
+                v[(v.len() * 95 / 100).min(v.len() - 1)],
+                v[0],
+            )
+        };
+        let (p50, p95, min) = stats(&mut spawn_ms);
+        let (t50, t95, _) = stats(&mut total_ms);
+        let calls: std::collections::BTreeSet<_> = calls_before.iter().collect();
+        println!("| {label} | {p50:.1} ms | {p95:.1} ms | {min:.1} ms | {t50:.1} ms | {calls:?} |");
+        let _ = t95;
+    }
+}
+
+struct Scenario<'a> {
+    bin: &'a str,
+    dir: &'a std::path::Path,
+    stub: &'a std::path::Path,
+    stamp: &'a std::path::Path,
+    event: &'a std::path::Path,
+    workspace: &'a std::path::Path,
+    remote_url: Option<&'a str>,
+}
+
+impl Scenario<'_> {
+    /// Spawn-to-agent times, whole-run times and GitHub calls before the agent, per run.
+    async fn measure(&self, runs: usize) -> (Vec<f64>, Vec<f64>, Vec<usize>) {
+        let mut spawn_ms = Vec::new();
+        let mut total_ms = Vec::new();
+        let mut calls_before = Vec::new();
+        for _ in 0..runs {
+            let github = fake_github::FakeGitHub::start().await;
+            let _ = std::fs::remove_file(self.stamp);
+            let out = self.dir.join("output");
+            let t0_wall = SystemTime::now()
+                .duration_since(UNIX_EPOCH)
+                .expect("clock")
+                .as_nanos();
+            let t0 = Instant::now();
+            let mut cmd = tokio::process::Command::new(self.bin);
+            cmd.arg("run")
+                .env_clear()
+                .env("PATH", std::env::var("PATH").unwrap_or_default())
+                .env("HOME", self.dir)
+                .env("GIT_CONFIG_NOSYSTEM", "1")
+                .env("GITHUB_EVENT_NAME", "issue_comment")
+                .env("GITHUB_EVENT_PATH", self.event)
+                .env("GITHUB_REPOSITORY", "Codertocat/Hello-World")
+                .env("GITHUB_API_URL", github.url())
+                .env("GITHUB_GRAPHQL_URL", github.graphql_url())
+                .env("GITHUB_RUN_ID", "1")
+                .env("GITHUB_WORKSPACE", self.workspace)
+                .env("GITHUB_OUTPUT", &out)
+                .env("RUNNER_TEMP", self.dir)
+                .env("INPUT_GITHUB_TOKEN", fake_github::TOKEN)
+                .env("INPUT_PATH_TO_CLAUDE_CODE_EXECUTABLE", self.stub);
+            if let Some(url) = self.remote_url {
+                cmd.env("COWORKER_GIT_REMOTE_URL", url);
+            }
+            let output = cmd.output().await.expect("coworker runs");
+            total_ms.push(t0.elapsed().as_secs_f64() * 1000.0);
+            let stdout = String::from_utf8_lossy(&output.stdout);
+            assert!(output.status.success(), "coworker failed: {stdout}");
+            let started: u128 = std::fs::read_to_string(self.stamp)
+                .expect("agent started")
+                .trim()
+                .parse()
+                .expect("ns");
+            spawn_ms.push((started.saturating_sub(t0_wall)) as f64 / 1e6);
+            // The binary logs how many GitHub calls it made before spawning the agent.
+            let calls = stdout
+                .lines()
+                .find_map(|l| l.split(" ms and ").nth(1)?.split(' ').next()?.parse().ok())
+                .expect("the start line names the calls");
+            calls_before.push(calls);
+        }
+        (spawn_ms, total_ms, calls_before)
+    }
 }
