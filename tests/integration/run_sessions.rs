@@ -209,3 +209,71 @@ async fn the_agents_pull_request_continues_its_issues_conversation() {
         "a stranger's PR got the issue's session"
     );
 }
+
+/// A stored session that Claude Code cannot resume ("No conversation found"): the run starts
+/// a fresh conversation, says so in the comment, and still succeeds.
+#[tokio::test]
+async fn a_session_that_cannot_be_resumed_falls_back_to_a_fresh_start() {
+    use coworker::secret::Secret;
+    use coworker::session::{
+        Limits, SessionKey, SessionStore, SessionStoreKind, StoreConfig, Target, pack_and_seal,
+        project_dir,
+    };
+    let _claude = require_claude!();
+    let github = FakeGitHub::start().await;
+    let model = FakeModel::start().await;
+    let store = tempfile::tempdir().expect("store");
+    // An archive whose transcript is empty: it unpacks fine, but there is nothing to resume.
+    let scratch = tempfile::tempdir().expect("scratch");
+    let (config_dir, cwd) = (scratch.path().join(".claude"), scratch.path().join("ws"));
+    std::fs::create_dir_all(&cwd).expect("cwd");
+    let sid = "0b7e4c1a-5d2f-4e8b-9a6c-3f1d2e4b5a6c";
+    let project = project_dir(&config_dir, &cwd.canonicalize().expect("real")).expect("dir");
+    std::fs::create_dir_all(&project).expect("project");
+    std::fs::write(project.join(format!("{sid}.jsonl")), "").expect("transcript");
+    let key = SessionKey::new("Codertocat/Hello-World", Target::issue(1)).expect("key");
+    let secret = Secret::new("session-key-canary-0123456789");
+    let (sealed, _) = pack_and_seal(
+        &config_dir,
+        &cwd,
+        &key,
+        sid,
+        Some(&secret),
+        &Limits::default(),
+    )
+    .expect("pack");
+    let kind: SessionStoreKind = format!("dir:{}", store.path().display())
+        .parse()
+        .expect("kind");
+    let config = StoreConfig {
+        api_url: String::new(),
+        token: None,
+        actions_cache_dir: None,
+        max_archive_bytes: 1 << 20,
+    };
+    SessionStore::open(&kind, &config)
+        .expect("store")
+        .save(&key, &sealed, None)
+        .await
+        .expect("save");
+
+    model.push_reply(Reply::text("Started over."));
+    let job = job_for(&github, &model, store.path(), 1, "@claude go on");
+    let out = job.run().await;
+    assert_eq!(out.status.code(), Some(0));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains(&format!("restored session {sid}")),
+        "{stdout}"
+    );
+    assert_eq!(job.output("conclusion").as_deref(), Some("success"));
+    assert_eq!(job.output("session_restored").as_deref(), Some("false"));
+    assert_ne!(job.output("session_id").as_deref(), Some(sid));
+    let comment = github.comments_on(1).last().expect("comment").body.clone();
+    assert!(comment.contains("could not be resumed"), "{comment}");
+    assert!(comment.contains("Started over."), "{comment}");
+    assert!(
+        !comment.contains("Continuing the conversation"),
+        "{comment}"
+    );
+}
