@@ -105,6 +105,8 @@ async fn main() {
     }
 }
 
+const CA_BUNDLE: &str = "/etc/ssl/certs/ca-certificates.crt";
+
 struct Scenario<'a> {
     bin: &'a str,
     dir: &'a std::path::Path,
@@ -147,6 +149,10 @@ impl Scenario<'_> {
                 .env("RUNNER_TEMP", self.dir)
                 .env("INPUT_GITHUB_TOKEN", fake_github::TOKEN)
                 .env("INPUT_PATH_TO_CLAUDE_CODE_EXECUTABLE", self.stub);
+            // As the composite action starts it: one CA bundle, no certificate-directory scan.
+            if std::path::Path::new(CA_BUNDLE).is_file() {
+                cmd.env("SSL_CERT_FILE", CA_BUNDLE);
+            }
             if let Some(url) = self.remote_url {
                 cmd.env("COWORKER_GIT_REMOTE_URL", url);
             }

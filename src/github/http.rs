@@ -86,14 +86,35 @@ fn base_delay() -> Duration {
 #[derive(Clone)]
 pub struct Transport {
     rest: octocrab::Octocrab,
-    graphql: octocrab::Octocrab,
+    /// Prepended to REST paths (`/api/v3` on GHES) when the client's base is the bare origin.
+    rest_prefix: String,
+    /// A second client only when GraphQL lives on another origin than REST.
+    graphql: Option<octocrab::Octocrab>,
     graphql_path: String,
     calls: Arc<AtomicU64>,
+}
+
+/// `scheme://authority` of a URL, and its path without a trailing slash.
+fn split_origin(url: &str) -> Result<(String, String), GitHubError> {
+    let uri: http::Uri = url
+        .parse()
+        .map_err(|e| GitHubError::Setup(format!("bad URL {url:?}: {e}")))?;
+    let (Some(scheme), Some(authority)) = (uri.scheme_str(), uri.authority()) else {
+        return Err(GitHubError::Setup(format!(
+            "bad URL {url:?}: scheme and host are required"
+        )));
+    };
+    Ok((
+        format!("{scheme}://{authority}"),
+        uri.path().trim_end_matches('/').to_string(),
+    ))
 }
 
 impl Transport {
     pub fn new(api_url: &str, graphql_url: &str, token: Option<&str>) -> Result<Self, GitHubError> {
         crate::tls::install_provider();
+        // Each client loads the system's root certificates, which costs milliseconds at start;
+        // REST and GraphQL share one client when they share an origin (github.com, GHES).
         let build = |base: &str| {
             let mut b = octocrab::Octocrab::builder()
                 .base_uri(base)
@@ -114,13 +135,27 @@ impl Transport {
             }
             b.build().map_err(|e| GitHubError::Setup(e.to_string()))
         };
-        let graphql_uri: http::Uri = graphql_url
-            .parse()
-            .map_err(|e| GitHubError::Setup(format!("bad GraphQL URL {graphql_url:?}: {e}")))?;
+        let (rest_origin, rest_prefix) = split_origin(api_url)?;
+        let (graphql_origin, graphql_path) = split_origin(graphql_url)?;
+        let graphql_path = if graphql_path.is_empty() {
+            "/".to_string()
+        } else {
+            graphql_path
+        };
+        let (rest, graphql) = if rest_origin == graphql_origin {
+            (build(&rest_origin)?, None)
+        } else {
+            (build(api_url)?, Some(build(graphql_url)?))
+        };
         Ok(Self {
-            rest: build(api_url)?,
-            graphql: build(graphql_url)?,
-            graphql_path: graphql_uri.path().to_string(),
+            rest_prefix: if graphql.is_none() {
+                rest_prefix
+            } else {
+                String::new()
+            },
+            rest,
+            graphql,
+            graphql_path,
             calls: Arc::new(AtomicU64::new(0)),
         })
     }
@@ -236,10 +271,14 @@ impl Transport {
         path: &str,
         body: Option<&Value>,
     ) -> Result<(StatusCode, HeaderMap, bytes::Bytes), String> {
-        let client = if graphql { &self.graphql } else { &self.rest };
-        let uri: http::Uri = path
+        let (client, full) = match (&self.graphql, graphql) {
+            (Some(g), true) => (g, path.to_string()),
+            (None, true) => (&self.rest, path.to_string()),
+            (_, false) => (&self.rest, format!("{}{path}", self.rest_prefix)),
+        };
+        let uri: http::Uri = full
             .parse()
-            .map_err(|e| format!("bad path {path:?}: {e}"))?;
+            .map_err(|e| format!("bad path {full:?}: {e}"))?;
         let response = match *method {
             Method::GET => client._get(uri).await,
             Method::POST => client._post(uri, body).await,
@@ -376,6 +415,49 @@ mod tests {
             max_delay: Duration::from_secs(5),
             budget: Duration::from_secs(60),
         }
+    }
+
+    /// GHES serves REST under /api/v3 and GraphQL at /api/graphql on one host: one client,
+    /// each request on its own path.
+    #[tokio::test]
+    async fn enterprise_paths_share_one_client_and_keep_their_prefixes() {
+        use wiremock::matchers::{method, path};
+        use wiremock::{Mock, MockServer, ResponseTemplate};
+        let server = MockServer::start().await;
+        Mock::given(method("GET"))
+            .and(path("/api/v3/repos/o/r"))
+            .respond_with(ResponseTemplate::new(200).set_body_json(serde_json::json!({"ok": 1})))
+            .mount(&server)
+            .await;
+        Mock::given(method("POST"))
+            .and(path("/api/graphql"))
+            .respond_with(
+                ResponseTemplate::new(200).set_body_json(serde_json::json!({"data": {"x": 2}})),
+            )
+            .mount(&server)
+            .await;
+        let base = server.uri();
+        let t = Transport::new(
+            &format!("{base}/api/v3"),
+            &format!("{base}/api/graphql"),
+            Some("t"),
+        )
+        .expect("transport");
+        assert!(t.graphql.is_none(), "one client for one origin");
+        let rest = t
+            .rest(Method::GET, "/repos/o/r", None, policy())
+            .await
+            .expect("rest");
+        assert_eq!(rest["ok"], 1);
+        let data = t
+            .graphql("{ x }", serde_json::json!({}), policy())
+            .await
+            .expect("graphql");
+        assert_eq!(data["x"], 2);
+        assert!(matches!(
+            Transport::new("not a url", &base, None),
+            Err(GitHubError::Setup(_))
+        ));
     }
 
     #[test]
