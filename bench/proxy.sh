@@ -160,12 +160,15 @@ for r in rates:
         x = load(t, r)
         ready = read(f"{work}/{t}.ready"); rss = read(f"{work}/{t}.rss")
         p50, p99 = x["ttfb_ms"]["p50"], x["ttfb_ms"]["p99"]
-        add50 = "" if t == "direct" else f"{p50 - d['ttfb_ms']['p50']:+.3f} ms"
-        add99 = "" if t == "direct" else f"{p99 - d['ttfb_ms']['p99']:+.3f} ms"
+        # A target that answered nothing has no latency to show (e.g. LiteLLM after it fell over).
+        ms = lambda v: "n/a" if v is None else f"{v:.3f} ms"
+        add = lambda v, base: "" if t == "direct" else ("n/a" if v is None else f"{v - base:+.3f} ms")
+        add50 = add(p50, d["ttfb_ms"]["p50"])
+        add99 = add(p99, d["ttfb_ms"]["p99"])
         ready = f"{float(ready):.0f} ms" if ready else ""
         rss = f"{int(rss)/1024:.1f} MB" if rss else ""
         errs = "" if not x["errors"] else " (" + ", ".join(f"{k}: {v}" for k, v in x["errors"].items()) + ")"
-        print(f"| {names[t]} | {r} | {x['ok']} / {x['sent']}{errs} | {p50:.3f} ms | {p99:.3f} ms | {add50} | {add99} | {ready} | {rss} |")
+        print(f"| {names[t]} | {r} | {x['ok']} / {x['sent']}{errs} | {ms(p50)} | {ms(p99)} | {add50} | {add99} | {ready} | {rss} |")
 PY
 cat "$WORK/table.md"
 {
