@@ -509,3 +509,44 @@ async fn a_review_comment_gets_a_threaded_reply_with_the_file_in_context() {
     );
     assert!(prompt.contains("changes"), "head branch is in the prompt");
 }
+
+/// The `settings` input reaches Claude Code as JSON text or as a path: its permission rule
+/// lets a Bash command run that the default mode would refuse.
+#[tokio::test]
+async fn the_settings_input_works_as_json_text_and_as_a_path() {
+    let _claude = require_claude!();
+    // Not a read-only command, so the default permission mode would refuse it.
+    let rules = r#"{"permissions":{"allow":["Bash(python3 -c:*)"]}}"#;
+    let file = tempfile::NamedTempFile::new().expect("file");
+    std::fs::write(file.path(), rules).expect("write");
+    for (settings, allowed) in [
+        (None, false),
+        (Some(rules.to_string()), true),
+        (Some(file.path().display().to_string()), true),
+    ] {
+        let github = FakeGitHub::start().await;
+        let model = FakeModel::start().await;
+        let mut job = Job::new(
+            "issue_comment",
+            &comment_event("@claude run the script"),
+            &github,
+            Some(&model.url()),
+        );
+        if let Some(s) = &settings {
+            job.set("INPUT_SETTINGS", s);
+        }
+        model.push_reply(Reply::tool_use(
+            "Bash",
+            json!({"command": "python3 -c \"print('settings-ok')\"", "description": "print"}),
+        ));
+        let out = job.run().await;
+        assert_eq!(out.status.code(), Some(0), "{settings:?}");
+        let answer = github.comments_on(1).last().expect("comment").body.clone();
+        let expected = if allowed {
+            "is_error=false result=settings-ok"
+        } else {
+            "is_error=true"
+        };
+        assert!(answer.contains(expected), "{settings:?}: {answer}");
+    }
+}
