@@ -46,6 +46,26 @@ pub struct AgentReport {
     pub estimated_cost_usd: f64,
 }
 
+impl AgentReport {
+    /// What this run cost: Claude Code's own total when it reported one, else the estimate.
+    pub fn cost_usd(&self) -> f64 {
+        self.state
+            .result
+            .as_ref()
+            .and_then(|r| r.total_cost_usd)
+            .unwrap_or(self.estimated_cost_usd)
+    }
+
+    /// Turns taken: Claude Code's count when it reported one, else the turns seen in the stream.
+    pub fn turns(&self) -> u64 {
+        self.state
+            .result
+            .as_ref()
+            .and_then(|r| r.num_turns)
+            .unwrap_or(self.state.progress.turns)
+    }
+}
+
 /// Runs the agent to its end. Progress snapshots go to `progress` as lines arrive.
 pub async fn run_agent(
     cmd: AgentCommand,

@@ -174,29 +174,11 @@ impl Rounds {
     }
 
     fn cost_usd(&self) -> f64 {
-        self.reports
-            .iter()
-            .map(|r| {
-                r.state
-                    .result
-                    .as_ref()
-                    .and_then(|x| x.total_cost_usd)
-                    .unwrap_or(r.estimated_cost_usd)
-            })
-            .sum()
+        self.reports.iter().map(AgentReport::cost_usd).sum()
     }
 
     fn turns(&self) -> u64 {
-        self.reports
-            .iter()
-            .map(|r| {
-                r.state
-                    .result
-                    .as_ref()
-                    .and_then(|x| x.num_turns)
-                    .unwrap_or(r.state.progress.turns)
-            })
-            .sum()
+        self.reports.iter().map(AgentReport::turns).sum()
     }
 
     fn agent_time(&self) -> Duration {

@@ -87,6 +87,22 @@ impl ActWorld {
     fn path(&self) -> &Path {
         self.dir.path()
     }
+    /// A bare clone of the workflow's repository, standing in for GitHub's git side: point
+    /// `COWORKER_GIT_REMOTE_URL` at it and the run fetches its branch from it and pushes there.
+    fn bare_remote(&self) -> PathBuf {
+        let remote = self.path().join("remote.git");
+        git(
+            self.path(),
+            &[
+                "clone",
+                "-q",
+                "--bare",
+                &self.repo().display().to_string(),
+                &remote.display().to_string(),
+            ],
+        );
+        remote
+    }
     fn action(&self) -> PathBuf {
         self.path().join("action")
     }
@@ -408,19 +424,7 @@ async fn act_full_flow_comment_to_final_answer() {
     )
     .expect("write payload");
 
-    // A bare repository stands in for GitHub's git side: the branch is fetched from and
-    // pushed to it.
-    let remote = world.path().join("remote.git");
-    git(
-        world.path(),
-        &[
-            "clone",
-            "-q",
-            "--bare",
-            &world.repo().display().to_string(),
-            &remote.display().to_string(),
-        ],
-    );
+    let remote = world.bare_remote();
 
     let (code, log) = world
         .act(
@@ -596,18 +600,7 @@ async fn act_runs_the_seed_sap_workflow_through_the_embedded_proxy() {
             .map(|(_, v)| v.clone())
             .expect("fake SAP variable")
     };
-    // A bare repository stands in for GitHub's git side of the checkout.
-    let remote = world.path().join("remote.git");
-    git(
-        world.path(),
-        &[
-            "clone",
-            "-q",
-            "--bare",
-            &world.repo().display().to_string(),
-            &remote.display().to_string(),
-        ],
-    );
+    let remote = world.bare_remote();
     let mut args: Vec<String> = vec!["-s".into(), format!("GITHUB_TOKEN={}", fake_github::TOKEN)];
     for name in [
         "AICORE_AUTH_URL",
@@ -764,17 +757,7 @@ async fn act_actions_cache_store_carries_the_session_to_the_next_request() {
     world.seed_binary(Path::new(env!("CARGO_BIN_EXE_coworker")));
     let out_dir = world.path().join("out");
     std::fs::create_dir_all(&out_dir).expect("mkdir out");
-    let remote = world.path().join("remote.git");
-    git(
-        world.path(),
-        &[
-            "clone",
-            "-q",
-            "--bare",
-            &world.repo().display().to_string(),
-            &remote.display().to_string(),
-        ],
-    );
+    let remote = world.bare_remote();
     let cache = world.path().join("cache-service");
     let mut opened: serde_json::Value = serde_json::from_str(
         &std::fs::read_to_string(fixture("events/issues/opened.1.json")).expect("fixture"),
