@@ -161,8 +161,11 @@ pub async fn start(config: ProxyConfig, options: ProxyOptions) -> Result<Running
         let served = axum::serve(listener, app).with_graceful_shutdown(async {
             let _ = stop_rx.await;
         });
-        if let Err(e) = served.await {
-            eprintln!("coworker proxy: server stopped: {e}");
+        tokio::select! {
+            result = served => if let Err(e) = result {
+                eprintln!("coworker proxy: server stopped: {e}");
+            },
+            never = relay::timer_anchor() => match never {},
         }
     });
     Ok(RunningProxy {

@@ -7,7 +7,7 @@ use bytes::Bytes;
 use serde_json::Value;
 
 use super::{
-    Call, Ctx, MAX_RESPONSE_BODY, connect_error, json_response, read_capped, send_timed,
+    Call, Ctx, Endpoint, MAX_RESPONSE_BODY, connect_error, json_response, read_capped, send_timed,
     sse_response, upstream_error,
 };
 use crate::proxy::config::HttpUpstream;
@@ -19,8 +19,8 @@ use crate::proxy::usage::{Usage, UsageRecorder};
 /// Sends calls to one Anthropic-compatible base URL.
 pub struct AnthropicProvider {
     upstream: HttpUpstream,
-    messages_url: String,
-    count_url: String,
+    messages_url: Endpoint,
+    count_url: Endpoint,
 }
 
 /// `…`, `…/v1` and `…/v1/messages` all address the same endpoint, as in LiteLLM.
@@ -41,15 +41,21 @@ impl AnthropicProvider {
         let count_url = format!("{messages_url}/count_tokens");
         AnthropicProvider {
             upstream,
-            messages_url,
-            count_url,
+            messages_url: Endpoint::parse(&messages_url),
+            count_url: Endpoint::parse(&count_url),
         }
     }
 
-    fn request(&self, ctx: &Ctx, url: &str, call: &Call, body: Bytes) -> reqwest::RequestBuilder {
+    fn request(
+        &self,
+        ctx: &Ctx,
+        url: &reqwest::Url,
+        call: &Call,
+        body: Bytes,
+    ) -> reqwest::RequestBuilder {
         let mut req = ctx
             .http
-            .post(url)
+            .post(url.clone())
             .header("content-type", "application/json")
             .body(body);
         if let Some(key) = &self.upstream.api_key {
@@ -78,15 +84,11 @@ impl AnthropicProvider {
     }
 
     pub async fn messages(&self, ctx: &Ctx, mut call: Call) -> Result<Response, ApiError> {
+        let url = self.messages_url.url()?;
         let body = self.body(&mut call)?;
         let resp = ctx
             .retry
-            .run(|_| {
-                send_timed(
-                    ctx,
-                    self.request(ctx, &self.messages_url, &call, body.clone()),
-                )
-            })
+            .run(|_| send_timed(ctx, self.request(ctx, &url, &call, body.clone())))
             .await
             .map_err(|e| connect_error(ctx, e))?;
         if !resp.status().is_success() {
@@ -121,10 +123,11 @@ impl AnthropicProvider {
     }
 
     pub async fn count_tokens(&self, ctx: &Ctx, mut call: Call) -> Result<Response, ApiError> {
+        let url = self.count_url.url()?;
         let body = self.body(&mut call)?;
         let resp = ctx
             .retry
-            .run(|_| send_timed(ctx, self.request(ctx, &self.count_url, &call, body.clone())))
+            .run(|_| send_timed(ctx, self.request(ctx, &url, &call, body.clone())))
             .await
             .map_err(|e| connect_error(ctx, e))?;
         if resp.status() == StatusCode::NOT_FOUND {
@@ -145,6 +148,8 @@ impl AnthropicProvider {
 #[derive(Default)]
 pub struct PassThrough {
     parser: SseParser,
+    /// The chunk just forwarded, read in `settle`.
+    unread: Option<Bytes>,
     usage: Usage,
     ended: bool,
     gave_up: bool,
@@ -152,28 +157,38 @@ pub struct PassThrough {
 
 impl Transform for PassThrough {
     fn feed(&mut self, chunk: Bytes, out: &mut Vec<Bytes>) -> Result<(), ApiError> {
-        if !self.gave_up {
-            let (usage, ended) = (&mut self.usage, &mut self.ended);
-            let result = self.parser.feed(&chunk, |ev| {
-                if ev.data.contains("\"usage\"") {
-                    if let Ok(v) = serde_json::from_str::<Value>(&ev.data) {
-                        usage.observe_event(&v);
-                    }
-                } else if matches!(ev.event.as_deref(), Some("message_stop") | Some("error"))
-                    || ev.data.contains("\"message_stop\"")
-                    || ev.data.starts_with("{\"type\":\"error\"")
-                {
-                    *ended = true;
-                }
-            });
-            // A stream we cannot parse is still forwarded; we only stop watching it.
-            self.gave_up = result.is_err();
-        }
-        out.push(chunk);
+        self.settle();
+        out.push(chunk.clone());
+        self.unread = Some(chunk);
         Ok(())
     }
 
+    fn settle(&mut self) {
+        let Some(chunk) = self.unread.take() else {
+            return;
+        };
+        if self.gave_up {
+            return;
+        }
+        let (usage, ended) = (&mut self.usage, &mut self.ended);
+        let result = self.parser.feed(&chunk, |ev| {
+            if ev.data.contains("\"usage\"") {
+                if let Ok(v) = serde_json::from_str::<Value>(&ev.data) {
+                    usage.observe_event(&v);
+                }
+            } else if matches!(ev.event.as_deref(), Some("message_stop") | Some("error"))
+                || ev.data.contains("\"message_stop\"")
+                || ev.data.starts_with("{\"type\":\"error\"")
+            {
+                *ended = true;
+            }
+        });
+        // A stream we cannot parse is still forwarded; we only stop watching it.
+        self.gave_up = result.is_err();
+    }
+
     fn finish(&mut self, _out: &mut Vec<Bytes>) -> Result<(), ApiError> {
+        self.settle();
         self.parser.finish(|_| {});
         if self.ended || self.gave_up {
             Ok(())

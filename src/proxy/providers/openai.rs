@@ -8,7 +8,7 @@ use serde_json::{Map, Value, json};
 
 use super::openai_stream::{ChatToAnthropic, map_finish_reason, usage_from_openai};
 use super::{
-    Call, Ctx, MAX_RESPONSE_BODY, connect_error, json_response, read_capped, send_timed,
+    Call, Ctx, Endpoint, MAX_RESPONSE_BODY, connect_error, json_response, read_capped, send_timed,
     sse_response, upstream_error,
 };
 use crate::proxy::config::HttpUpstream;
@@ -18,7 +18,7 @@ use crate::proxy::usage::UsageRecorder;
 
 pub struct OpenAiProvider {
     upstream: HttpUpstream,
-    url: String,
+    url: Endpoint,
 }
 
 impl OpenAiProvider {
@@ -29,18 +29,22 @@ impl OpenAiProvider {
         } else {
             format!("{base}/chat/completions")
         };
-        OpenAiProvider { upstream, url }
+        OpenAiProvider {
+            upstream,
+            url: Endpoint::parse(&url),
+        }
     }
 
     pub async fn messages(&self, ctx: &Ctx, call: Call) -> Result<Response, ApiError> {
         let request = to_chat_request(&call.body, &self.upstream.model, call.stream)?;
         let body = Bytes::from(request.to_string());
+        let url = self.url.url()?;
         let resp = ctx
             .retry
             .run(|_| {
                 let mut req = ctx
                     .http
-                    .post(&self.url)
+                    .post(url.clone())
                     .header("content-type", "application/json")
                     .body(body.clone());
                 if let Some(key) = &self.upstream.api_key {
