@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Side-by-side benchmark of the coworker model proxy against LiteLLM and nginx.
 #
-#   bench/proxy.sh                      # 200 req/s and 20 req/s, 20 s each
+#   bench/proxy.sh                      # 20 req/s then 200 req/s, 20 s each
 #   RATES="200" DURATION=30 bench/proxy.sh
 #
 # Same loopback mock upstream (Anthropic-compatible, streaming, fixed small answer), same
@@ -16,7 +16,7 @@
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
-RATES=${RATES:-"200 20"}
+RATES=${RATES:-"20 200"}
 DURATION=${DURATION:-20}
 LITELLM_VERSION=1.108.7   # newest whose proxy extra installs here; never 1.82.7, 1.82.8, 1.107.0
 VENV=${LITELLM_VENV:-/tmp/coworker-bench-litellm}
