@@ -13,34 +13,41 @@ pub struct AgentProxy {
     pub withheld: Vec<String>,
 }
 
-/// Starts the proxy when `use_litellm` or `proxy_config` is set; errors name the input.
-pub async fn start(settings: &Settings) -> Result<Option<AgentProxy>, String> {
+/// The proxy configuration the inputs ask for and its warnings; `None` when they ask for none.
+/// Errors name the input, so `plan` and `run` can refuse a broken one before anything is posted.
+pub fn load_config(settings: &Settings) -> Result<Option<(ProxyConfig, Vec<String>)>, String> {
     let env = |name: &str| std::env::var(name).ok();
-    let config = match (&settings.proxy_config, settings.use_litellm) {
+    match (&settings.proxy_config, settings.use_litellm) {
         (Some(source), _) => {
             let text = read_config(source)?;
             let (config, warnings) = ProxyConfig::from_litellm_yaml(&text, &env)
                 .map_err(|e| format!("input proxy_config: {e}"))?;
-            for w in warnings {
-                workflow::warning(&format!("proxy_config: {w}"));
-            }
-            config
+            Ok(Some((config, warnings)))
         }
         (None, true) => {
             let model = settings
                 .litellm_model
                 .as_deref()
                 .ok_or("input litellm_model: required when use_litellm is true and no proxy_config is given")?;
-            ProxyConfig::from_aicore_env(model, &env)
-                .map_err(|e| format!("input litellm_model: {e}"))?
+            let config = ProxyConfig::from_aicore_env(model, &env)
+                .map_err(|e| format!("input litellm_model: {e}"))?;
+            Ok(Some((config, Vec::new())))
         }
-        (None, false) => {
-            if let Some(message) = unenforced_budget(settings) {
-                workflow::warning(&message);
-            }
-            return Ok(None);
+        (None, false) => Ok(None),
+    }
+}
+
+/// Starts the proxy when `use_litellm` or `proxy_config` is set; errors name the input.
+pub async fn start(settings: &Settings) -> Result<Option<AgentProxy>, String> {
+    let Some((config, warnings)) = load_config(settings)? else {
+        if let Some(message) = unenforced_budget(settings) {
+            workflow::warning(&message);
         }
+        return Ok(None);
     };
+    for w in warnings {
+        workflow::warning(&format!("proxy_config: {w}"));
+    }
     let mut withheld = config.secret_env_names();
     withheld.extend(
         RunningProxy::conflicting_env()

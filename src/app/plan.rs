@@ -14,6 +14,17 @@ pub async fn plan(args: PlanArgs) -> i32 {
             return EXIT_USAGE;
         }
     };
+    // `run` reports a broken proxy setup in its tracking comment; a dry run refuses it outright.
+    let model_proxy = match super::model_proxy::load_config(&p.settings) {
+        Ok(loaded) => loaded.map(|(config, warnings)| {
+            let aliases: Vec<&str> = config.models.iter().map(|m| m.alias.as_str()).collect();
+            json!({"aliases": aliases, "warnings": warnings})
+        }),
+        Err(e) => {
+            eprintln!("error: {e}");
+            return EXIT_USAGE;
+        }
+    };
     let repo = repository_name(&p).unwrap_or_default();
     let mut permission = "unchecked".to_string();
     let mut context = Context::from_payload(&p.event, p.decision.target, &repo);
@@ -70,6 +81,7 @@ pub async fn plan(args: PlanArgs) -> i32 {
         "mode": p.decision.mode,
         "permission": permission,
         "prompt": prompt,
+        "model_proxy": model_proxy,
     });
     println!("{out}");
     0

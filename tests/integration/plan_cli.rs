@@ -128,3 +128,55 @@ async fn unusable_input_is_exit_two_with_one_line() {
     assert!(github.requests().is_empty(), "nothing was posted");
     assert_eq!(job.output("conclusion").as_deref(), Some("failure"));
 }
+
+#[tokio::test]
+async fn plan_lists_the_proxy_models_and_refuses_a_broken_proxy_config() {
+    let github = FakeGitHub::start().await;
+    let fixture_config = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/proxy/config.yaml"
+    );
+    let mut job = Job::new("issue_comment", &comment_event("@claude x"), &github, None);
+    job.set("INPUT_PROXY_CONFIG", fixture_config)
+        .set("FAKE_ANTHROPIC_BASE", "http://127.0.0.1:9")
+        .set("FAKE_OPENAI_BASE", "http://127.0.0.1:9/v1")
+        .set("FAKE_ANTHROPIC_KEY", "k")
+        .set("FAKE_OPENAI_KEY", "k")
+        .set("PROXY_MASTER_KEY", "sk-plan");
+    let (code, stdout, stderr) = plan(&job, &["--offline"]).await;
+    assert_eq!(code, Some(0), "{stderr}");
+    let v: Value = serde_json::from_str(stdout.trim()).expect("json");
+    assert_eq!(
+        v["model_proxy"]["aliases"],
+        json!(["claude-coworker", "gpt-coworker"])
+    );
+    assert!(
+        v["model_proxy"]["warnings"]
+            .as_array()
+            .expect("warnings")
+            .iter()
+            .any(|w| w.as_str().is_some_and(|w| w.contains("model_info"))),
+        "{v}"
+    );
+
+    // A config that is not a model list is refused by plan; run says why in its comment.
+    let mut job = Job::new("issue_comment", &comment_event("@claude x"), &github, None);
+    job.set("INPUT_PROXY_CONFIG", "model_list: 42");
+    let (code, stdout, stderr) = plan(&job, &["--offline"]).await;
+    assert_eq!(code, Some(2), "{stdout}");
+    assert!(stderr.contains("input proxy_config"), "{stderr}");
+    assert!(github.requests().is_empty(), "plan posted nothing");
+    let out = job.run().await;
+    assert_eq!(out.status.code(), Some(2), "run fails it as an input error");
+    assert_eq!(job.output("conclusion").as_deref(), Some("failure"));
+    let body = github.comments_on(1).last().expect("comment").body.clone();
+    assert!(body.contains("proxy_config"), "{body}");
+
+    // use_litellm without the AICORE_* variables names what is missing.
+    let mut job = Job::new("issue_comment", &comment_event("@claude x"), &github, None);
+    job.set("INPUT_USE_LITELLM", "true")
+        .set("INPUT_LITELLM_MODEL", "sap/anthropic--claude-4.6-sonnet");
+    let (code, _, stderr) = plan(&job, &["--offline"]).await;
+    assert_eq!(code, Some(2));
+    assert!(stderr.contains("input litellm_model"), "{stderr}");
+}
