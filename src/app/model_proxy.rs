@@ -14,7 +14,7 @@ pub struct AgentProxy {
 }
 
 /// The proxy configuration the inputs ask for and its warnings; `None` when they ask for none.
-/// Errors name the input, so `plan` and `run` can refuse a broken one before anything is posted.
+/// Errors name the input: `plan` refuses a broken setup, `run` reports it in its comment.
 pub fn load_config(settings: &Settings) -> Result<Option<(ProxyConfig, Vec<String>)>, String> {
     let env = |name: &str| std::env::var(name).ok();
     match (&settings.proxy_config, settings.use_litellm) {
