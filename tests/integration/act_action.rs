@@ -152,7 +152,7 @@ impl ActWorld {
         act: &Path,
         event: &str,
         payload: &Path,
-        extra: &[&str],
+        extra: &[impl AsRef<std::ffi::OsStr>],
     ) -> (Option<i32>, String) {
         let env = [
             ("HOME".to_owned(), self.home().display().to_string()),
@@ -199,6 +199,31 @@ impl ActWorld {
         );
         (out.status.code(), log)
     }
+}
+
+/// act's flags: `-s NAME=VALUE` for each secret, `--env NAME=VALUE` for each variable.
+fn act_flags(secrets: &[(&str, String)], env: &[(&str, String)]) -> Vec<String> {
+    let mut flags = Vec::new();
+    for (k, v) in secrets {
+        flags.extend(["-s".to_string(), format!("{k}={v}")]);
+    }
+    for (k, v) in env {
+        flags.extend(["--env".to_string(), format!("{k}={v}")]);
+    }
+    flags
+}
+
+/// The variables of every run against the fakes: their URLs, the bare remote, the run id, and
+/// retries short enough for a test.
+fn fake_world_env(github: &FakeGitHub, remote: &Path, run_id: &str) -> Vec<(&'static str, String)> {
+    vec![
+        ("COWORKER_GIT_REMOTE_URL", remote.display().to_string()),
+        ("GITHUB_API_URL", github.url()),
+        ("GITHUB_GRAPHQL_URL", github.graphql_url()),
+        ("GITHUB_RUN_ID", run_id.to_string()),
+        ("CLAUDE_CODE_MAX_RETRIES", "1".into()),
+        ("COWORKER_GITHUB_RETRY_BASE_MS", "50".into()),
+    ]
 }
 
 fn epoch_secs() -> f64 {
@@ -426,38 +451,19 @@ async fn act_full_flow_comment_to_final_answer() {
 
     let remote = world.bare_remote();
 
+    let mut env = fake_world_env(&github, &remote, "4242");
+    env.extend([
+        ("OUT_DIR", out_dir.display().to_string()),
+        ("CLAUDE_PATH", claude.display().to_string()),
+        ("ANTHROPIC_BASE_URL", model.url()),
+        ("COWORKER_PROGRESS_INTERVAL_MS", "200".into()),
+    ]);
+    let secrets = [
+        ("GITHUB_TOKEN", fake_github::TOKEN.to_string()),
+        ("ANTHROPIC_API_KEY", "test-key".to_string()),
+    ];
     let (code, log) = world
-        .act(
-            &act,
-            "issue_comment",
-            &payload,
-            &[
-                "--env",
-                &format!("COWORKER_GIT_REMOTE_URL={}", remote.display()),
-                "-s",
-                &format!("GITHUB_TOKEN={}", fake_github::TOKEN),
-                "-s",
-                "ANTHROPIC_API_KEY=test-key",
-                "--env",
-                &format!("OUT_DIR={}", out_dir.display()),
-                "--env",
-                &format!("CLAUDE_PATH={}", claude.display()),
-                "--env",
-                &format!("GITHUB_API_URL={}", github.url()),
-                "--env",
-                &format!("GITHUB_GRAPHQL_URL={}", github.graphql_url()),
-                "--env",
-                &format!("ANTHROPIC_BASE_URL={}", model.url()),
-                "--env",
-                "GITHUB_RUN_ID=4242",
-                "--env",
-                "CLAUDE_CODE_MAX_RETRIES=1",
-                "--env",
-                "COWORKER_GITHUB_RETRY_BASE_MS=50",
-                "--env",
-                "COWORKER_PROGRESS_INTERVAL_MS=200",
-            ],
-        )
+        .act(&act, "issue_comment", &payload, &act_flags(&secrets, &env))
         .await;
     if std::env::var_os("SHOW_ACT_LOG").is_some() {
         eprintln!("{log}");
@@ -601,32 +607,26 @@ async fn act_runs_the_seed_sap_workflow_through_the_embedded_proxy() {
             .expect("fake SAP variable")
     };
     let remote = world.bare_remote();
-    let mut args: Vec<String> = vec!["-s".into(), format!("GITHUB_TOKEN={}", fake_github::TOKEN)];
+    let mut secrets = vec![("GITHUB_TOKEN", fake_github::TOKEN.to_string())];
     for name in [
         "AICORE_AUTH_URL",
         "AICORE_BASE_URL",
         "AICORE_CLIENT_ID",
         "AICORE_CLIENT_SECRET",
     ] {
-        args.extend(["-s".into(), format!("{name}={}", value(name))]);
+        secrets.push((name, value(name)));
     }
-    for (k, v) in [
-        // The runner's environment: PATH (with `claude` on it), the fake GitHub, and the fake
-        // tenant's resource group (the seed relies on the `default` one).
+    let mut env = fake_world_env(&github, &remote, "4243");
+    env.extend([
+        // The runner's environment: PATH (with `claude` on it) and the fake tenant's resource
+        // group (the seed relies on the `default` one).
         ("PATH", path),
         ("AICORE_RESOURCE_GROUP", value("AICORE_RESOURCE_GROUP")),
-        ("COWORKER_GIT_REMOTE_URL", remote.display().to_string()),
-        ("GITHUB_API_URL", github.url()),
-        ("GITHUB_GRAPHQL_URL", github.graphql_url()),
-        ("GITHUB_RUN_ID", "4243".into()),
-        ("CLAUDE_CODE_MAX_RETRIES", "1".into()),
-        ("COWORKER_GITHUB_RETRY_BASE_MS", "50".into()),
         ("COWORKER_PROGRESS_INTERVAL_MS", "200".into()),
-    ] {
-        args.extend(["--env".into(), format!("{k}={v}")]);
-    }
-    let args: Vec<&str> = args.iter().map(String::as_str).collect();
-    let (code, log) = world.act(&act, "issue_comment", &payload, &args).await;
+    ]);
+    let (code, log) = world
+        .act(&act, "issue_comment", &payload, &act_flags(&secrets, &env))
+        .await;
     if std::env::var_os("SHOW_ACT_LOG").is_some() {
         eprintln!("{log}");
     }
@@ -779,40 +779,20 @@ async fn act_actions_cache_store_carries_the_session_to_the_next_request() {
         ("7002", "issue_comment", &second_payload, "second answer"),
     ] {
         model.push_reply(crate::support::fake_model::Reply::text(answer));
+        let mut env = fake_world_env(&github, &remote, run_id);
+        env.extend([
+            ("OUT_DIR", out_dir.display().to_string()),
+            ("CLAUDE_PATH", claude.display().to_string()),
+            ("FAKE_ACTIONS_CACHE", cache.display().to_string()),
+            ("ANTHROPIC_BASE_URL", model.url()),
+        ]);
+        let secrets = [
+            ("GITHUB_TOKEN", fake_github::TOKEN.to_string()),
+            ("ANTHROPIC_API_KEY", "test-key".to_string()),
+            ("SESSION_KEY", "session-key-canary-5566778899".to_string()),
+        ];
         let (code, log) = world
-            .act(
-                &act,
-                event,
-                payload,
-                &[
-                    "-s",
-                    &format!("GITHUB_TOKEN={}", fake_github::TOKEN),
-                    "-s",
-                    "ANTHROPIC_API_KEY=test-key",
-                    "-s",
-                    "SESSION_KEY=session-key-canary-5566778899",
-                    "--env",
-                    &format!("OUT_DIR={}", out_dir.display()),
-                    "--env",
-                    &format!("CLAUDE_PATH={}", claude.display()),
-                    "--env",
-                    &format!("FAKE_ACTIONS_CACHE={}", cache.display()),
-                    "--env",
-                    &format!("COWORKER_GIT_REMOTE_URL={}", remote.display()),
-                    "--env",
-                    &format!("GITHUB_API_URL={}", github.url()),
-                    "--env",
-                    &format!("GITHUB_GRAPHQL_URL={}", github.graphql_url()),
-                    "--env",
-                    &format!("ANTHROPIC_BASE_URL={}", model.url()),
-                    "--env",
-                    &format!("GITHUB_RUN_ID={run_id}"),
-                    "--env",
-                    "CLAUDE_CODE_MAX_RETRIES=1",
-                    "--env",
-                    "COWORKER_GITHUB_RETRY_BASE_MS=50",
-                ],
-            )
+            .act(&act, event, payload, &act_flags(&secrets, &env))
             .await;
         assert_eq!(code, Some(0), "act failed:\n{log}");
         logs.push(log);
