@@ -7,6 +7,9 @@ use crate::support::harness::require_claude;
 use serde_json::json;
 use std::time::Duration;
 
+/// Requests that edit a comment (progress and final updates of the tracking comment).
+const EDIT_COMMENT: &str = "PATCH /repos/Codertocat/Hello-World/issues/comments/";
+
 #[tokio::test]
 async fn issue_comment_gets_a_tracking_comment_an_agent_run_and_a_final_answer() {
     let _claude = require_claude!();
@@ -188,20 +191,10 @@ async fn github_failing_during_the_run_still_gets_a_final_comment() {
     let model = FakeModel::start().await;
     model.push_reply(Reply::text("All done."));
     // Every progress or final edit fails twice with 502, then once with a secondary rate limit.
-    github.fail_next(Fault {
-        prefix: "PATCH /repos/Codertocat/Hello-World/issues/comments/".into(),
-        times: 2,
-        status: 502,
-        headers: vec![],
-        message: "Server Error".into(),
-    });
-    github.fail_next(Fault {
-        prefix: "PATCH /repos/Codertocat/Hello-World/issues/comments/".into(),
-        times: 1,
-        status: 403,
-        headers: vec![("retry-after".into(), "1".into())],
-        message: "You have exceeded a secondary rate limit. Please wait a few minutes before you try again.".into(),
-    });
+    github.fail_next(Fault::new(EDIT_COMMENT, 2, 502, "Server Error"));
+    let secondary =
+        "You have exceeded a secondary rate limit. Please wait a few minutes before you try again.";
+    github.fail_next(Fault::new(EDIT_COMMENT, 1, 403, secondary).with_header("retry-after", "1"));
     let job = Job::new(
         "issue_comment",
         &comment_event("@claude say hi"),
@@ -238,13 +231,7 @@ async fn outputs_are_written_before_the_final_comment_is_retried() {
     let github = FakeGitHub::start().await;
     let model = FakeModel::start().await;
     model.push_reply(Reply::text("All done."));
-    github.fail_next(Fault {
-        prefix: "PATCH /repos/Codertocat/Hello-World/issues/comments/".into(),
-        times: 100_000,
-        status: 502,
-        headers: vec![],
-        message: "Server Error".into(),
-    });
+    github.fail_next(Fault::new(EDIT_COMMENT, 100_000, 502, "Server Error"));
     let job = Job::new(
         "issue_comment",
         &comment_event("@claude say hi"),
@@ -282,13 +269,12 @@ async fn comment_creation_failing_at_start_is_retried_at_the_end() {
     let github = FakeGitHub::start().await;
     let model = FakeModel::start().await;
     model.push_reply(Reply::text("Answer despite the outage."));
-    github.fail_next(Fault {
-        prefix: "POST /repos/Codertocat/Hello-World/issues/1/comments".into(),
-        times: 4,
-        status: 503,
-        headers: vec![],
-        message: "Service Unavailable".into(),
-    });
+    github.fail_next(Fault::new(
+        "POST /repos/Codertocat/Hello-World/issues/1/comments",
+        4,
+        503,
+        "Service Unavailable",
+    ));
     let mut job = Job::new(
         "issue_comment",
         &comment_event("@claude answer"),

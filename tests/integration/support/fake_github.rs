@@ -69,6 +69,25 @@ pub struct Fault {
     pub message: String,
 }
 
+impl Fault {
+    /// `times` answers of `status` with GitHub's error body `message` to requests starting with
+    /// `prefix` ("METHOD /path").
+    pub fn new(prefix: &str, times: usize, status: u16, message: &str) -> Fault {
+        Fault {
+            prefix: prefix.into(),
+            times,
+            status,
+            headers: vec![],
+            message: message.into(),
+        }
+    }
+
+    pub fn with_header(mut self, name: &str, value: &str) -> Fault {
+        self.headers.push((name.into(), value.into()));
+        self
+    }
+}
+
 /// A pull request opened through the API.
 #[derive(Debug, Clone, Default)]
 pub struct FakePullRecord {
