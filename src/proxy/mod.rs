@@ -5,6 +5,7 @@ pub mod cli;
 pub mod config;
 pub mod errors;
 pub mod eventstream;
+pub mod loopback;
 pub mod providers;
 pub mod relay;
 pub mod retry;
@@ -201,7 +202,8 @@ impl RunningProxy {
         self.meter.exhausted()
     }
 
-    /// The variables that point Claude Code at this proxy with the configured alias.
+    /// The variables that point Claude Code at this proxy with the configured alias, and keep
+    /// a runner's `HTTP(S)_PROXY` from carrying those loopback calls elsewhere.
     pub fn agent_env(&self) -> Vec<(String, String)> {
         let alias = self.default_alias.clone();
         let mut env = vec![
@@ -220,6 +222,9 @@ impl RunningProxy {
         ] {
             env.push((name.to_string(), alias.clone()));
         }
+        env.extend(loopback::agent_no_proxy_env(|name| {
+            std::env::var(name).ok()
+        }));
         env
     }
 

@@ -1,6 +1,7 @@
 //! `coworker run` with the embedded proxy: the seed's SAP AI Core workflow (only `uses:` changed)
 //! against the fake SAP AI Core, and a token budget.
 use crate::support::coworker::{Job, comment_event};
+use crate::support::fake_forward_proxy::FakeForwardProxy;
 use crate::support::fake_github::FakeGitHub;
 use crate::support::fake_model::{FakeModel, Reply};
 use crate::support::fake_sap::{self, FakeSap};
@@ -128,4 +129,50 @@ async fn a_token_budget_without_the_proxy_is_a_warning_not_silence() {
     assert_eq!(job.output("conclusion").as_deref(), Some("success"));
     assert_eq!(job.output("tokens_total").unwrap_or_default(), "");
     assert_eq!(model.message_requests().len(), 1);
+}
+
+/// A runner behind a corporate proxy: the agent still reaches the embedded proxy on loopback
+/// (the corporate proxy cannot), while the gateway calls go out through the corporate proxy.
+#[tokio::test]
+async fn behind_a_corporate_proxy_the_agent_stays_on_loopback_and_the_gateway_goes_through_it() {
+    let _claude = require_claude!();
+    let github = FakeGitHub::start().await;
+    let sap = FakeSap::start().await;
+    let corporate = FakeForwardProxy::start(&[sap.addr]).await;
+    let mut job = sap_job(&github, &sap, "");
+    let target = job.workspace().join("hello.txt");
+    let payload = comment_event(&format!("@claude please create {}", target.display()));
+    std::fs::write(job.dir.path().join("event.json"), payload.to_string()).expect("event");
+    job.set("INPUT_CLAUDE_ARGS", "--allowedTools Write");
+    for name in ["HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy"] {
+        job.set(name, &corporate.url());
+    }
+    job.set("NO_PROXY", "internal.example");
+
+    let out = job.run().await;
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    assert_eq!(
+        std::fs::read_to_string(&target).expect("file created"),
+        "hello from the fake model\n"
+    );
+    let seen = corporate.seen();
+    let sap_authority = sap.addr.to_string();
+    let elsewhere: Vec<_> = seen
+        .iter()
+        .filter(|s| s.authority != sap_authority)
+        .collect();
+    assert!(
+        elsewhere.is_empty(),
+        "only gateway calls may pass the corporate proxy (the agent's loopback calls and any \
+         phoning home must not): {elsewhere:?}"
+    );
+    assert!(
+        seen.iter().any(|s| s.path.contains("invoke")),
+        "the gateway calls bypassed the corporate proxy: {seen:?}"
+    );
 }

@@ -2,6 +2,7 @@
 #![allow(dead_code)]
 pub mod coworker;
 pub mod fake_anthropic_upstream;
+pub mod fake_forward_proxy;
 pub mod fake_git_data;
 pub mod fake_github;
 pub mod fake_model;
