@@ -113,8 +113,15 @@ fn split_origin(url: &str) -> Result<(String, String), GitHubError> {
 impl Transport {
     pub fn new(api_url: &str, graphql_url: &str, token: Option<&str>) -> Result<Self, GitHubError> {
         crate::tls::install_provider();
-        // Each client loads the system's root certificates, which costs milliseconds at start;
-        // REST and GraphQL share one client when they share an origin (github.com, GHES).
+        // reqwest underneath octocrab, for the runner's HTTPS_PROXY/NO_PROXY (a self-hosted
+        // runner behind a corporate proxy has no other way out). One connection pool serves
+        // REST and GraphQL; a second octocrab only when GraphQL lives on another origin.
+        let http = reqwest::Client::builder()
+            .connect_timeout(Duration::from_secs(10))
+            .read_timeout(Duration::from_secs(30))
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .map_err(|e| GitHubError::Setup(format!("HTTP client: {e}")))?;
         let build = |base: &str| {
             let mut b = octocrab::Octocrab::builder()
                 .base_uri(base)
@@ -127,13 +134,12 @@ impl Transport {
                 .add_header(
                     http::header::USER_AGENT,
                     concat!("coworker/", env!("CARGO_PKG_VERSION")).into(),
-                )
-                .set_connect_timeout(Some(Duration::from_secs(10)))
-                .set_read_timeout(Some(Duration::from_secs(30)));
+                );
             if let Some(t) = token {
                 b = b.personal_token(t.to_string());
             }
-            b.build().map_err(|e| GitHubError::Setup(e.to_string()))
+            b.build_with_reqwest(http.clone())
+                .map_err(|e| GitHubError::Setup(e.to_string()))
         };
         let (rest_origin, rest_prefix) = split_origin(api_url)?;
         let (graphql_origin, graphql_path) = split_origin(graphql_url)?;

@@ -132,13 +132,13 @@ async fn a_token_budget_without_the_proxy_is_a_warning_not_silence() {
 }
 
 /// A runner behind a corporate proxy: the agent still reaches the embedded proxy on loopback
-/// (the corporate proxy cannot), while the gateway calls go out through the corporate proxy.
+/// (the corporate proxy cannot), while the gateway and GitHub calls go out through it.
 #[tokio::test]
-async fn behind_a_corporate_proxy_the_agent_stays_on_loopback_and_the_gateway_goes_through_it() {
+async fn behind_a_corporate_proxy_the_agent_stays_on_loopback_and_the_rest_goes_through_it() {
     let _claude = require_claude!();
     let github = FakeGitHub::start().await;
     let sap = FakeSap::start().await;
-    let corporate = FakeForwardProxy::start(&[sap.addr]).await;
+    let corporate = FakeForwardProxy::start(&[sap.addr, github.addr]).await;
     let mut job = sap_job(&github, &sap, "");
     let target = job.workspace().join("hello.txt");
     let payload = comment_event(&format!("@claude please create {}", target.display()));
@@ -161,18 +161,30 @@ async fn behind_a_corporate_proxy_the_agent_stays_on_loopback_and_the_gateway_go
         "hello from the fake model\n"
     );
     let seen = corporate.seen();
-    let sap_authority = sap.addr.to_string();
-    let elsewhere: Vec<_> = seen
-        .iter()
-        .filter(|s| s.authority != sap_authority)
-        .collect();
-    assert!(
-        elsewhere.is_empty(),
-        "only gateway calls may pass the corporate proxy (the agent's loopback calls and any \
-         phoning home must not): {elsewhere:?}"
+    let through = |addr: std::net::SocketAddr| {
+        seen.iter()
+            .filter(|s| s.authority == addr.to_string())
+            .map(|s| s.path.as_str())
+            .collect::<Vec<_>>()
+    };
+    let (to_sap, to_github) = (through(sap.addr), through(github.addr));
+    assert_eq!(
+        to_sap.len() + to_github.len(),
+        seen.len(),
+        "only gateway and GitHub calls may pass the corporate proxy (not the agent's loopback \
+         calls, nor any phoning home): {seen:?}"
     );
     assert!(
-        seen.iter().any(|s| s.path.contains("invoke")),
+        to_sap.iter().any(|p| p.contains("invoke")),
         "the gateway calls bypassed the corporate proxy: {seen:?}"
+    );
+    assert_eq!(
+        to_github.len(),
+        github.requests().len(),
+        "every GitHub call goes through the corporate proxy: {seen:?}"
+    );
+    assert!(
+        to_github.iter().any(|p| p.contains("/comments")),
+        "{to_github:?}"
     );
 }

@@ -123,7 +123,7 @@ struct Shared {
 
 pub struct FakeGitHub {
     shared: Shared,
-    addr: SocketAddr,
+    pub addr: SocketAddr,
     _task: tokio::task::JoinHandle<()>,
 }
 
