@@ -18,6 +18,19 @@ const INHERITED: [&str; 9] = [
     "GIT_CONFIG_NOSYSTEM",
 ];
 
+/// The proxy settings git reads (through curl); a runner behind a corporate proxy reaches
+/// GitHub's git side only through them.
+pub const PROXY_VARIABLES: [&str; 8] = [
+    "http_proxy",
+    "https_proxy",
+    "HTTPS_PROXY",
+    "HTTP_PROXY",
+    "all_proxy",
+    "ALL_PROXY",
+    "no_proxy",
+    "NO_PROXY",
+];
+
 /// Settings passed on every command line: no hook and no fsmonitor the agent could have written
 /// runs when coworker calls git.
 const HARDENING: [&str; 4] = [
@@ -68,7 +81,9 @@ impl Git {
     /// Git in `dir` with the inherited allowlist of our environment.
     pub fn new(dir: impl Into<PathBuf>) -> Self {
         let env = std::env::vars()
-            .filter(|(k, _)| INHERITED.contains(&k.as_str()))
+            .filter(|(k, _)| {
+                INHERITED.contains(&k.as_str()) || PROXY_VARIABLES.contains(&k.as_str())
+            })
             .collect();
         Self::with_env(dir, env)
     }

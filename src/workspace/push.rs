@@ -6,7 +6,7 @@
 //! it). It runs in a fresh, empty bare repository that borrows the working tree's objects, with
 //! system and global configuration switched off.
 use super::branch::{BranchError, check_branch_name};
-use super::git::{Git, GitError};
+use super::git::{Git, GitError, PROXY_VARIABLES};
 use crate::secret::Secret;
 use std::path::Path;
 
@@ -122,7 +122,10 @@ pub async fn push_head(
     let mut env: Vec<(String, String)> = workspace
         .env()
         .iter()
-        .filter(|(k, _)| matches!(k.as_str(), "PATH" | "SSL_CERT_FILE" | "SSL_CERT_DIR"))
+        .filter(|(k, _)| {
+            matches!(k.as_str(), "PATH" | "SSL_CERT_FILE" | "SSL_CERT_DIR")
+                || PROXY_VARIABLES.contains(&k.as_str())
+        })
         .cloned()
         .collect();
     env.extend([

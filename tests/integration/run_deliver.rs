@@ -2,6 +2,7 @@
 //! a checkout of a local bare repository standing in for GitHub's git side, and the fake
 //! GitHub recording the pull requests.
 use crate::support::coworker::{Job, comment_event};
+use crate::support::fake_forward_proxy::FakeForwardProxy;
 use crate::support::fake_github::{self, FakeGitHub, FakeIssue, FakePull};
 use crate::support::fake_model::{COST_PER_TURN_USD, FakeModel, Reply};
 use crate::support::git_fixture::{CHECKOUT_TOKEN, Fixture};
@@ -467,5 +468,34 @@ async fn two_requests_at_once_on_one_issue_start_exactly_one_agent() {
     assert_eq!(
         answered, 1,
         "the second request was pointed at the first run"
+    );
+}
+
+/// git reaches GitHub's git side through the runner's corporate proxy too (its environment is
+/// scrubbed, but the proxy settings are kept).
+#[tokio::test]
+async fn git_calls_go_through_the_runners_corporate_proxy() {
+    let fixture = Fixture::new().await;
+    let github = FakeGitHub::start().await;
+    let model = FakeModel::start().await;
+    let corporate = FakeForwardProxy::start(&[github.addr]).await;
+    let payload = comment_event("@claude fix the spelling");
+    let mut job = job_in_checkout(&fixture, "work", &payload, &github, &model).await;
+    job.set("COWORKER_GIT_REMOTE_URL", "http://git.corp.example/o/r.git");
+    for name in ["http_proxy", "https_proxy", "HTTPS_PROXY"] {
+        job.set(name, &corporate.url());
+    }
+    let out = job.run().await;
+    assert_ne!(out.status.code(), Some(0), "the remote is unreachable");
+    let seen = corporate.seen();
+    assert!(
+        seen.iter()
+            .any(|s| s.authority == "git.corp.example" && s.path == "/o/r.git/info/refs"),
+        "git did not use the corporate proxy: {seen:?}"
+    );
+    let comment = final_comment(&github, 1);
+    assert!(
+        comment.contains("git ls-remote failed") && comment.contains("502"),
+        "the failure names the proxy's answer: {comment}"
     );
 }
