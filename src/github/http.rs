@@ -83,6 +83,9 @@ fn base_delay() -> Duration {
     )
 }
 
+/// Looks for what an earlier attempt of a creating request made (see `rest_create`).
+pub type Recheck<'a> = &'a (dyn Fn() -> futures_util::future::BoxFuture<'a, Option<Value>> + Sync);
+
 #[derive(Clone)]
 pub struct Transport {
     rest: octocrab::Octocrab,
@@ -178,7 +181,29 @@ impl Transport {
         body: Option<&Value>,
         policy: RetryPolicy,
     ) -> Result<Value, GitHubError> {
-        self.send(false, method, path, body, policy).await
+        self.send(false, method, path, body, policy, None).await
+    }
+
+    /// A POST that creates something, so not idempotent: a 5xx or a dropped connection may
+    /// come after GitHub stored it. Before each retry of such an ambiguous failure,
+    /// `already_created` looks for the result of the earlier attempt and, if found, it stands
+    /// for the answer instead of a second copy.
+    pub async fn rest_create(
+        &self,
+        path: &str,
+        body: &Value,
+        policy: RetryPolicy,
+        already_created: Recheck<'_>,
+    ) -> Result<Value, GitHubError> {
+        self.send(
+            false,
+            Method::POST,
+            path,
+            Some(body),
+            policy,
+            Some(already_created),
+        )
+        .await
     }
 
     /// A GraphQL query; `errors` in a 200 answer count as a failure.
@@ -191,7 +216,7 @@ impl Transport {
         let body = serde_json::json!({ "query": query, "variables": variables });
         let path = self.graphql_path.clone();
         let answer = self
-            .send(true, Method::POST, &path, Some(&body), policy)
+            .send(true, Method::POST, &path, Some(&body), policy, None)
             .await?;
         if let Some(errors) = answer
             .get("errors")
@@ -219,6 +244,7 @@ impl Transport {
         path: &str,
         body: Option<&Value>,
         policy: RetryPolicy,
+        already_created: Option<Recheck<'_>>,
     ) -> Result<Value, GitHubError> {
         let what = format!("{method} {path}");
         let started = Instant::now();
@@ -227,6 +253,11 @@ impl Transport {
             attempt += 1;
             self.calls.fetch_add(1, Ordering::Relaxed);
             let result = self.send_once(graphql, &method, path, body).await;
+            // Whether GitHub may have acted although the answer was not a success.
+            let ambiguous = match &result {
+                Ok((status, _, _)) => status.is_server_error(),
+                Err(_) => true,
+            };
             let (error, wait) = match result {
                 Ok((status, _, bytes)) if status.is_success() => {
                     if bytes.is_empty() || status == StatusCode::NO_CONTENT {
@@ -264,6 +295,14 @@ impl Transport {
                         wait.as_secs_f64()
                     ));
                     tokio::time::sleep(wait).await;
+                    if let Some(check) = already_created.filter(|_| ambiguous)
+                        && let Some(found) = check().await
+                    {
+                        crate::report::workflow::warning(&format!(
+                            "{what}: the earlier attempt had gone through; not sent again"
+                        ));
+                        return Ok(found);
+                    }
                 }
                 _ => return Err(error),
             }

@@ -133,16 +133,35 @@ impl GitHub {
         body: &str,
         policy: RetryPolicy,
     ) -> Result<CommentRef, GitHubError> {
+        let lookup = recent_comments(&format!("issues/{number}/comments"));
+        let recheck = || -> futures_util::future::BoxFuture<'_, Option<Value>> {
+            Box::pin(self.find_comment(&lookup, body))
+        };
         let v = self
             .transport
-            .rest(
-                Method::POST,
+            .rest_create(
                 &self.path(&format!("issues/{number}/comments")),
-                Some(&json!({ "body": body })),
+                &json!({ "body": body }),
                 policy,
+                &recheck,
             )
             .await?;
         comment_ref(&v, CommentKind::Issue)
+    }
+
+    /// The comment with exactly `body` among those `lookup` lists; `None` also when the
+    /// lookup fails (then the caller sends again, as it would without the lookup).
+    async fn find_comment(&self, lookup: &str, body: &str) -> Option<Value> {
+        let list = self
+            .transport
+            .rest(Method::GET, &self.path(lookup), None, RetryPolicy::once())
+            .await
+            .ok()?;
+        list.as_array()?
+            .iter()
+            .rev()
+            .find(|c| c.get("body").and_then(Value::as_str) == Some(body))
+            .cloned()
     }
 
     /// Replies in a review thread; `thread_root` must be the thread's first comment.
@@ -153,13 +172,17 @@ impl GitHub {
         body: &str,
         policy: RetryPolicy,
     ) -> Result<CommentRef, GitHubError> {
+        let lookup = recent_comments(&format!("pulls/{pr}/comments"));
+        let recheck = || -> futures_util::future::BoxFuture<'_, Option<Value>> {
+            Box::pin(self.find_comment(&lookup, body))
+        };
         let v = self
             .transport
-            .rest(
-                Method::POST,
+            .rest_create(
                 &self.path(&format!("pulls/{pr}/comments/{thread_root}/replies")),
-                Some(&json!({ "body": body })),
+                &json!({ "body": body }),
                 policy,
+                &recheck,
             )
             .await?;
         comment_ref(&v, CommentKind::Review)
@@ -336,7 +359,6 @@ impl GitHub {
             .map(|_| ())
     }
 
-    /// The first 100 comments of an issue or pull request's conversation.
     /// The first 100 comments updated at or after `since` (RFC 3339), oldest first; the
     /// one-agent check passes a recent `since` so long threads still fit one page.
     pub async fn list_issue_comments(
@@ -422,4 +444,12 @@ fn encode(segment: &str) -> String {
             }
         })
         .collect()
+}
+
+/// The comments of `list` from the last minutes, where one stored behind an ambiguous failure
+/// would be; the margin allows for GitHub's clock running behind ours.
+fn recent_comments(list: &str) -> String {
+    let since = (chrono::Utc::now() - chrono::Duration::minutes(10))
+        .to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    format!("{list}?per_page=100&since={since}")
 }

@@ -223,6 +223,72 @@ async fn github_failing_during_the_run_still_gets_a_final_comment() {
     assert!(String::from_utf8_lossy(&out.stdout).contains("secondary rate limit"));
 }
 
+/// GitHub stored the tracking comment but the answer was a 502: the retry finds that comment
+/// instead of posting a second one, and the run ends with exactly one, in its final state.
+#[tokio::test]
+async fn a_comment_stored_behind_a_502_is_not_posted_twice() {
+    let _claude = require_claude!();
+    let github = FakeGitHub::start().await;
+    let model = FakeModel::start().await;
+    model.push_reply(Reply::text("All done."));
+    let create = "POST /repos/Codertocat/Hello-World/issues/1/comments";
+    github.fail_next(Fault::new(create, 1, 502, "Server Error").after_applying());
+    let job = Job::new(
+        "issue_comment",
+        &comment_event("@claude say hi"),
+        &github,
+        Some(&model.url()),
+    );
+    let out = job.run().await;
+    assert_eq!(out.status.code(), Some(0));
+    let ours: Vec<_> = github
+        .comments_on(1)
+        .into_iter()
+        .filter(|c| c.body.contains("coworker:tracking"))
+        .collect();
+    assert_eq!(ours.len(), 1, "one tracking comment: {ours:?}");
+    assert!(ours[0].body.contains("All done."), "{}", ours[0].body);
+    let posts = github
+        .requests()
+        .into_iter()
+        .filter(|r| format!("{} {}", r.method, r.path) == create)
+        .count();
+    assert_eq!(posts, 1, "the stored comment was found, not posted again");
+    assert!(String::from_utf8_lossy(&out.stdout).contains("not sent again"));
+}
+
+/// A 502 that stored nothing: the lookup finds no comment, so the comment is posted again.
+#[tokio::test]
+async fn a_comment_lost_behind_a_502_is_posted_again() {
+    let _claude = require_claude!();
+    let github = FakeGitHub::start().await;
+    let model = FakeModel::start().await;
+    model.push_reply(Reply::text("All done."));
+    let create = "POST /repos/Codertocat/Hello-World/issues/1/comments";
+    github.fail_next(Fault::new(create, 1, 502, "Server Error"));
+    let job = Job::new(
+        "issue_comment",
+        &comment_event("@claude say hi"),
+        &github,
+        Some(&model.url()),
+    );
+    let out = job.run().await;
+    assert_eq!(out.status.code(), Some(0));
+    let ours: Vec<_> = github
+        .comments_on(1)
+        .into_iter()
+        .filter(|c| c.body.contains("coworker:tracking"))
+        .collect();
+    assert_eq!(ours.len(), 1, "one tracking comment: {ours:?}");
+    assert!(ours[0].body.contains("All done."), "{}", ours[0].body);
+    let posts = github
+        .requests()
+        .into_iter()
+        .filter(|r| format!("{} {}", r.method, r.path) == create)
+        .count();
+    assert_eq!(posts, 2);
+}
+
 /// GitHub stays down at the end: the outputs and the summary are already written while the
 /// binary still retries the final comment (it may be killed by the runner at any moment).
 #[tokio::test]
@@ -412,10 +478,9 @@ async fn the_tracking_comment_follows_the_agents_task_list_live() {
     assert!(body.contains("was cancelled"), "{body}");
 }
 
-#[tokio::test]
-async fn a_review_comment_gets_a_threaded_reply_with_the_file_in_context() {
-    let _claude = require_claude!();
-    let github = FakeGitHub::start().await;
+/// Pull request 2 with a review thread on README.md line 1 whose root asks @claude; returns
+/// the `pull_request_review_comment` payload and the root comment's id.
+fn review_thread(github: &FakeGitHub) -> (serde_json::Value, u64) {
     github.add_issue(fake_github::FakeIssue {
         number: 2,
         title: "Update the README with new information".into(),
@@ -445,6 +510,14 @@ async fn a_review_comment_gets_a_threaded_reply_with_the_file_in_context() {
         "README.md",
         1,
     );
+    (payload, id)
+}
+
+#[tokio::test]
+async fn a_review_comment_gets_a_threaded_reply_with_the_file_in_context() {
+    let _claude = require_claude!();
+    let github = FakeGitHub::start().await;
+    let (payload, id) = review_thread(&github);
     let model = FakeModel::start().await;
     model.push_reply(Reply::text("Added 🎉 to the line."));
     let job = Job::new(
@@ -494,6 +567,39 @@ async fn a_review_comment_gets_a_threaded_reply_with_the_file_in_context() {
         "changed files are in the prompt"
     );
     assert!(prompt.contains("changes"), "head branch is in the prompt");
+}
+
+/// The review reply stored behind a 502 is found, not posted a second time.
+#[tokio::test]
+async fn a_review_reply_stored_behind_a_502_is_not_posted_twice() {
+    let _claude = require_claude!();
+    let github = FakeGitHub::start().await;
+    let (payload, id) = review_thread(&github);
+    let reply = format!("POST /repos/Codertocat/Hello-World/pulls/2/comments/{id}/replies");
+    github.fail_next(Fault::new(&reply, 1, 502, "Server Error").after_applying());
+    let model = FakeModel::start().await;
+    model.push_reply(Reply::text("Added 🎉 to the line."));
+    let job = Job::new(
+        "pull_request_review_comment",
+        &payload,
+        &github,
+        Some(&model.url()),
+    );
+    let out = job.run().await;
+    assert_eq!(out.status.code(), Some(0));
+    let ours: Vec<_> = github
+        .comments_on(2)
+        .into_iter()
+        .filter(|c| c.author == fake_github::BOT_LOGIN)
+        .collect();
+    assert_eq!(ours.len(), 1, "one reply in the thread: {ours:?}");
+    assert!(ours[0].body.contains("Added 🎉"), "{}", ours[0].body);
+    let posts = github
+        .requests()
+        .into_iter()
+        .filter(|r| format!("{} {}", r.method, r.path) == reply)
+        .count();
+    assert_eq!(posts, 1);
 }
 
 /// The `settings` input reaches Claude Code as JSON text or as a path: its permission rule

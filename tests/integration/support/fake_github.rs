@@ -67,6 +67,9 @@ pub struct Fault {
     pub status: u16,
     pub headers: Vec<(String, String)>,
     pub message: String,
+    /// The request takes effect before the error is answered (a proxy's 502 after GitHub
+    /// stored the comment).
+    pub after_applying: bool,
 }
 
 impl Fault {
@@ -79,7 +82,13 @@ impl Fault {
             status,
             headers: vec![],
             message: message.into(),
+            after_applying: false,
         }
+    }
+
+    pub fn after_applying(mut self) -> Fault {
+        self.after_applying = true;
+        self
     }
 
     pub fn with_header(mut self, name: &str, value: &str) -> Fault {
@@ -437,6 +446,13 @@ async fn handle(
         {
             let fault = s.faults[i].clone();
             s.faults[i].times -= 1;
+            if fault.after_applying {
+                let base = format!(
+                    "http://{}",
+                    shared.addr.lock().expect("lock").expect("addr")
+                );
+                let _ = route(&mut s, &method, &path, &query, &body_json, &base);
+            }
             let mut r = error(fault.status, &fault.message);
             for (k, v) in &fault.headers {
                 if let (Ok(k), Ok(v)) =
@@ -563,6 +579,25 @@ fn route(
                 }
                 None => error(404, "Not Found"),
             }
+        }
+        (Method::GET, ["pulls", pr, "comments"]) => {
+            let Ok(pr) = pr.parse::<u64>() else {
+                return error(404, "Not Found");
+            };
+            let since = query_param(query, "since");
+            let list: Vec<Value> = s
+                .comments
+                .iter()
+                .filter(|(i, c)| *i == pr && c.review.is_some())
+                .filter(|(_, c)| {
+                    since.as_deref().is_none_or(|t| {
+                        c.last_edited_at.as_deref().unwrap_or(&c.created_at) >= t
+                    })
+                })
+                .take(100)
+                .map(|(i, c)| comment_json(c, *i))
+                .collect();
+            axum::Json(Value::Array(list)).into_response()
         }
         (Method::POST, ["pulls", pr, "comments", root, "replies"]) => {
             let (Ok(pr), Ok(root)) = (pr.parse::<u64>(), root.parse::<u64>()) else {
