@@ -7,10 +7,12 @@ WEBHOOKS_EXAMPLES_VERSION=7.6.1
 GRAPHQL_SCHEMA_VERSION=15.26.1
 want="@anthropic-ai/claude-code@$CLAUDE_CODE_VERSION @octokit/webhooks-examples@$WEBHOOKS_EXAMPLES_VERSION @octokit/graphql-schema@$GRAPHQL_SCHEMA_VERSION"
 stamp=.tools/npm/.installed
-if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
+# The install's own npm cache stays in .tools/npm-cache: the obtain-claude.sh test installs
+# the pinned CLI again from it, offline, as action.yml does on a runner.
+if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ] || [ ! -d .tools/npm-cache ]; then
   mkdir -p .tools/npm
   # shellcheck disable=SC2086
-  npm install --no-audit --no-fund --prefix .tools/npm $want
+  npm install --no-audit --no-fund --cache "$PWD/.tools/npm-cache" --prefix .tools/npm $want
   echo "$want" > "$stamp"
 fi
 .tools/npm/node_modules/.bin/claude --version

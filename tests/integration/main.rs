@@ -4,6 +4,7 @@ mod examples;
 mod fake_model_cli;
 mod graphql_schema;
 mod obtain_binary;
+mod obtain_claude;
 mod plan_cli;
 mod proxy_anthropic;
 mod proxy_cli;
