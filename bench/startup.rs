@@ -6,6 +6,8 @@
 #[path = "../tests/integration/support/fake_github.rs"]
 #[allow(dead_code)]
 mod fake_github;
+#[path = "../tests/integration/support/serve.rs"]
+mod serve;
 
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 

@@ -223,16 +223,20 @@ async fn github_failing_during_the_run_still_gets_a_final_comment() {
     assert!(String::from_utf8_lossy(&out.stdout).contains("secondary rate limit"));
 }
 
-/// GitHub stored the tracking comment but the answer was a 502: the retry finds that comment
-/// instead of posting a second one, and the run ends with exactly one, in its final state.
-#[tokio::test]
-async fn a_comment_stored_behind_a_502_is_not_posted_twice() {
-    let _claude = require_claude!();
+/// Runs a request whose first tracking-comment POST answers 502 (after storing the comment
+/// when `stored`); returns how many such POSTs were sent and the binary's stdout. Either way
+/// exactly one tracking comment must remain, in its final state.
+async fn tracking_comment_behind_a_502(stored: bool) -> (usize, String) {
     let github = FakeGitHub::start().await;
     let model = FakeModel::start().await;
     model.push_reply(Reply::text("All done."));
     let create = "POST /repos/Codertocat/Hello-World/issues/1/comments";
-    github.fail_next(Fault::new(create, 1, 502, "Server Error").after_applying());
+    let fault = Fault::new(create, 1, 502, "Server Error");
+    github.fail_next(if stored {
+        fault.after_applying()
+    } else {
+        fault
+    });
     let job = Job::new(
         "issue_comment",
         &comment_event("@claude say hi"),
@@ -253,40 +257,26 @@ async fn a_comment_stored_behind_a_502_is_not_posted_twice() {
         .into_iter()
         .filter(|r| format!("{} {}", r.method, r.path) == create)
         .count();
+    (posts, String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
+/// GitHub stored the tracking comment but answered 502: the retry finds that comment instead
+/// of posting a second one.
+#[tokio::test]
+async fn a_comment_stored_behind_a_502_is_not_posted_twice() {
+    let _claude = require_claude!();
+    let (posts, stdout) = tracking_comment_behind_a_502(true).await;
     assert_eq!(posts, 1, "the stored comment was found, not posted again");
-    assert!(String::from_utf8_lossy(&out.stdout).contains("not sent again"));
+    assert!(stdout.contains("not sent again"), "{stdout}");
 }
 
 /// A 502 that stored nothing: the lookup finds no comment, so the comment is posted again.
 #[tokio::test]
 async fn a_comment_lost_behind_a_502_is_posted_again() {
     let _claude = require_claude!();
-    let github = FakeGitHub::start().await;
-    let model = FakeModel::start().await;
-    model.push_reply(Reply::text("All done."));
-    let create = "POST /repos/Codertocat/Hello-World/issues/1/comments";
-    github.fail_next(Fault::new(create, 1, 502, "Server Error"));
-    let job = Job::new(
-        "issue_comment",
-        &comment_event("@claude say hi"),
-        &github,
-        Some(&model.url()),
-    );
-    let out = job.run().await;
-    assert_eq!(out.status.code(), Some(0));
-    let ours: Vec<_> = github
-        .comments_on(1)
-        .into_iter()
-        .filter(|c| c.body.contains("coworker:tracking"))
-        .collect();
-    assert_eq!(ours.len(), 1, "one tracking comment: {ours:?}");
-    assert!(ours[0].body.contains("All done."), "{}", ours[0].body);
-    let posts = github
-        .requests()
-        .into_iter()
-        .filter(|r| format!("{} {}", r.method, r.path) == create)
-        .count();
+    let (posts, stdout) = tracking_comment_behind_a_502(false).await;
     assert_eq!(posts, 2);
+    assert!(!stdout.contains("not sent again"), "{stdout}");
 }
 
 /// GitHub stays down at the end: the outputs and the summary are already written while the

@@ -88,13 +88,7 @@ impl FakeForwardProxy {
             client: super::proxy_harness::client(),
         });
         let app = Router::new().fallback(forward).with_state(state.clone());
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("bind");
-        let addr = listener.local_addr().expect("addr");
-        let task = tokio::spawn(async move {
-            let _ = axum::serve(listener, app).await;
-        });
+        let (addr, task) = super::serve::serve_on_loopback(app).await;
         FakeForwardProxy {
             addr,
             state,

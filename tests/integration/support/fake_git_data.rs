@@ -83,13 +83,7 @@ impl FakeGitData {
         let app = axum::Router::new()
             .fallback(handle)
             .with_state(shared.clone());
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("bind loopback");
-        let addr = listener.local_addr().expect("local addr");
-        let task = tokio::spawn(async move {
-            let _ = axum::serve(listener, app).await;
-        });
+        let (addr, task) = super::serve::serve_on_loopback(app).await;
         Self {
             api_url: format!("http://{addr}{PREFIX}"),
             shared,

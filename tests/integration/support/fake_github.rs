@@ -149,14 +149,8 @@ impl FakeGitHub {
             addr: Arc::new(Mutex::new(None)),
         };
         let app = Router::new().fallback(handle).with_state(shared.clone());
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("bind");
-        let addr = listener.local_addr().expect("addr");
+        let (addr, task) = super::serve::serve_on_loopback(app).await;
         *shared.addr.lock().expect("lock") = Some(addr);
-        let task = tokio::spawn(async move {
-            let _ = axum::serve(listener, app).await;
-        });
         let gh = Self {
             shared,
             addr,
@@ -493,16 +487,7 @@ fn route(
         return error(404, "Not Found");
     }
     let rest = &parts[3..];
-    let comment_json = |c: &FakeComment, issue: u64| {
-        json!({
-            "id": c.id,
-            "body": c.body,
-            "user": {"login": c.author, "type": if c.author.ends_with("[bot]") {"Bot"} else {"User"}},
-            "created_at": c.created_at,
-            "updated_at": c.last_edited_at.clone().unwrap_or(c.created_at.clone()),
-            "html_url": format!("{base}/{OWNER}/{REPO}/issues/{issue}#issuecomment-{}", c.id),
-        })
-    };
+    let comment_json = |c: &FakeComment, issue: u64| comment_json_at(c, issue, base);
     match (method.clone(), rest) {
         (Method::GET, ["collaborators", user, "permission"]) => {
             let user = user.replace("%5B", "[").replace("%5D", "]");
@@ -584,20 +569,7 @@ fn route(
             let Ok(pr) = pr.parse::<u64>() else {
                 return error(404, "Not Found");
             };
-            let since = query_param(query, "since");
-            let list: Vec<Value> = s
-                .comments
-                .iter()
-                .filter(|(i, c)| *i == pr && c.review.is_some())
-                .filter(|(_, c)| {
-                    since.as_deref().is_none_or(|t| {
-                        c.last_edited_at.as_deref().unwrap_or(&c.created_at) >= t
-                    })
-                })
-                .take(100)
-                .map(|(i, c)| comment_json(c, *i))
-                .collect();
-            axum::Json(Value::Array(list)).into_response()
+            listed_comments(s, pr, true, query, 100, base)
         }
         (Method::POST, ["pulls", pr, "comments", root, "replies"]) => {
             let (Ok(pr), Ok(root)) = (pr.parse::<u64>(), root.parse::<u64>()) else {
@@ -778,24 +750,49 @@ fn route(
                 .and_then(|v| v.parse::<usize>().ok())
                 .unwrap_or(30)
                 .min(100);
-            let since = query_param(query, "since");
-            let list: Vec<Value> = s
-                .comments
-                .iter()
-                .filter(|(i, c)| *i == n && c.review.is_none())
-                // GitHub's `since`: only comments updated at or after it (RFC 3339 sorts as text).
-                .filter(|(_, c)| {
-                    since.as_deref().is_none_or(|t| {
-                        c.last_edited_at.as_deref().unwrap_or(&c.created_at) >= t
-                    })
-                })
-                .take(per_page)
-                .map(|(i, c)| comment_json(c, *i))
-                .collect();
-            axum::Json(Value::Array(list)).into_response()
+            listed_comments(s, n, false, query, per_page, base)
         }
         _ => error(404, "Not Found"),
     }
+}
+
+/// The conversation (`review` false) or review comments of `number` as the list endpoints
+/// answer them, honouring GitHub's `since`: only comments updated at or after it (RFC 3339
+/// sorts as text).
+/// A comment as GitHub's REST API shows it.
+fn comment_json_at(c: &FakeComment, issue: u64, base: &str) -> Value {
+    json!({
+        "id": c.id,
+        "body": c.body,
+        "user": {"login": c.author, "type": if c.author.ends_with("[bot]") {"Bot"} else {"User"}},
+        "created_at": c.created_at,
+        "updated_at": c.last_edited_at.clone().unwrap_or(c.created_at.clone()),
+        "html_url": format!("{base}/{OWNER}/{REPO}/issues/{issue}#issuecomment-{}", c.id),
+    })
+}
+
+fn listed_comments(
+    s: &StateInner,
+    number: u64,
+    review: bool,
+    query: &str,
+    per_page: usize,
+    base: &str,
+) -> Response {
+    let since = query_param(query, "since");
+    let list: Vec<Value> = s
+        .comments
+        .iter()
+        .filter(|(i, c)| *i == number && c.review.is_some() == review)
+        .filter(|(_, c)| {
+            since
+                .as_deref()
+                .is_none_or(|t| c.last_edited_at.as_deref().unwrap_or(&c.created_at) >= t)
+        })
+        .take(per_page)
+        .map(|(i, c)| comment_json_at(c, *i, base))
+        .collect();
+    axum::Json(Value::Array(list)).into_response()
 }
 
 fn graphql(s: &StateInner, body: &Value) -> Response {

@@ -192,16 +192,10 @@ impl FakeModel {
             posts: watch::channel(0).0,
             ids: AtomicU64::new(1),
         });
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("bind the fake model on loopback");
-        let addr = listener.local_addr().expect("local addr of the fake model");
         let app = Router::new()
             .fallback(handle)
             .with_state(Arc::clone(&shared));
-        let server = tokio::spawn(async move {
-            let _ = axum::serve(listener, app).await;
-        });
+        let (addr, server) = super::serve::serve_on_loopback(app).await;
         FakeModel {
             addr,
             shared,

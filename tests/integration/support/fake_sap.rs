@@ -231,14 +231,8 @@ impl FakeSap {
             .route("/v2/lm/deployments", get(deployments))
             .route("/v2/inference/deployments/{id}/{op}", post(invoke))
             .with_state(state.clone());
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("bind fake");
-        let addr = listener.local_addr().expect("addr");
+        let (addr, task) = super::serve::serve_on_loopback(app).await;
         *state.addr.lock().expect("lock") = format!("http://{addr}");
-        let task = tokio::spawn(async move {
-            let _ = axum::serve(listener, app).await;
-        });
         FakeSap {
             addr,
             state,

@@ -12,4 +12,5 @@ pub mod git_fixture;
 pub mod harness;
 pub mod proxy_harness;
 pub mod scripted_turn;
+pub mod serve;
 pub mod session_fake_model;
