@@ -503,21 +503,27 @@ fn review_thread(github: &FakeGitHub) -> (serde_json::Value, u64) {
     (payload, id)
 }
 
+/// Runs the request of [`review_thread`]'s payload to success; returns the model it talked to.
+async fn answer_review_thread(github: &FakeGitHub, payload: &serde_json::Value) -> FakeModel {
+    let model = FakeModel::start().await;
+    model.push_reply(Reply::text("Added 🎉 to the line."));
+    let job = Job::new(
+        "pull_request_review_comment",
+        payload,
+        github,
+        Some(&model.url()),
+    );
+    let out = job.run().await;
+    assert_eq!(out.status.code(), Some(0));
+    model
+}
+
 #[tokio::test]
 async fn a_review_comment_gets_a_threaded_reply_with_the_file_in_context() {
     let _claude = require_claude!();
     let github = FakeGitHub::start().await;
     let (payload, id) = review_thread(&github);
-    let model = FakeModel::start().await;
-    model.push_reply(Reply::text("Added 🎉 to the line."));
-    let job = Job::new(
-        "pull_request_review_comment",
-        &payload,
-        &github,
-        Some(&model.url()),
-    );
-    let out = job.run().await;
-    assert_eq!(out.status.code(), Some(0));
+    let model = answer_review_thread(&github, &payload).await;
     let calls: Vec<String> = github
         .requests()
         .iter()
@@ -567,16 +573,7 @@ async fn a_review_reply_stored_behind_a_502_is_not_posted_twice() {
     let (payload, id) = review_thread(&github);
     let reply = format!("POST /repos/Codertocat/Hello-World/pulls/2/comments/{id}/replies");
     github.fail_next(Fault::new(&reply, 1, 502, "Server Error").after_applying());
-    let model = FakeModel::start().await;
-    model.push_reply(Reply::text("Added 🎉 to the line."));
-    let job = Job::new(
-        "pull_request_review_comment",
-        &payload,
-        &github,
-        Some(&model.url()),
-    );
-    let out = job.run().await;
-    assert_eq!(out.status.code(), Some(0));
+    answer_review_thread(&github, &payload).await;
     let ours: Vec<_> = github
         .comments_on(2)
         .into_iter()
