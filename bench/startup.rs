@@ -7,6 +7,7 @@
 #[allow(dead_code)]
 mod fake_github;
 #[path = "../tests/integration/support/serve.rs"]
+#[allow(dead_code)]
 mod serve;
 
 use std::time::{Instant, SystemTime, UNIX_EPOCH};

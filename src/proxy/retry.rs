@@ -68,12 +68,39 @@ impl std::fmt::Display for SendError {
 }
 
 impl SendError {
-    /// Connection-level failures happen before anything reached the client: safe to repeat.
+    /// Connection-level failures happen before anything reached the client: safe to repeat,
+    /// except a refused certificate, which every retry meets again.
     pub fn is_retryable(&self) -> bool {
         match self {
-            SendError::Http(e) => e.is_connect() || e.is_timeout() || e.is_request(),
+            SendError::Http(e) => {
+                (e.is_connect() || e.is_timeout() || e.is_request())
+                    && self.refused_certificate().is_none()
+            }
             SendError::Timeout(_) => true,
         }
+    }
+
+    /// Why the upstream's TLS certificate was refused, if that is what failed.
+    pub fn refused_certificate(&self) -> Option<String> {
+        let SendError::Http(e) = self else {
+            return None;
+        };
+        let mut src: Option<&(dyn std::error::Error + 'static)> = std::error::Error::source(e);
+        while let Some(s) = src {
+            // The TLS error sits inside one or more io::Errors, whose `source` skips it.
+            let mut inner: &(dyn std::error::Error + 'static) = s;
+            while let Some(wrapped) = inner
+                .downcast_ref::<std::io::Error>()
+                .and_then(|io| io.get_ref())
+            {
+                inner = wrapped;
+            }
+            if let Some(rustls::Error::InvalidCertificate(why)) = inner.downcast_ref() {
+                return Some(format!("{why:?}"));
+            }
+            src = s.source();
+        }
+        None
     }
 }
 

@@ -7,6 +7,7 @@ use tokio::io::{AsyncBufReadExt, AsyncReadExt, BufReader};
 
 use crate::support::fake_anthropic_upstream::FakeAnthropicUpstream;
 use crate::support::proxy_harness::{client, request};
+use crate::support::tls::TestPki;
 
 fn command(fake: &FakeAnthropicUpstream) -> tokio::process::Command {
     let mut cmd = tokio::process::Command::new(env!("CARGO_BIN_EXE_coworker"));
@@ -98,4 +99,80 @@ async fn refuses_non_loopback_host() {
         .expect("run");
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("loopback"));
+}
+
+/// Starts `cmd` and returns the proxy's base URL from its readiness line.
+async fn listening(cmd: &mut tokio::process::Command) -> (tokio::process::Child, String) {
+    let mut child = cmd.spawn().expect("spawn");
+    let stdout = child.stdout.take().expect("stdout");
+    let line = tokio::time::timeout(
+        Duration::from_secs(20),
+        BufReader::new(stdout).lines().next_line(),
+    )
+    .await
+    .expect("ready in time")
+    .expect("read")
+    .expect("a line");
+    let url = line
+        .strip_prefix("listening on ")
+        .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
+        .to_string();
+    (child, url)
+}
+
+/// A gateway whose certificate a corporate CA signed: trusted once the runner's
+/// `SSL_CERT_FILE` holds that CA, refused (with the reason in an Anthropic-shaped error)
+/// otherwise.
+#[tokio::test]
+async fn an_https_gateway_signed_by_a_corporate_ca_is_trusted_through_ssl_cert_file() {
+    let pki = TestPki::new();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let corporate = dir.path().join("corporate-ca.pem");
+    pki.write_ca(&corporate);
+    let other = dir.path().join("other-ca.pem");
+    TestPki::new().write_ca(&other);
+    let fake = FakeAnthropicUpstream::start_tls("cli-upstream-key", &pki).await;
+    assert!(fake.base_url().starts_with("https://"));
+
+    let (_trusting, url) = listening(command(&fake).env("SSL_CERT_FILE", &corporate)).await;
+    let resp = client()
+        .post(format!("{url}/v1/messages"))
+        .header("x-api-key", "sk-cli-master")
+        .body(request("claude-coworker", "hi", true).to_string())
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(resp.status(), 200);
+    let body = String::from_utf8_lossy(&resp.bytes().await.expect("body")).into_owned();
+    assert!(body.contains("message_stop"), "{body}");
+    assert_eq!(fake.requests().len(), 1);
+
+    let (_distrusting, url) = listening(command(&fake).env("SSL_CERT_FILE", &other)).await;
+    let resp = client()
+        .post(format!("{url}/v1/messages"))
+        .header("x-api-key", "sk-cli-master")
+        .body(request("claude-coworker", "hi", true).to_string())
+        .send()
+        .await
+        .expect("send");
+    let status = resp.status();
+    let should_retry = resp.headers().get("x-should-retry").cloned();
+    let body: serde_json::Value = resp.json().await.expect("an Anthropic-shaped error");
+    assert_eq!(status, 502, "{body}");
+    assert_eq!(body["type"], "error", "{body}");
+    let message = body["error"]["message"].as_str().unwrap_or_default();
+    assert!(
+        message.contains("TLS certificate was refused") && message.contains("SSL_CERT_FILE"),
+        "the reason and the remedy are named: {message}"
+    );
+    assert_eq!(
+        should_retry.as_ref().and_then(|v| v.to_str().ok()),
+        Some("false"),
+        "retrying meets the same certificate"
+    );
+    assert_eq!(
+        fake.requests().len(),
+        1,
+        "nothing reached the untrusted gateway"
+    );
 }

@@ -162,8 +162,16 @@ pub async fn upstream_error(ctx: &Ctx, resp: reqwest::Response) -> ApiError {
     ApiError::from_upstream(status, &headers, &body, &|s| ctx.redactor.redact(s))
 }
 
-/// A failed connection, after retries, as a retryable client error.
+/// A failed connection, after retries, as a retryable client error; a refused certificate
+/// is final, and the message says how a corporate CA is trusted.
 pub fn connect_error(ctx: &Ctx, e: SendError) -> ApiError {
+    if let Some(why) = e.refused_certificate() {
+        return ApiError::upstream_unavailable(format!(
+            "the upstream's TLS certificate was refused ({why}); if a corporate CA signed it, \
+             set SSL_CERT_FILE to a PEM bundle that holds that CA"
+        ))
+        .no_retry();
+    }
     ApiError::upstream_unavailable(ctx.redactor.redact(&e.to_string()))
 }
 

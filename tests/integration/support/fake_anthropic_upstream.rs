@@ -46,6 +46,7 @@ struct FakeState {
 
 pub struct FakeAnthropicUpstream {
     pub addr: SocketAddr,
+    https: bool,
     state: Arc<FakeState>,
     _task: tokio::task::JoinHandle<()>,
 }
@@ -164,6 +165,15 @@ async fn count_tokens(
 impl FakeAnthropicUpstream {
     /// Starts on 127.0.0.1:0; requests must carry `x-api-key: key`.
     pub async fn start(key: &str) -> Self {
+        Self::start_with(key, None).await
+    }
+
+    /// Like [`Self::start`], over HTTPS with a certificate of `pki`.
+    pub async fn start_tls(key: &str, pki: &super::tls::TestPki) -> Self {
+        Self::start_with(key, Some(pki.server_config())).await
+    }
+
+    async fn start_with(key: &str, tls: Option<rustls::ServerConfig>) -> Self {
         let state = Arc::new(FakeState {
             key: key.to_string(),
             ..FakeState::default()
@@ -172,16 +182,22 @@ impl FakeAnthropicUpstream {
             .route("/v1/messages", post(messages))
             .route("/v1/messages/count_tokens", post(count_tokens))
             .with_state(state.clone());
-        let (addr, task) = super::serve::serve_on_loopback(app).await;
+        let https = tls.is_some();
+        let (addr, task) = match tls {
+            Some(config) => super::serve::serve_tls_on_loopback(app, config).await,
+            None => super::serve::serve_on_loopback(app).await,
+        };
         FakeAnthropicUpstream {
             addr,
+            https,
             state,
             _task: task,
         }
     }
 
     pub fn base_url(&self) -> String {
-        format!("http://{}", self.addr)
+        let scheme = if self.https { "https" } else { "http" };
+        format!("{scheme}://{}", self.addr)
     }
 
     pub fn push_reply(&self, reply: Reply) {

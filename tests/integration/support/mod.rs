@@ -14,3 +14,4 @@ pub mod proxy_harness;
 pub mod scripted_turn;
 pub mod serve;
 pub mod session_fake_model;
+pub mod tls;
