@@ -9,6 +9,9 @@ mod fake_github;
 #[path = "../tests/integration/support/serve.rs"]
 #[allow(dead_code)]
 mod serve;
+#[path = "../tests/integration/support/tls.rs"]
+#[allow(dead_code)]
+mod tls;
 
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 

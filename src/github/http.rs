@@ -280,12 +280,12 @@ impl Transport {
                         wait,
                     )
                 }
-                Err(message) => (
+                Err(Unanswered { message, final_ }) => (
                     GitHubError::Transport {
                         what: what.clone(),
                         message,
                     },
-                    Some(backoff(attempt, policy)),
+                    (!final_).then(|| backoff(attempt, policy)),
                 ),
             };
             match wait {
@@ -315,7 +315,7 @@ impl Transport {
         method: &Method,
         path: &str,
         body: Option<&Value>,
-    ) -> Result<(StatusCode, HeaderMap, bytes::Bytes), String> {
+    ) -> Result<(StatusCode, HeaderMap, bytes::Bytes), Unanswered> {
         let (client, full) = match (&self.graphql, graphql) {
             (Some(g), true) => (g, path.to_string()),
             (None, true) => (&self.rest, path.to_string()),
@@ -323,16 +323,16 @@ impl Transport {
         };
         let uri: http::Uri = full
             .parse()
-            .map_err(|e| format!("bad path {full:?}: {e}"))?;
+            .map_err(|e| Unanswered::never(format!("bad path {full:?}: {e}")))?;
         let response = match *method {
             Method::GET => client._get(uri).await,
             Method::POST => client._post(uri, body).await,
             Method::PATCH => client._patch(uri, body).await,
             Method::PUT => client._put(uri, body).await,
             Method::DELETE => client._delete(uri, body).await,
-            _ => return Err(format!("unsupported method {method}")),
+            _ => return Err(Unanswered::never(format!("unsupported method {method}"))),
         }
-        .map_err(|e| transport_message(&e))?;
+        .map_err(|e| Unanswered::from(&e))?;
         let status = response.status();
         let headers = response.headers().clone();
         use http_body_util::BodyExt;
@@ -340,9 +340,44 @@ impl Transport {
             .into_body()
             .collect()
             .await
-            .map_err(|e| transport_message(&e))?
+            .map_err(|e| Unanswered::from(&e))?
             .to_bytes();
         Ok((status, headers, bytes))
+    }
+}
+
+/// A request that got no HTTP answer; `final_` when retrying cannot change that (a refused
+/// certificate).
+struct Unanswered {
+    message: String,
+    final_: bool,
+}
+
+impl Unanswered {
+    /// A request that could not even be built: a bug, not a network problem.
+    fn never(message: String) -> Self {
+        Unanswered {
+            message,
+            final_: true,
+        }
+    }
+}
+
+impl From<&octocrab::Error> for Unanswered {
+    fn from(e: &octocrab::Error) -> Self {
+        match crate::tls::refused_certificate(e) {
+            Some(why) => Unanswered {
+                message: format!(
+                    "GitHub's TLS certificate was refused ({why}); {}",
+                    crate::tls::CORPORATE_CA_HINT
+                ),
+                final_: true,
+            },
+            None => Unanswered {
+                message: transport_message(e),
+                final_: false,
+            },
+        }
     }
 }
 

@@ -82,25 +82,10 @@ impl SendError {
 
     /// Why the upstream's TLS certificate was refused, if that is what failed.
     pub fn refused_certificate(&self) -> Option<String> {
-        let SendError::Http(e) = self else {
-            return None;
-        };
-        let mut src: Option<&(dyn std::error::Error + 'static)> = std::error::Error::source(e);
-        while let Some(s) = src {
-            // The TLS error sits inside one or more io::Errors, whose `source` skips it.
-            let mut inner: &(dyn std::error::Error + 'static) = s;
-            while let Some(wrapped) = inner
-                .downcast_ref::<std::io::Error>()
-                .and_then(|io| io.get_ref())
-            {
-                inner = wrapped;
-            }
-            if let Some(rustls::Error::InvalidCertificate(why)) = inner.downcast_ref() {
-                return Some(format!("{why:?}"));
-            }
-            src = s.source();
+        match self {
+            SendError::Http(e) => crate::tls::refused_certificate(e),
+            SendError::Timeout(_) => None,
         }
-        None
     }
 }
 

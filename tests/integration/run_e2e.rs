@@ -4,6 +4,7 @@ use crate::support::coworker::{Job, comment_event};
 use crate::support::fake_github::{self, FakeGitHub, Fault};
 use crate::support::fake_model::{FakeModel, Reply};
 use crate::support::harness::require_claude;
+use crate::support::tls::TestPki;
 use serde_json::json;
 use std::time::Duration;
 
@@ -628,4 +629,55 @@ async fn the_settings_input_works_as_json_text_and_as_a_path() {
         };
         assert!(answer.contains(expected), "{settings:?}: {answer}");
     }
+}
+
+/// GitHub Enterprise Server behind a corporate CA: trusted through the runner's
+/// `SSL_CERT_FILE`; with another CA there the run fails at once (no retries into the same
+/// certificate), names the remedy, and still writes its outputs.
+#[tokio::test]
+async fn ghes_signed_by_a_corporate_ca_is_trusted_through_ssl_cert_file() {
+    let _claude = require_claude!();
+    let pki = TestPki::new();
+    let github = FakeGitHub::start_tls(&pki).await;
+    assert!(github.url().starts_with("https://"));
+    let model = FakeModel::start().await;
+    model.push_reply(Reply::text("All done."));
+    let job_with_ca = |pki: &TestPki| {
+        let mut job = Job::new(
+            "issue_comment",
+            &comment_event("@claude say hi"),
+            &github,
+            Some(&model.url()),
+        );
+        let bundle = job.dir.path().join("ca.pem");
+        pki.write_ca(&bundle);
+        job.set("SSL_CERT_FILE", &bundle.display().to_string());
+        job
+    };
+
+    let trusting = job_with_ca(&pki);
+    let out = trusting.run().await;
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    let body = github.comments_on(1).last().expect("comment").body.clone();
+    assert!(body.contains("All done."), "{body}");
+
+    let calls_before = github.requests().len();
+    let distrusting = job_with_ca(&TestPki::new());
+    let out = distrusting.run().await;
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    assert!(
+        stdout.contains("GitHub's TLS certificate was refused") && stdout.contains("SSL_CERT_FILE"),
+        "{stdout}"
+    );
+    assert!(
+        !stdout.contains("retrying in"),
+        "no retry meets the same certificate: {stdout}"
+    );
+    assert_eq!(distrusting.output("conclusion").as_deref(), Some("failure"));
+    assert_eq!(
+        github.requests().len(),
+        calls_before,
+        "no request got through"
+    );
 }

@@ -167,8 +167,8 @@ pub async fn upstream_error(ctx: &Ctx, resp: reqwest::Response) -> ApiError {
 pub fn connect_error(ctx: &Ctx, e: SendError) -> ApiError {
     if let Some(why) = e.refused_certificate() {
         return ApiError::upstream_unavailable(format!(
-            "the upstream's TLS certificate was refused ({why}); if a corporate CA signed it, \
-             set SSL_CERT_FILE to a PEM bundle that holds that CA"
+            "the upstream's TLS certificate was refused ({why}); {}",
+            crate::tls::CORPORATE_CA_HINT
         ))
         .no_retry();
     }

@@ -127,7 +127,8 @@ struct StateInner {
 struct Shared {
     inner: Arc<Mutex<StateInner>>,
     notify: Arc<Notify>,
-    addr: Arc<Mutex<Option<SocketAddr>>>,
+    /// `http://` or `https://` plus the address, once listening.
+    origin: Arc<Mutex<String>>,
 }
 
 pub struct FakeGitHub {
@@ -140,17 +141,30 @@ impl FakeGitHub {
     /// Starts with issue #1 of Codertocat/Hello-World (as in GitHub's example payloads) and the
     /// user Codertocat as admin.
     pub async fn start() -> Self {
+        Self::start_with(None).await
+    }
+
+    /// Like [`Self::start`], over HTTPS with a certificate of `pki` (GHES behind a corporate CA).
+    pub async fn start_tls(pki: &super::tls::TestPki) -> Self {
+        Self::start_with(Some(pki.server_config())).await
+    }
+
+    async fn start_with(tls: Option<rustls::ServerConfig>) -> Self {
         let shared = Shared {
             inner: Arc::new(Mutex::new(StateInner {
                 next_id: 5_000_000,
                 ..StateInner::default()
             })),
             notify: Arc::new(Notify::new()),
-            addr: Arc::new(Mutex::new(None)),
+            origin: Arc::new(Mutex::new(String::new())),
         };
         let app = Router::new().fallback(handle).with_state(shared.clone());
-        let (addr, task) = super::serve::serve_on_loopback(app).await;
-        *shared.addr.lock().expect("lock") = Some(addr);
+        let scheme = if tls.is_some() { "https" } else { "http" };
+        let (addr, task) = match tls {
+            Some(config) => super::serve::serve_tls_on_loopback(app, config).await,
+            None => super::serve::serve_on_loopback(app).await,
+        };
+        *shared.origin.lock().expect("lock") = format!("{scheme}://{addr}");
         let gh = Self {
             shared,
             addr,
@@ -169,11 +183,11 @@ impl FakeGitHub {
     }
 
     pub fn url(&self) -> String {
-        format!("http://{}", self.addr)
+        self.shared.origin.lock().expect("lock").clone()
     }
 
     pub fn graphql_url(&self) -> String {
-        format!("http://{}/graphql", self.addr)
+        format!("{}/graphql", self.url())
     }
 
     fn with<R>(&self, f: impl FnOnce(&mut StateInner) -> R) -> R {
@@ -441,10 +455,7 @@ async fn handle(
             let fault = s.faults[i].clone();
             s.faults[i].times -= 1;
             if fault.after_applying {
-                let base = format!(
-                    "http://{}",
-                    shared.addr.lock().expect("lock").expect("addr")
-                );
+                let base = shared.origin.lock().expect("lock").clone();
                 let _ = route(&mut s, &method, &path, &query, &body_json, &base);
             }
             let mut r = error(fault.status, &fault.message);
@@ -459,10 +470,7 @@ async fn handle(
         } else if authorization.as_deref() != Some(&format!("Bearer {TOKEN}")) {
             error(401, "Bad credentials")
         } else {
-            let base = format!(
-                "http://{}",
-                shared.addr.lock().expect("lock").expect("addr")
-            );
+            let base = shared.origin.lock().expect("lock").clone();
             route(&mut s, &method, &path, &query, &body_json, &base)
         }
     };
