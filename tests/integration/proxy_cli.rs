@@ -6,6 +6,7 @@ use std::time::Duration;
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, BufReader};
 
 use crate::support::fake_anthropic_upstream::FakeAnthropicUpstream;
+use crate::support::fake_forward_proxy::FakeForwardProxy;
 use crate::support::proxy_harness::{client, request};
 use crate::support::tls::TestPki;
 
@@ -53,13 +54,7 @@ async fn prints_listening_line_serves_and_stops_on_sigterm() {
         "{url}"
     );
 
-    let resp = client()
-        .post(format!("{url}/v1/messages"))
-        .header("x-api-key", "sk-cli-master")
-        .body(request("claude-coworker", "hi", true).to_string())
-        .send()
-        .await
-        .expect("send");
+    let resp = ask(&url).await;
     assert_eq!(resp.status(), 200);
     assert!(String::from_utf8_lossy(&resp.bytes().await.expect("body")).contains("message_stop"));
 
@@ -101,6 +96,17 @@ async fn refuses_non_loopback_host() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("loopback"));
 }
 
+/// One streamed request to the fixture's Anthropic-compatible alias, with the master key.
+async fn ask(url: &str) -> reqwest::Response {
+    client()
+        .post(format!("{url}/v1/messages"))
+        .header("x-api-key", "sk-cli-master")
+        .body(request("claude-coworker", "hi", true).to_string())
+        .send()
+        .await
+        .expect("send")
+}
+
 /// Starts `cmd` and returns the proxy's base URL from its readiness line.
 async fn listening(cmd: &mut tokio::process::Command) -> (tokio::process::Child, String) {
     let mut child = cmd.spawn().expect("spawn");
@@ -135,26 +141,14 @@ async fn an_https_gateway_signed_by_a_corporate_ca_is_trusted_through_ssl_cert_f
     assert!(fake.base_url().starts_with("https://"));
 
     let (_trusting, url) = listening(command(&fake).env("SSL_CERT_FILE", &corporate)).await;
-    let resp = client()
-        .post(format!("{url}/v1/messages"))
-        .header("x-api-key", "sk-cli-master")
-        .body(request("claude-coworker", "hi", true).to_string())
-        .send()
-        .await
-        .expect("send");
+    let resp = ask(&url).await;
     assert_eq!(resp.status(), 200);
     let body = String::from_utf8_lossy(&resp.bytes().await.expect("body")).into_owned();
     assert!(body.contains("message_stop"), "{body}");
     assert_eq!(fake.requests().len(), 1);
 
     let (_distrusting, url) = listening(command(&fake).env("SSL_CERT_FILE", &other)).await;
-    let resp = client()
-        .post(format!("{url}/v1/messages"))
-        .header("x-api-key", "sk-cli-master")
-        .body(request("claude-coworker", "hi", true).to_string())
-        .send()
-        .await
-        .expect("send");
+    let resp = ask(&url).await;
     let status = resp.status();
     let should_retry = resp.headers().get("x-should-retry").cloned();
     let body: serde_json::Value = resp.json().await.expect("an Anthropic-shaped error");
@@ -174,5 +168,35 @@ async fn an_https_gateway_signed_by_a_corporate_ca_is_trusted_through_ssl_cert_f
         fake.requests().len(),
         1,
         "nothing reached the untrusted gateway"
+    );
+}
+
+/// The usual enterprise path: an HTTPS gateway reached through the runner's corporate proxy
+/// (CONNECT tunnel), its certificate signed by the corporate CA in `SSL_CERT_FILE`.
+#[tokio::test]
+async fn an_https_gateway_is_reached_through_a_corporate_proxy_tunnel() {
+    let pki = TestPki::new();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let bundle = dir.path().join("corporate-ca.pem");
+    pki.write_ca(&bundle);
+    let fake = FakeAnthropicUpstream::start_tls("cli-upstream-key", &pki).await;
+    let corporate = FakeForwardProxy::start(&[fake.addr]).await;
+
+    let (_proxy, url) = listening(
+        command(&fake)
+            .env("SSL_CERT_FILE", &bundle)
+            .env("HTTPS_PROXY", corporate.url()),
+    )
+    .await;
+    let resp = ask(&url).await;
+    assert_eq!(resp.status(), 200);
+    let body = String::from_utf8_lossy(&resp.bytes().await.expect("body")).into_owned();
+    assert!(body.contains("message_stop"), "{body}");
+    assert_eq!(fake.requests().len(), 1);
+    let seen = corporate.seen();
+    assert!(
+        seen.iter()
+            .any(|s| s.method == "CONNECT" && s.authority == fake.addr.to_string()),
+        "the gateway was reached through the corporate proxy: {seen:?}"
     );
 }

@@ -1,6 +1,6 @@
 //! A corporate HTTP forward proxy as a runner behind one sees it: it records every request,
-//! forwards plain-HTTP requests only to the hosts it can reach, and refuses the rest (it cannot
-//! see the runner's loopback, nor tunnel anywhere).
+//! forwards plain-HTTP requests and tunnels CONNECT only to the hosts it can reach, and refuses
+//! the rest (it cannot see the runner's loopback).
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 
@@ -40,6 +40,9 @@ async fn forward(State(st): State<Arc<ProxyState>>, req: Request) -> Response {
         authority: authority.clone(),
         path: uri.path().to_string(),
     });
+    if method == axum::http::Method::CONNECT && st.reachable.contains(&authority) {
+        return tunnel(req, authority);
+    }
     if uri.scheme_str() != Some("http") || !st.reachable.contains(&authority) {
         return (
             StatusCode::BAD_GATEWAY,
@@ -77,6 +80,21 @@ async fn forward(State(st): State<Arc<ProxyState>>, req: Request) -> Response {
         }
         Err(_) => StatusCode::BAD_GATEWAY.into_response(),
     }
+}
+
+/// Answers a CONNECT with 200 and then relays bytes both ways (TLS passes through unread).
+fn tunnel(req: Request, authority: String) -> Response {
+    tokio::spawn(async move {
+        let Ok(upgraded) = hyper::upgrade::on(req).await else {
+            return;
+        };
+        let Ok(mut upstream) = tokio::net::TcpStream::connect(&authority).await else {
+            return;
+        };
+        let mut client = hyper_util::rt::TokioIo::new(upgraded);
+        let _ = tokio::io::copy_bidirectional(&mut client, &mut upstream).await;
+    });
+    StatusCode::OK.into_response()
 }
 
 impl FakeForwardProxy {
