@@ -54,7 +54,7 @@ async fn prints_listening_line_serves_and_stops_on_sigterm() {
         "{url}"
     );
 
-    let resp = ask(&url).await;
+    let resp = ask(url).await;
     assert_eq!(resp.status(), 200);
     assert!(String::from_utf8_lossy(&resp.bytes().await.expect("body")).contains("message_stop"));
 
