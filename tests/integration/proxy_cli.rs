@@ -35,26 +35,14 @@ fn command(fake: &FakeAnthropicUpstream) -> tokio::process::Command {
 #[tokio::test]
 async fn prints_listening_line_serves_and_stops_on_sigterm() {
     let fake = FakeAnthropicUpstream::start("cli-upstream-key").await;
-    let mut child = command(&fake)
-        .args(["--host", "127.0.0.1", "--port", "0"])
-        .spawn()
-        .expect("spawn");
-    let stdout = child.stdout.take().expect("stdout");
-    let mut lines = BufReader::new(stdout).lines();
-    let line = tokio::time::timeout(Duration::from_secs(20), lines.next_line())
-        .await
-        .expect("ready in time")
-        .expect("read")
-        .expect("a line");
-    let url = line
-        .strip_prefix("listening on ")
-        .unwrap_or_else(|| panic!("unexpected first line {line:?}"));
+    let (mut child, url) =
+        listening(command(&fake).args(["--host", "127.0.0.1", "--port", "0"])).await;
     assert!(
         url.starts_with("http://127.0.0.1:") && !url.ends_with(":0"),
         "{url}"
     );
 
-    let resp = ask(url).await;
+    let resp = ask(&url).await;
     assert_eq!(resp.status(), 200);
     assert!(String::from_utf8_lossy(&resp.bytes().await.expect("body")).contains("message_stop"));
 

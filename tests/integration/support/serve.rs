@@ -1,14 +1,20 @@
 //! Where every fake server listens: loopback, a free port.
 
+/// A listener on 127.0.0.1 at a free port, and that port.
+async fn bind_loopback() -> (tokio::net::TcpListener, std::net::SocketAddr) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind a loopback port for a fake");
+    let addr = listener.local_addr().expect("local addr of a fake");
+    (listener, addr)
+}
+
 /// Serves `app` on 127.0.0.1 at a free port, in the background, until the handle is dropped
 /// with its fake.
 pub async fn serve_on_loopback(
     app: axum::Router,
 ) -> (std::net::SocketAddr, tokio::task::JoinHandle<()>) {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind a loopback port for a fake");
-    let addr = listener.local_addr().expect("local addr of a fake");
+    let (listener, addr) = bind_loopback().await;
     let task = tokio::spawn(async move {
         let _ = axum::serve(listener, app).await;
     });
@@ -46,10 +52,7 @@ pub async fn serve_tls_on_loopback(
     app: axum::Router,
     config: rustls::ServerConfig,
 ) -> (std::net::SocketAddr, tokio::task::JoinHandle<()>) {
-    let tcp = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind a loopback port for a fake");
-    let addr = tcp.local_addr().expect("local addr of a fake");
+    let (tcp, addr) = bind_loopback().await;
     let listener = TlsListener {
         tcp,
         acceptor: tokio_rustls::TlsAcceptor::from(std::sync::Arc::new(config)),
