@@ -114,18 +114,26 @@ async fn listening(cmd: &mut tokio::process::Command) -> (tokio::process::Child,
     (child, url)
 }
 
+/// An HTTPS gateway fake whose certificate a fresh CA signed, and that CA's PEM bundle (in the
+/// returned directory, for `SSL_CERT_FILE`).
+async fn gateway_signed_by_a_corporate_ca()
+-> (FakeAnthropicUpstream, tempfile::TempDir, std::path::PathBuf) {
+    let pki = TestPki::new();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let bundle = dir.path().join("corporate-ca.pem");
+    pki.write_ca(&bundle);
+    let fake = FakeAnthropicUpstream::start_tls("cli-upstream-key", &pki).await;
+    (fake, dir, bundle)
+}
+
 /// A gateway whose certificate a corporate CA signed: trusted once the runner's
 /// `SSL_CERT_FILE` holds that CA, refused (with the reason in an Anthropic-shaped error)
 /// otherwise.
 #[tokio::test]
 async fn an_https_gateway_signed_by_a_corporate_ca_is_trusted_through_ssl_cert_file() {
-    let pki = TestPki::new();
-    let dir = tempfile::tempdir().expect("tempdir");
-    let corporate = dir.path().join("corporate-ca.pem");
-    pki.write_ca(&corporate);
+    let (fake, dir, corporate) = gateway_signed_by_a_corporate_ca().await;
     let other = dir.path().join("other-ca.pem");
     TestPki::new().write_ca(&other);
-    let fake = FakeAnthropicUpstream::start_tls("cli-upstream-key", &pki).await;
     assert!(fake.base_url().starts_with("https://"));
 
     let (_trusting, url) = listening(command(&fake).env("SSL_CERT_FILE", &corporate)).await;
@@ -163,11 +171,7 @@ async fn an_https_gateway_signed_by_a_corporate_ca_is_trusted_through_ssl_cert_f
 /// (CONNECT tunnel), its certificate signed by the corporate CA in `SSL_CERT_FILE`.
 #[tokio::test]
 async fn an_https_gateway_is_reached_through_a_corporate_proxy_tunnel() {
-    let pki = TestPki::new();
-    let dir = tempfile::tempdir().expect("tempdir");
-    let bundle = dir.path().join("corporate-ca.pem");
-    pki.write_ca(&bundle);
-    let fake = FakeAnthropicUpstream::start_tls("cli-upstream-key", &pki).await;
+    let (fake, _dir, bundle) = gateway_signed_by_a_corporate_ca().await;
     let corporate = FakeForwardProxy::start(&[fake.addr]).await;
 
     let (_proxy, url) = listening(
