@@ -112,6 +112,14 @@ pub struct InputArgs {
     pub max_turns: Option<String>,
     #[arg(long, env = "INPUT_MAX_COST_USD")]
     pub max_cost_usd: Option<String>,
+    #[arg(long, env = "INPUT_ISOLATION")]
+    pub isolation: Option<String>,
+    #[arg(long, env = "INPUT_AGENT_USER")]
+    pub agent_user: Option<String>,
+    #[arg(long, env = "INPUT_SANDBOX_WRITABLE_PATHS")]
+    pub sandbox_writable_paths: Option<String>,
+    #[arg(long, env = "INPUT_SANDBOX_HIDDEN_PATHS")]
+    pub sandbox_hidden_paths: Option<String>,
 }
 
 /// What the runner tells every step about the job, as `GITHUB_*`/`RUNNER_*` variables.

@@ -63,6 +63,8 @@ pub struct Settings {
     pub request_review_from_actor: bool,
     pub max_turns: Option<u32>,
     pub max_cost_usd: Option<f64>,
+    /// `isolation`, `agent_user`, `sandbox_writable_paths`, `sandbox_hidden_paths`.
+    pub isolation: crate::isolation::IsolationSettings,
 }
 
 fn text(value: &Option<String>) -> Option<String> {
@@ -198,6 +200,15 @@ impl Settings {
                 "GitHub labels are at most 50 characters",
             ));
         }
+        let home = std::env::var("HOME").ok();
+        let isolation = crate::isolation::IsolationSettings::parse(
+            raw.isolation.as_deref(),
+            raw.agent_user.as_deref(),
+            raw.sandbox_writable_paths.as_deref(),
+            raw.sandbox_hidden_paths.as_deref(),
+            home.as_deref(),
+        )
+        .map_err(|(input, e)| invalid(input, e.to_string()))?;
         let phrase = text(&raw.trigger_phrase).unwrap_or_else(|| "@claude".into());
         Ok(Self {
             rules: TriggerRules {
@@ -241,6 +252,7 @@ impl Settings {
             )?,
             max_turns,
             max_cost_usd,
+            isolation,
         })
     }
 

@@ -7,6 +7,7 @@ pub mod context;
 pub mod event;
 pub mod github;
 pub mod inputs;
+pub mod isolation;
 pub mod outcome;
 pub mod prompt;
 pub mod proxy;

@@ -63,6 +63,7 @@ fn minutes(d: Duration) -> String {
 /// environment (pass the agent's: the check runs the agent's code and must hold no credential).
 /// On timeout the command's whole process group is killed.
 pub async fn run_verify(
+    jail: &crate::isolation::AgentJail,
     command: &str,
     cwd: &Path,
     env: &[(String, String)],
@@ -70,12 +71,8 @@ pub async fn run_verify(
 ) -> VerifyRun {
     let started = Instant::now();
     let script = format!("exec 2>&1\n{command}");
-    let mut cmd = tokio::process::Command::new("bash");
-    cmd.arg("-c")
-        .arg(script)
-        .current_dir(cwd)
-        .env_clear()
-        .envs(env.iter().map(|(k, v)| (k, v)))
+    let mut cmd = jail.command(Path::new("bash"), &["-c".to_string(), script], env);
+    cmd.current_dir(cwd)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
@@ -128,6 +125,7 @@ pub async fn run_verify(
             VerifyStatus::TimedOut
         }
     };
+    jail.end_survivors().await;
     let (text, truncated) = tail.finish();
     VerifyRun {
         status,

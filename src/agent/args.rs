@@ -6,6 +6,19 @@ pub enum ArgsError {
     Syntax(String),
     #[error("input claude_args: {flag} is set by coworker and cannot be overridden")]
     Reserved { flag: String },
+    #[error("input settings: {0}")]
+    Settings(String),
+}
+
+/// The `settings` input as JSON text for `--settings`: a path is read here, by coworker, because
+/// the confined agent may not be able to read it (a file in the runner's temp folder, say).
+pub fn inline_settings(value: &str) -> Result<String, ArgsError> {
+    let trimmed = value.trim_start();
+    if trimmed.starts_with('{') {
+        return Ok(value.to_string());
+    }
+    std::fs::read_to_string(value)
+        .map_err(|e| ArgsError::Settings(format!("cannot read {value}: {e}")))
 }
 
 /// The user's arguments with list flags gathered, ready to combine.

@@ -23,6 +23,8 @@ pub struct AgentCommand {
     pub timeout: Duration,
     /// `max_cost_usd`: the agent is stopped once the priced stream passes it.
     pub cost_cap: Option<f64>,
+    /// The confinement the agent runs in; the only way the agent is started.
+    pub jail: std::sync::Arc<crate::isolation::AgentJail>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -76,11 +78,8 @@ pub async fn run_agent(
     let started = std::time::Instant::now();
     let mut state = StreamState::default();
     let mut meter = crate::budget::CostMeter::default();
-    let mut command = tokio::process::Command::new(&cmd.program);
+    let mut command = cmd.jail.command(&cmd.program, &cmd.args, &cmd.env);
     command
-        .args(&cmd.args)
-        .env_clear()
-        .envs(cmd.env.iter().map(|(k, v)| (k, v)))
         .current_dir(&cmd.cwd)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
@@ -197,6 +196,8 @@ pub async fn run_agent(
             child.wait().await.ok()
         }
     };
+    // Whatever the agent started and left running (e.g. `setsid nohup ...`) ends with the round.
+    cmd.jail.end_survivors().await;
     let stderr_tail = match stderr_task {
         Some(task) => tokio::time::timeout(GRACE, task)
             .await

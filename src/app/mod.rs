@@ -2,6 +2,7 @@
 mod agent_rounds;
 pub mod deliver;
 mod git_work;
+mod isolation;
 mod model_proxy;
 mod one_agent;
 mod plan;
@@ -16,6 +17,19 @@ use clap::Parser;
 pub const EXIT_USAGE: i32 = 2;
 
 pub fn main() -> i32 {
+    let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    if args
+        .get(1)
+        .is_some_and(|a| a == crate::isolation::shim::SHIM_ARG)
+    {
+        let rest: Vec<String> = args[2..]
+            .iter()
+            .map(|a| a.to_string_lossy().into_owned())
+            .collect();
+        return crate::isolation::shim::main(&rest);
+    }
+    // Before anything reads a secret: a same-uid agent must not read this process's memory files.
+    crate::isolation::protect_self();
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => {

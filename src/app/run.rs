@@ -5,7 +5,7 @@ use super::agent_rounds::{
 };
 use super::git_work::{GitStart, GitWork, Handover};
 use super::prepare::{Prepared, github_client, prepare, repository_name};
-use crate::agent::args::ClaudeArgs;
+use crate::agent::args::{ClaudeArgs, inline_settings};
 use crate::agent::runner::AgentCommand;
 use crate::cli::RunArgs;
 use crate::context::Context;
@@ -287,10 +287,26 @@ async fn run_the_agent(
             );
         }
     };
+    let jail = match super::isolation::prepare(s, &p.job.workspace) {
+        Ok(jail) => {
+            finale.rows.push(("isolation".into(), jail.describe()));
+            std::sync::Arc::new(jail)
+        }
+        Err(e) => return Outcome::new(Conclusion::Failure, e.to_string()),
+    };
     let commit_tools = git_work
         .as_ref()
         .is_some_and(|w| w.prepared.work.push_branch().is_some());
-    let base_args = agent_arguments(&user_args, s.claude_settings.as_deref(), commit_tools);
+    let settings = match s
+        .claude_settings
+        .as_deref()
+        .map(inline_settings)
+        .transpose()
+    {
+        Ok(settings) => settings,
+        Err(e) => return Outcome::new(Conclusion::Failure, e.to_string()),
+    };
+    let base_args = agent_arguments(&user_args, settings.as_deref(), commit_tools);
     let mut sessions = super::sessions::plan(
         s,
         &p.job.api_url,
@@ -300,6 +316,9 @@ async fn run_the_agent(
         p.job.temp_dir.join("coworker-sessions"),
         &p.event.name,
     );
+    if let (Some(plan), Some(home)) = (sessions.as_mut(), jail.home()) {
+        plan.use_config_dir(home.join(".claude"));
+    }
     let mut resumed = None;
     if let Some(plan) = sessions.as_mut()
         && let Some(restored) = plan
@@ -334,7 +353,7 @@ async fn run_the_agent(
         Err(reason) => return Outcome::new(Conclusion::Failure, reason),
     };
     let secrets = s.secrets();
-    let env = match &proxy {
+    let mut env = match &proxy {
         Some(ap) => crate::agent::env::agent_env(
             std::env::vars(),
             &crate::inputs::ModelAuth::default(),
@@ -343,6 +362,14 @@ async fn run_the_agent(
             &ap.withheld,
         ),
         None => crate::agent::env::agent_env(std::env::vars(), &s.model_auth, &[], &secrets, &[]),
+    };
+    jail.adapt_env(&mut env);
+    jail.settle_home();
+    // The workspace belongs to the agent's uid while it works (root runners), and is handed
+    // back before coworker commits, pushes or saves the session, on every path.
+    let mut lease = match jail.lend(&p.job.workspace, std::slice::from_ref(&program)) {
+        Ok(lease) => lease,
+        Err(e) => return Outcome::new(Conclusion::Failure, e.to_string()),
     };
     let caps = Caps {
         max_turns: s.max_turns,
@@ -366,6 +393,7 @@ async fn run_the_agent(
         execution_file,
         timeout: s.timeout,
         cost_cap: s.max_cost_usd,
+        jail: jail.clone(),
     };
     workflow::group("coworker: agent");
     println!(
@@ -445,6 +473,14 @@ async fn run_the_agent(
         ap.proxy.shutdown().await;
     }
     outcome.duration = started.elapsed();
+    if let Some(lease) = lease.as_mut() {
+        let failed = lease.hand_back();
+        if failed > 0 {
+            workflow::warning(&format!(
+                "isolation: {failed} paths of the workspace could not be handed back from the agent's user"
+            ));
+        }
+    }
     if let Some(work) = &git_work {
         outcome.branch = work.prepared.work.push_branch().map(str::to_string);
         if outcome.conclusion == Conclusion::Cancelled {
@@ -485,7 +521,8 @@ async fn verify_rounds(
     loop {
         workflow::group("coworker: verify");
         println!("$ {check}");
-        let run = run_verify(check, &p.job.workspace, &first.env, s.verify_timeout).await;
+        let env = super::isolation::verify_env(&first.env);
+        let run = run_verify(&first.jail, check, &p.job.workspace, &env, s.verify_timeout).await;
         println!("{}", run.tail.trim_end());
         println!("verify: {}", run.describe(s.verify_timeout));
         workflow::end_group();

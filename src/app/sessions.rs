@@ -121,6 +121,12 @@ fn read_only_cache_note(event_name: &str) -> Option<String> {
 }
 
 impl SessionPlan {
+    /// Restores into and saves from `dir` instead of the runner's `~/.claude`: the agent's own
+    /// HOME when it runs isolated.
+    pub fn use_config_dir(&mut self, dir: PathBuf) {
+        self.config_dir = dir;
+    }
+
     /// Loads and unpacks the earlier session under the current workspace's project directory.
     /// A pull request without a session of its own starts from `origin_issue`'s latest one
     /// (the issue the agent opened it for); the result is saved under the PR's own key.

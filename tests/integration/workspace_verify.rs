@@ -1,5 +1,6 @@
 //! The verify command for real: bash in a directory, pass, fail with the output's tail, timeout
 //! with the whole process group stopped.
+use coworker::isolation::AgentJail;
 use coworker::verify::{Next, TAIL_BYTES, VerifyLoop, VerifyStatus, run_verify};
 use std::time::Duration;
 
@@ -14,6 +15,7 @@ async fn a_passing_command_passes_in_the_workspace() {
     let dir = tempfile::tempdir().expect("tempdir");
     std::fs::write(dir.path().join("marker"), "here").expect("write");
     let run = run_verify(
+        &AgentJail::unconfined(),
         "test -f marker && echo checks ok",
         dir.path(),
         &env(),
@@ -29,6 +31,7 @@ async fn a_passing_command_passes_in_the_workspace() {
 async fn a_failing_command_reports_its_code_and_both_streams() {
     let dir = tempfile::tempdir().expect("tempdir");
     let run = run_verify(
+        &AgentJail::unconfined(),
         "echo compiling; echo 'error[E0308]: mismatched types' >&2; exit 3",
         dir.path(),
         &env(),
@@ -54,6 +57,7 @@ async fn a_failing_command_reports_its_code_and_both_streams() {
 async fn only_the_tail_of_long_output_is_kept_on_a_character_boundary() {
     let dir = tempfile::tempdir().expect("tempdir");
     let run = run_verify(
+        &AgentJail::unconfined(),
         "for i in $(seq 1 3000); do echo \"line $i é€\"; done; echo LAST; exit 1",
         dir.path(),
         &env(),
@@ -77,6 +81,7 @@ async fn a_command_that_hangs_is_stopped_with_its_children() {
     let pid_file = dir.path().join("child.pid");
     let started = std::time::Instant::now();
     let run = run_verify(
+        &AgentJail::unconfined(),
         &format!(
             "echo started; sleep 300 & echo $! > {}; wait",
             pid_file.display()
@@ -121,6 +126,7 @@ async fn the_command_sees_only_the_environment_it_is_given() {
     let dir = tempfile::tempdir().expect("tempdir");
     // HOME is set for the test process; the check must not inherit it (nor any token).
     let run = run_verify(
+        &AgentJail::unconfined(),
         "echo \"token=${INPUT_GITHUB_TOKEN:-none} home=${HOME:-none}\"",
         dir.path(),
         &env(),
