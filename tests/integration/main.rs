@@ -11,6 +11,7 @@ mod proxy_cli;
 mod proxy_errors;
 mod proxy_openai;
 mod proxy_sap;
+mod red_team;
 mod run_context;
 mod run_deliver;
 mod run_e2e;

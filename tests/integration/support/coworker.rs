@@ -85,7 +85,17 @@ impl Job {
     }
 
     pub async fn run(&self) -> Output {
-        let mut cmd = tokio::process::Command::from(self.command(&["run"]));
+        self.run_as(None).await
+    }
+
+    /// Runs `coworker run` as `uid:gid` (the test must be root), or as the test's own user.
+    pub async fn run_as(&self, user: Option<(u32, u32)>) -> Output {
+        let mut std_cmd = self.command(&["run"]);
+        if let Some((uid, gid)) = user {
+            use std::os::unix::process::CommandExt;
+            std_cmd.uid(uid).gid(gid);
+        }
+        let mut cmd = tokio::process::Command::from(std_cmd);
         cmd.kill_on_drop(true);
         let out = cmd.output().await.expect("coworker runs");
         eprintln!(

@@ -11,6 +11,7 @@ pub mod fake_sap;
 pub mod git_fixture;
 pub mod harness;
 pub mod proxy_harness;
+pub mod run_as;
 pub mod scripted_turn;
 pub mod serve;
 pub mod session_fake_model;
