@@ -177,7 +177,7 @@ async fn red_team(user: Option<OrdinaryUser>) {
         .set("RUNNER_TEMP", &p(&runner.temp))
         .set(
             "RUNNER_WORKSPACE",
-            &p(&runner.workspace.parent().expect("repo")),
+            &p(runner.workspace.parent().expect("repo")),
         )
         .set("GITHUB_ENV", &p(&runner.env_file))
         .set("GITHUB_PATH", &p(&runner.path_file))
