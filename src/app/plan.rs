@@ -25,6 +25,22 @@ pub async fn plan(args: PlanArgs) -> i32 {
             return EXIT_USAGE;
         }
     };
+    // The confinement `run` would apply on this machine, so a runner can be checked without an agent.
+    let isolation = match crate::isolation::AgentJail::prepare(
+        &p.settings.isolation,
+        &p.job.workspace,
+        &crate::isolation::RunnerLayout::from_env(|k| std::env::var(k).ok()),
+    ) {
+        Ok(jail) => json!({
+            "mode": jail.mode().as_str(),
+            "in_force": jail.describe(),
+            "missing": jail.missing(),
+        }),
+        Err(e) => {
+            eprintln!("error: {e}");
+            return EXIT_USAGE;
+        }
+    };
     let repo = repository_name(&p).unwrap_or_default();
     let mut permission = "unchecked".to_string();
     let mut context = Context::from_payload(&p.event, p.decision.target, &repo);
@@ -82,6 +98,7 @@ pub async fn plan(args: PlanArgs) -> i32 {
         "permission": permission,
         "prompt": prompt,
         "model_proxy": model_proxy,
+        "isolation": isolation,
     });
     println!("{out}");
     0

@@ -367,7 +367,13 @@ async fn run_the_agent(
     jail.settle_home();
     // The workspace belongs to the agent's uid while it works (root runners), and is handed
     // back before coworker commits, pushes or saves the session, on every path.
-    let mut lease = match jail.lend(&p.job.workspace, std::slice::from_ref(&program)) {
+    let mut reach = vec![program.clone()];
+    reach.extend(env.iter().filter(|(k, _)| k == "PATH").flat_map(|(_, v)| {
+        std::env::split_paths(v)
+            .map(|d| d.join("x"))
+            .collect::<Vec<_>>()
+    }));
+    let mut lease = match jail.lend(&p.job.workspace, &reach) {
         Ok(lease) => lease,
         Err(e) => return Outcome::new(Conclusion::Failure, e.to_string()),
     };

@@ -180,3 +180,51 @@ async fn plan_lists_the_proxy_models_and_refuses_a_broken_proxy_config() {
     assert_eq!(code, Some(2));
     assert!(stderr.contains("input litellm_model"), "{stderr}");
 }
+
+/// A platform team checks a runner without running an agent: plan shows the confinement `run`
+/// would apply, and refuses `isolation: required` on a kernel without Landlock.
+#[tokio::test]
+async fn plan_shows_the_sandbox_and_refuses_required_isolation_it_cannot_apply() {
+    let github = FakeGitHub::start().await;
+    let mut job = Job::new(
+        "issue_comment",
+        &comment_event("@claude fix the README typo"),
+        &github,
+        None,
+    );
+    let (code, stdout, _) = plan(&job, &["--offline"]).await;
+    assert_eq!(code, Some(0));
+    let v: Value = serde_json::from_str(stdout.trim()).expect("one JSON object");
+    assert_eq!(v["isolation"]["mode"], "auto");
+    let in_force = v["isolation"]["in_force"].as_str().expect("text");
+    assert!(in_force.contains("no_new_privs"), "{in_force}");
+    assert!(in_force.contains("landlock ABI"), "{in_force}");
+    assert_eq!(v["isolation"]["missing"], json!([]));
+
+    job.set("COWORKER_LANDLOCK_ABI", "0");
+    let (code, stdout, _) = plan(&job, &["--offline"]).await;
+    assert_eq!(code, Some(0), "auto runs with what there is");
+    let v: Value = serde_json::from_str(stdout.trim()).expect("one JSON object");
+    assert!(
+        v["isolation"]["missing"][0]
+            .as_str()
+            .expect("a missing part")
+            .contains("no Landlock"),
+        "{v}"
+    );
+    assert!(
+        v["isolation"]["in_force"]
+            .as_str()
+            .expect("text")
+            .contains("no landlock")
+    );
+
+    job.set("INPUT_ISOLATION", "required");
+    let (code, stdout, stderr) = plan(&job, &["--offline"]).await;
+    assert_eq!(code, Some(2));
+    assert!(stdout.is_empty());
+    assert!(
+        stderr.contains("isolation is required, but the kernel offers no Landlock"),
+        "{stderr}"
+    );
+}
