@@ -3,7 +3,7 @@
 use super::stream::{LineEffect, StreamState};
 use std::path::PathBuf;
 use std::process::Stdio;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::sync::watch;
 use tokio_util::sync::CancellationToken;
@@ -11,6 +11,16 @@ use tokio_util::sync::CancellationToken;
 /// How long the agent gets to stop by itself after SIGTERM before it is killed.
 const GRACE: Duration = Duration::from_secs(5);
 const STDERR_TAIL: usize = 4096;
+/// How long the agent's stdout may stay open after the agent itself exited.
+const DRAIN: Duration = Duration::from_secs(2);
+
+/// Completes at `when`, never when `None`.
+async fn at(when: Option<Instant>) {
+    match when {
+        Some(t) => tokio::time::sleep_until(t.into()).await,
+        None => std::future::pending().await,
+    }
+}
 
 #[derive(Debug, Clone)]
 pub struct AgentCommand {
@@ -146,6 +156,11 @@ pub async fn run_agent(
     let deadline = tokio::time::sleep(cmd.timeout);
     tokio::pin!(deadline);
     let mut stop: Option<Ending> = None;
+    // After SIGTERM the agent gets GRACE, whatever its pipes do; then its group is killed.
+    let mut kill_at: Option<Instant> = None;
+    // Once the agent has exited, a descendant holding its stdout may delay EOF only this long.
+    let mut drain_until: Option<Instant> = None;
+    let mut status = None;
     loop {
         let next = async {
             match lines.as_mut() {
@@ -171,30 +186,45 @@ pub async fn run_agent(
                     {
                         stop = Some(Ending::CostCapReached(meter.total_usd()));
                         terminate(pid);
+                        kill_at = Some(Instant::now() + GRACE);
                     }
                 }
                 Ok(None) | Err(_) => break,
             },
+            exit = child.wait(), if status.is_none() => {
+                status = Some(exit.ok());
+                drain_until = Some(Instant::now() + DRAIN);
+            }
+            () = at(drain_until) => break,
             () = &mut deadline, if stop.is_none() => {
                 stop = Some(Ending::TimedOut);
                 terminate(pid);
+                kill_at = Some(Instant::now() + GRACE);
             }
             () = cancel.cancelled(), if stop.is_none() => {
                 stop = Some(Ending::Cancelled);
                 terminate(pid);
+                kill_at = Some(Instant::now() + GRACE);
+            }
+            () = at(kill_at) => {
+                kill_group(pid);
+                kill_at = None;
             }
         }
     }
     if let Some(f) = execution.as_mut() {
         let _ = f.flush().await;
     }
-    let status = match tokio::time::timeout(GRACE, child.wait()).await {
-        Ok(status) => status.ok(),
-        Err(_) => {
-            kill_group(pid);
-            let _ = child.kill().await;
-            child.wait().await.ok()
-        }
+    let status = match status {
+        Some(status) => status,
+        None => match tokio::time::timeout(GRACE, child.wait()).await {
+            Ok(status) => status.ok(),
+            Err(_) => {
+                kill_group(pid);
+                let _ = child.kill().await;
+                child.wait().await.ok()
+            }
+        },
     };
     // Whatever the agent started and left running (e.g. `setsid nohup ...`) ends with the round.
     cmd.jail.end_survivors().await;

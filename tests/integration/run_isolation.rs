@@ -229,3 +229,54 @@ async fn a_same_uid_process_cannot_read_coworkers_environment() {
     assert!(String::from_utf8_lossy(&control.stdout).contains("visible-4f4f"));
     let _ = child.kill().await;
 }
+
+/// An agent that ignores SIGTERM, keeps stdout open and leaves a descendant in its own session
+/// holding that stdout: the timeout still ends the run within its grace period, and nothing the
+/// agent started is left running.
+#[tokio::test]
+async fn a_hung_agent_that_ignores_sigterm_cannot_hang_the_run() {
+    let github = FakeGitHub::start().await;
+    let dir = tempfile::tempdir().expect("dir");
+    let marker = format!("coworker-hung-{}", std::process::id());
+    let agent = dir.path().join("hung-agent.sh");
+    std::fs::write(
+        &agent,
+        format!(
+            "#!/bin/sh\ntrap '' TERM\necho '{{\"type\":\"system\",\"subtype\":\"init\",\"session_id\":\"s\"}}'\nsetsid sh -c 'sleep 300; : {marker}' &\nwhile :; do sleep 1; done\n"
+        ),
+    )
+    .expect("script");
+    for p in [dir.path(), agent.as_path()] {
+        std::fs::set_permissions(p, std::os::unix::fs::PermissionsExt::from_mode(0o755))
+            .expect("chmod");
+    }
+    let mut job = Job::new(
+        "issue_comment",
+        &comment_event("@claude hang"),
+        &github,
+        None,
+    );
+    job.set(
+        "INPUT_PATH_TO_CLAUDE_CODE_EXECUTABLE",
+        &agent.display().to_string(),
+    )
+    .set("INPUT_ANTHROPIC_API_KEY", "sk-test")
+    .set("INPUT_TIMEOUT_MINUTES", "0.02");
+    // A hang guard, not synchronisation: the run must end by itself well before this.
+    let out = tokio::time::timeout(std::time::Duration::from_secs(90), job.run())
+        .await
+        .expect("coworker ended by itself");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(124), "{stdout}");
+    assert_eq!(job.output("conclusion").as_deref(), Some("timeout"));
+    let alive: Vec<String> = std::fs::read_dir("/proc")
+        .expect("proc")
+        .flatten()
+        .filter_map(|e| std::fs::read(e.path().join("cmdline")).ok())
+        .map(|c| String::from_utf8_lossy(&c).replace('\0', " "))
+        .filter(|c| c.contains(&marker))
+        .collect();
+    assert!(alive.is_empty(), "survivors: {alive:?}");
+    let body = github.comments_on(1).last().expect("comment").body.clone();
+    assert!(!body.contains("is working"), "the comment is final: {body}");
+}
