@@ -25,6 +25,13 @@ async fn ordinary_work_gets_done_inside_the_sandbox() {
     let model = FakeModel::start().await;
     let cache = tempfile::tempdir().expect("cache");
     let outside = tempfile::tempdir().expect("outside");
+    let hidden = tempfile::tempdir().expect("hidden");
+    std::fs::write(hidden.path().join("secret.txt"), "canary-hidden-path-3c3c").expect("write");
+    std::fs::set_permissions(
+        hidden.path(),
+        std::os::unix::fs::PermissionsExt::from_mode(0o755),
+    )
+    .expect("chmod");
     // Writable to everyone, so only the sandbox can stop the write.
     for d in [cache.path(), outside.path()] {
         std::fs::set_permissions(d, std::os::unix::fs::PermissionsExt::from_mode(0o777))
@@ -51,8 +58,12 @@ async fn ordinary_work_gets_done_inside_the_sandbox() {
         &cache.path().display().to_string(),
     )
     .set(
+        "INPUT_SANDBOX_HIDDEN_PATHS",
+        &hidden.path().display().to_string(),
+    )
+    .set(
         "INPUT_VERIFY_COMMAND",
-        "cargo --version && git status --short && test -f notes.md",
+        "cargo --version && npm --version && git status --short && test -f notes.md",
     );
     // The runner's Rust toolchain, as hosted runners export it.
     let home = std::env::var("HOME").unwrap_or_default();
@@ -61,7 +72,8 @@ async fn ordinary_work_gets_done_inside_the_sandbox() {
         job.set(name, &dir);
     }
     model.push_reply(bash(&format!(
-        "echo 'notes' > notes.md && git add notes.md && git commit -qm 'Add notes' && echo cached > {c}/hit && (echo escaped > {o}/x 2>&1 || true); id -u; echo ==DONE",
+        "echo 'notes' > notes.md && git add notes.md && git commit -qm 'Add notes' && echo cached > {c}/hit && (echo escaped > {o}/x 2>&1 || true); cat {h}/secret.txt 2>&1; id -u; echo ==DONE",
+        h = hidden.path().display(),
         c = cache.path().display(),
         o = outside.path().display()
     )));
