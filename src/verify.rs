@@ -5,6 +5,9 @@ use std::process::Stdio;
 use std::time::{Duration, Instant};
 use tokio::io::AsyncReadExt;
 
+/// How long the output may stay open after bash exited (a background process holding it).
+const DRAIN: Duration = Duration::from_secs(2);
+
 /// Bytes of output kept from the end of a verify run.
 pub const TAIL_BYTES: usize = 4096;
 
@@ -92,39 +95,69 @@ pub async fn run_verify(
     let pid = child.id();
     let mut stdout = child.stdout.take();
     let mut tail = Tail::default();
-    let read = async {
-        let mut buf = [0u8; 8192];
-        if let Some(out) = stdout.as_mut() {
-            loop {
-                match out.read(&mut buf).await {
-                    Ok(0) | Err(_) => break,
-                    Ok(n) => tail.push(&buf[..n]),
-                }
+    let deadline = tokio::time::sleep(timeout);
+    tokio::pin!(deadline);
+    let mut exited = None;
+    // After bash exits, a background process still holding its stdout may delay the end of the
+    // output only this long: the check's result is bash's exit, not the pipe's.
+    let mut drain_until: Option<tokio::time::Instant> = None;
+    let mut buf = [0u8; 8192];
+    let mut open = stdout.is_some();
+    let timed_out = loop {
+        if exited.is_some() && !open {
+            break false;
+        }
+        let read = async {
+            match stdout.as_mut() {
+                Some(out) if open => out.read(&mut buf).await,
+                _ => std::future::pending().await,
             }
+        };
+        let drain = async {
+            match drain_until {
+                Some(t) => tokio::time::sleep_until(t).await,
+                None => std::future::pending().await,
+            }
+        };
+        tokio::select! {
+            n = read => match n {
+                Ok(0) | Err(_) => open = false,
+                Ok(n) => tail.push(&buf[..n]),
+            },
+            status = child.wait(), if exited.is_none() => {
+                exited = Some(status);
+                drain_until = Some(tokio::time::Instant::now() + DRAIN);
+            }
+            () = drain => break false,
+            () = &mut deadline, if exited.is_none() => break true,
         }
     };
-    let finished = tokio::time::timeout(timeout, async {
-        read.await;
-        child.wait().await
-    })
-    .await;
-    let status = match finished {
-        Ok(Ok(s)) if s.success() => VerifyStatus::Passed,
-        Ok(Ok(s)) => VerifyStatus::Failed {
-            exit_code: s.code(),
-        },
-        Ok(Err(e)) => VerifyStatus::NotRun(e.to_string()),
-        Err(_) => {
-            if let Some(pid) = pid.and_then(|p| i32::try_from(p).ok()) {
-                let _ = nix::sys::signal::killpg(
-                    nix::unistd::Pid::from_raw(pid),
-                    nix::sys::signal::Signal::SIGKILL,
-                );
-            }
-            let _ = child.wait().await;
-            VerifyStatus::TimedOut
+    let status = if timed_out {
+        if let Some(pid) = pid.and_then(|p| i32::try_from(p).ok()) {
+            let _ = nix::sys::signal::killpg(
+                nix::unistd::Pid::from_raw(pid),
+                nix::sys::signal::Signal::SIGKILL,
+            );
+        }
+        let _ = child.wait().await;
+        VerifyStatus::TimedOut
+    } else {
+        match exited {
+            Some(Ok(s)) if s.success() => VerifyStatus::Passed,
+            Some(Ok(s)) => VerifyStatus::Failed {
+                exit_code: s.code(),
+            },
+            Some(Err(e)) => VerifyStatus::NotRun(e.to_string()),
+            None => VerifyStatus::NotRun("the check's exit status was lost".into()),
         }
     };
+    // Whatever the check left running (and still holding its output) ends with it.
+    if let Some(pid) = pid.and_then(|p| i32::try_from(p).ok()) {
+        let _ = nix::sys::signal::killpg(
+            nix::unistd::Pid::from_raw(pid),
+            nix::sys::signal::Signal::SIGKILL,
+        );
+    }
     jail.end_survivors().await;
     let (text, truncated) = tail.finish();
     VerifyRun {

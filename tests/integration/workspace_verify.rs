@@ -135,3 +135,26 @@ async fn the_command_sees_only_the_environment_it_is_given() {
     .await;
     assert_eq!(run.tail, "token=none home=none\n");
 }
+
+/// A check that leaves a background process holding its output is judged by bash's exit, not by
+/// the pipe: it passes at once instead of being reported as timed out (issue 15, defect 6).
+#[tokio::test]
+async fn a_background_process_holding_the_output_does_not_fake_a_timeout() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let started = std::time::Instant::now();
+    let run = run_verify(
+        &AgentJail::unconfined(),
+        "sleep 60 & echo started the server",
+        dir.path(),
+        &env(),
+        Duration::from_secs(20),
+    )
+    .await;
+    assert_eq!(run.status, VerifyStatus::Passed, "{}", run.tail);
+    assert!(run.tail.contains("started the server"));
+    assert!(
+        started.elapsed() < Duration::from_secs(20),
+        "it waited for the pipe: {:?}",
+        started.elapsed()
+    );
+}

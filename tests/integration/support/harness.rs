@@ -48,14 +48,19 @@ pub fn find_on_path(name: &str) -> Option<PathBuf> {
         .find(|p| p.is_file())
 }
 
-/// Called when a tool a test needs is absent: in CI (env `CI=true`) that is a failure, locally
-/// the test is skipped with a visible reason.
+/// Set to `1` to let tests whose tool (Claude Code CLI, act) is missing pass with a visible
+/// note, on a developer machine; CI never sets it, so there a missing tool fails the test.
+pub const SKIP_MISSING_TOOLS_ENV: &str = "COWORKER_TEST_SKIP_MISSING_TOOLS";
+
+/// Called when a tool a test needs is absent: a failure with the reason, unless
+/// [`SKIP_MISSING_TOOLS_ENV`] explicitly opts out.
 pub fn tool_missing(what: &str) {
-    let message = format!("skipping: {what} not found (run .ci/tools.sh)");
-    if std::env::var("CI").as_deref() == Ok("true") {
-        panic!("{message}; CI=true, so a missing tool fails the test");
+    let message = format!("{what} not found (run .ci/tools.sh)");
+    if std::env::var(SKIP_MISSING_TOOLS_ENV).as_deref() == Ok("1") {
+        eprintln!("skipping: {message}; {SKIP_MISSING_TOOLS_ENV}=1");
+        return;
     }
-    eprintln!("{message}");
+    panic!("{message}; set {SKIP_MISSING_TOOLS_ENV}=1 to skip such tests on purpose");
 }
 
 /// `let claude = require_claude!();` — the CLI's path, or return from the test (see
