@@ -43,6 +43,12 @@ impl Event {
     }
 
     pub fn parse(name: &str, json: &str) -> Result<Self, serde_json::Error> {
+        // serde reads a struct from an array too; a webhook payload is always an object.
+        if !json.trim_start().starts_with('{') {
+            return Err(<serde_json::Error as serde::de::Error>::custom(
+                "a webhook payload is a JSON object",
+            ));
+        }
         let payload: Payload = serde_json::from_str(json)?;
         Ok(Self {
             name: name.to_string(),

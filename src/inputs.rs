@@ -75,6 +75,19 @@ fn text(value: &Option<String>) -> Option<String> {
         .map(str::to_string)
 }
 
+/// A credential input: trimmed (a pasted secret often ends in a newline), refused when a control
+/// character is left inside, since it could never be sent as a header. The value is not echoed.
+fn secret(input: &'static str, value: &Option<String>) -> Result<Option<Secret>, InputError> {
+    match text(value) {
+        None => Ok(None),
+        Some(v) if v.chars().any(char::is_control) => Err(invalid(
+            input,
+            "contains a line break or another control character; paste the secret again without it",
+        )),
+        Some(v) => Ok(Some(Secret::new(v))),
+    }
+}
+
 fn flag(input: &'static str, value: &Option<String>) -> Result<bool, InputError> {
     match text(value).map(|v| v.to_ascii_lowercase()).as_deref() {
         None | Some("false") | Some("0") | Some("no") => Ok(false),
@@ -222,12 +235,12 @@ impl Settings {
             claude_args: raw.claude_args.clone().unwrap_or_default(),
             claude_settings: text(&raw.settings),
             model_auth: ModelAuth {
-                anthropic_api_key: text(&raw.anthropic_api_key).map(Secret::new),
-                oauth_token: text(&raw.claude_code_oauth_token).map(Secret::new),
+                anthropic_api_key: secret("anthropic_api_key", &raw.anthropic_api_key)?,
+                oauth_token: secret("claude_code_oauth_token", &raw.claude_code_oauth_token)?,
                 use_bedrock,
                 use_vertex,
             },
-            github_token: text(&raw.github_token).map(Secret::new),
+            github_token: secret("github_token", &raw.github_token)?,
             base_branch: text(&raw.base_branch),
             branch_prefix: text(&raw.branch_prefix).unwrap_or_else(|| "claude/".into()),
             claude_executable: text(&raw.path_to_claude_code_executable).map(PathBuf::from),
@@ -237,7 +250,7 @@ impl Settings {
             proxy_config: text(&raw.proxy_config).map(PathBuf::from),
             max_tokens_total,
             session_store: text(&raw.session_store),
-            session_key: text(&raw.session_key).map(Secret::new),
+            session_key: secret("session_key", &raw.session_key)?,
             session_encryption: text(&raw.session_encryption),
             create_pr,
             bot_email: text(&raw.bot_email)

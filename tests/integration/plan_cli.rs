@@ -106,6 +106,15 @@ async fn unusable_input_is_exit_two_with_one_line() {
     assert_eq!(stderr.trim().lines().count(), 1, "{stderr}");
     assert!(stderr.contains("not a JSON webhook payload"), "{stderr}");
 
+    // serde would read a struct from an array: a payload must be an object.
+    std::fs::write(job.dir.path().join("event.json"), "[]").expect("write");
+    let (code, _, stderr) = plan(&job, &["--offline"]).await;
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(
+        stderr.contains("a webhook payload is a JSON object"),
+        "{stderr}"
+    );
+
     job.set("GITHUB_EVENT_PATH", "/nonexistent/event.json");
     let (code, _, stderr) = plan(&job, &["--offline"]).await;
     assert_eq!(code, Some(2));
@@ -116,6 +125,18 @@ async fn unusable_input_is_exit_two_with_one_line() {
     let (code, _, stderr) = plan(&job, &["--offline"]).await;
     assert_eq!(code, Some(2));
     assert!(stderr.contains("input use_bedrock"), "{stderr}");
+
+    // A pasted token with a line break inside would be an invalid header: one clear line.
+    let mut job = Job::new("issue_comment", &comment_event("@claude x"), &github, None);
+    job.set("INPUT_GITHUB_TOKEN", "ghs_first\nghs_second");
+    let (code, _, stderr) = plan(&job, &["--offline"]).await;
+    assert_eq!(code, Some(2));
+    assert_eq!(stderr.trim().lines().count(), 1, "{stderr}");
+    assert!(stderr.contains("input github_token"), "{stderr}");
+    assert!(
+        !stderr.contains("ghs_first"),
+        "the value is not echoed: {stderr}"
+    );
 
     // claude_args that cannot be parsed are refused before any decision or call.
     let mut job = Job::new("issue_comment", &comment_event("@claude x"), &github, None);
