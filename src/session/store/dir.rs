@@ -78,12 +78,28 @@ fn io_at(path: &Path) -> impl Fn(io::Error) -> StoreError + '_ {
 }
 
 fn read_archive(path: &Path, limit: u64) -> Result<Option<Loaded>, StoreError> {
-    let mut file = match File::open(path) {
+    // Non-blocking, so a FIFO planted in the store cannot hang the run in open(); then only a
+    // regular file is read.
+    let opened = {
+        use std::os::unix::fs::OpenOptionsExt;
+        fs::OpenOptions::new()
+            .read(true)
+            .custom_flags(nix::fcntl::OFlag::O_NONBLOCK.bits())
+            .open(path)
+    };
+    let mut file = match opened {
         Ok(file) => file,
         Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
         Err(e) => return Err(io_at(path)(e)),
     };
-    let size = file.metadata().map_err(io_at(path))?.len();
+    let meta = file.metadata().map_err(io_at(path))?;
+    if !meta.is_file() {
+        return Err(io_at(path)(io::Error::new(
+            io::ErrorKind::InvalidData,
+            "not a regular file",
+        )));
+    }
+    let size = meta.len();
     if size > limit {
         return Err(StoreError::TooLarge { size, limit });
     }
@@ -162,6 +178,21 @@ mod tests {
 
     fn key() -> SessionKey {
         SessionKey::new("octo/repo", Target::issue(5)).expect("valid")
+    }
+
+    /// A FIFO where the archive should be would block a plain open() forever.
+    #[tokio::test]
+    async fn a_fifo_in_the_store_is_refused_not_waited_for() {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let store = DirStore::new(tmp.path().to_path_buf(), 1 << 20);
+        let path = tmp.path().join("octo/repo/issue-5.cwsess");
+        fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
+        nix::unistd::mkfifo(&path, nix::sys::stat::Mode::S_IRWXU).expect("mkfifo");
+        let loaded = tokio::time::timeout(std::time::Duration::from_secs(10), store.load(&key()))
+            .await
+            .expect("load returns instead of hanging");
+        let e = loaded.expect_err("a FIFO is not an archive");
+        assert!(e.to_string().contains("not a regular file"), "{e}");
     }
 
     #[tokio::test]
