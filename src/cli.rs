@@ -125,28 +125,137 @@ pub struct InputArgs {
 /// What the runner tells every step about the job, as `GITHUB_*`/`RUNNER_*` variables.
 #[derive(Debug, Args, Default, Clone)]
 pub struct GithubEnvArgs {
+    /// Name of the event that triggered the workflow (issue_comment, issues, ...).
     #[arg(long, env = "GITHUB_EVENT_NAME")]
     pub event_name: Option<String>,
+    /// Path of the webhook payload JSON file.
     #[arg(long, env = "GITHUB_EVENT_PATH")]
     pub event_path: Option<PathBuf>,
+    /// The repository, as owner/name.
     #[arg(long, env = "GITHUB_REPOSITORY")]
     pub repository: Option<String>,
+    /// REST API base URL (GitHub Enterprise Server: https://HOST/api/v3).
     #[arg(long, env = "GITHUB_API_URL")]
     pub api_url: Option<String>,
+    /// GraphQL endpoint URL.
     #[arg(long, env = "GITHUB_GRAPHQL_URL")]
     pub graphql_url: Option<String>,
+    /// Web URL of the GitHub instance, for links and git remotes.
     #[arg(long, env = "GITHUB_SERVER_URL")]
     pub server_url: Option<String>,
+    /// Id of the workflow run, for links and the tracking comment marker.
     #[arg(long, env = "GITHUB_RUN_ID")]
     pub run_id: Option<String>,
+    /// Attempt number of the workflow run.
     #[arg(long, env = "GITHUB_RUN_ATTEMPT")]
     pub run_attempt: Option<String>,
+    /// The checkout the agent works in.
     #[arg(long, env = "GITHUB_WORKSPACE")]
     pub workspace: Option<PathBuf>,
+    /// File the step outputs are appended to.
     #[arg(long, env = "GITHUB_OUTPUT")]
     pub output_file: Option<PathBuf>,
+    /// File the Markdown step summary is appended to.
     #[arg(long, env = "GITHUB_STEP_SUMMARY")]
     pub summary_file: Option<PathBuf>,
+    /// The job's temporary folder (execution file, session cache).
     #[arg(long, env = "RUNNER_TEMP")]
     pub runner_temp: Option<PathBuf>,
+}
+
+/// One input of `action.yml`: what it means and its default there.
+#[derive(Debug, serde::Deserialize)]
+struct ActionInput {
+    #[serde(default)]
+    description: String,
+    #[serde(default)]
+    default: Option<String>,
+}
+
+#[derive(Debug, serde::Deserialize)]
+struct ActionFile {
+    #[serde(default)]
+    inputs: std::collections::BTreeMap<String, ActionInput>,
+}
+
+/// The inputs `action.yml` declares, with their descriptions: the one text both the workflow
+/// editor and `--help` show.
+fn action_inputs() -> std::collections::BTreeMap<String, ActionInput> {
+    yaml_serde::from_str::<ActionFile>(include_str!("../action.yml"))
+        .map(|f| f.inputs)
+        .unwrap_or_default()
+}
+
+/// The command line, with every input flag described by its `action.yml` text.
+pub fn command() -> clap::Command {
+    use clap::CommandFactory;
+    let inputs = action_inputs();
+    let describe = |sub: clap::Command| {
+        let ids: Vec<String> = sub
+            .get_arguments()
+            .map(|a| a.get_id().to_string())
+            .collect();
+        ids.into_iter().fold(sub, |sub, id| match inputs.get(&id) {
+            Some(input) => {
+                let mut help = input.description.clone();
+                if let Some(d) = input.default.as_deref().filter(|d| !d.is_empty()) {
+                    help.push_str(&format!(" [action default: {d}]"));
+                }
+                sub.mut_arg(id, |a| a.help(help))
+            }
+            None => sub,
+        })
+    };
+    Cli::command()
+        .mut_subcommand("run", describe)
+        .mut_subcommand("plan", describe)
+}
+
+/// Parses the process's arguments against [`command`].
+pub fn parse() -> Result<Cli, clap::Error> {
+    use clap::FromArgMatches;
+    let matches = command().try_get_matches()?;
+    Cli::from_arg_matches(&matches)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every action input is a flag of `run` and `plan`, and every input flag is in action.yml,
+    /// described by the same text.
+    #[test]
+    fn flags_and_action_inputs_stay_in_step() {
+        let inputs = action_inputs();
+        assert!(inputs.len() > 30, "action.yml parsed: {}", inputs.len());
+        let cmd = command();
+        for sub in ["run", "plan"] {
+            let sub = cmd.find_subcommand(sub).expect("subcommand");
+            let input_flags: Vec<&clap::Arg> = sub
+                .get_arguments()
+                .filter(|a| {
+                    a.get_env()
+                        .is_some_and(|e| e.to_string_lossy().starts_with("INPUT_"))
+                })
+                .collect();
+            for arg in &input_flags {
+                let id = arg.get_id().as_str();
+                let input = inputs
+                    .get(id)
+                    .unwrap_or_else(|| panic!("--{id} is not an input of action.yml"));
+                let help = arg.get_help().map(|h| h.to_string()).unwrap_or_default();
+                assert!(help.starts_with(&input.description), "--{id}: {help}");
+                assert_eq!(
+                    arg.get_env().map(|e| e.to_string_lossy().into_owned()),
+                    Some(format!("INPUT_{}", id.to_uppercase()))
+                );
+            }
+            for name in inputs.keys() {
+                assert!(
+                    input_flags.iter().any(|a| a.get_id() == name.as_str()),
+                    "action.yml input {name} has no flag"
+                );
+            }
+        }
+    }
 }

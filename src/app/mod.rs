@@ -10,8 +10,7 @@ mod prepare;
 mod run;
 mod sessions;
 
-use crate::cli::{Cli, Command};
-use clap::Parser;
+use crate::cli::Command;
 
 /// Exit code for unusable input (missing or malformed event, bad input value).
 pub const EXIT_USAGE: i32 = 2;
@@ -30,7 +29,7 @@ pub fn main() -> i32 {
     }
     // Before anything reads a secret: a same-uid agent must not read this process's memory files.
     crate::isolation::protect_self();
-    let cli = match Cli::try_parse() {
+    let cli = match crate::cli::parse() {
         Ok(cli) => cli,
         Err(e) => {
             let code = if e.use_stderr() { EXIT_USAGE } else { 0 };
