@@ -310,13 +310,7 @@ async fn red_team(user: Option<OrdinaryUser>) {
     );
 
     // Nothing the agent started is still running.
-    let alive: Vec<String> = std::fs::read_dir("/proc")
-        .expect("proc")
-        .flatten()
-        .filter_map(|e| std::fs::read(e.path().join("cmdline")).ok())
-        .map(|c| String::from_utf8_lossy(&c).replace('\0', " "))
-        .filter(|c| c.contains(&marker))
-        .collect();
+    let alive = crate::support::run_as::processes_with(&marker);
     assert!(alive.is_empty(), "survivors: {alive:?}");
     assert!(
         stdout.contains("ended a process the agent left running"),

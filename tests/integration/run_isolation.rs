@@ -281,13 +281,7 @@ async fn a_hung_agent_that_ignores_sigterm_cannot_hang_the_run() {
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert_eq!(out.status.code(), Some(124), "{stdout}");
     assert_eq!(job.output("conclusion").as_deref(), Some("timeout"));
-    let alive: Vec<String> = std::fs::read_dir("/proc")
-        .expect("proc")
-        .flatten()
-        .filter_map(|e| std::fs::read(e.path().join("cmdline")).ok())
-        .map(|c| String::from_utf8_lossy(&c).replace('\0', " "))
-        .filter(|c| c.contains(&marker))
-        .collect();
+    let alive = crate::support::run_as::processes_with(&marker);
     assert!(alive.is_empty(), "survivors: {alive:?}");
     let body = github.comments_on(1).last().expect("comment").body.clone();
     assert!(!body.contains("is working"), "the comment is final: {body}");

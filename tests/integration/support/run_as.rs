@@ -86,3 +86,14 @@ pub fn give(root: &Path, user: OrdinaryUser) {
     assert!(status.success(), "chown {}", root.display());
     assert_eq!(std::fs::metadata(root).expect("meta").uid(), user.uid);
 }
+
+/// The command lines of live processes that contain `marker` (survivors of a run).
+pub fn processes_with(marker: &str) -> Vec<String> {
+    std::fs::read_dir("/proc")
+        .expect("proc")
+        .flatten()
+        .filter_map(|e| std::fs::read(e.path().join("cmdline")).ok())
+        .map(|c| String::from_utf8_lossy(&c).replace('\0', " "))
+        .filter(|c| c.contains(marker))
+        .collect()
+}
