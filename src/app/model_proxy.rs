@@ -1,97 +1,261 @@
-//! Starting the embedded model proxy for a run when the inputs ask for it, and describing what
-//! it counted afterwards.
+//! Where the run's model credentials live: always in the embedded proxy, whatever the provider.
+//! This is the one place that decides the provider from the inputs and the runner's
+//! environment, starts the proxy, and describes what it counted afterwards.
 use crate::inputs::Settings;
-use crate::proxy::{ProxyConfig, ProxyOptions, RunningProxy, UsageTotals};
+use crate::proxy::config::{AnthropicCredential, Upstream};
+use crate::proxy::{ProxyConfig, ProxyOptions, RunningProxy, UsageTotals, builtin};
 use crate::report::workflow;
+use crate::secret::Secret;
+
+/// The upstream the proxy speaks to, as the run's report names it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ProviderKind {
+    /// Anthropic's API (or a gateway at `ANTHROPIC_BASE_URL`) with an API key or auth token.
+    Anthropic,
+    /// Anthropic's API with a Claude subscription's OAuth token.
+    OAuth,
+    Bedrock,
+    Vertex,
+    /// SAP AI Core from `use_litellm` + `litellm_model`.
+    Sap,
+    ProxyConfig,
+}
+
+impl ProviderKind {
+    pub fn name(self) -> &'static str {
+        match self {
+            ProviderKind::Anthropic => "anthropic",
+            ProviderKind::OAuth => "oauth",
+            ProviderKind::Bedrock => "bedrock",
+            ProviderKind::Vertex => "vertex",
+            ProviderKind::Sap => "sap",
+            ProviderKind::ProxyConfig => "proxy_config",
+        }
+    }
+
+    /// For the step summary and the comment footer: `credentials in the proxy (bedrock)`.
+    pub fn credentials(self) -> String {
+        format!("credentials in the proxy ({})", self.name())
+    }
+}
+
+/// The proxy configuration the inputs ask for.
+pub struct ModelSetup {
+    pub kind: ProviderKind,
+    pub config: ProxyConfig,
+    pub warnings: Vec<String>,
+}
+
+/// Why no proxy configuration could be made.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SetupError {
+    /// No model credential at all: the run cannot reach a model.
+    #[error("{0}")]
+    NoCredential(String),
+    /// A provider was chosen but its configuration or environment is incomplete.
+    #[error("{0}")]
+    Invalid(String),
+}
+
+const NO_CREDENTIAL: &str = "input anthropic_api_key: no model credential is set; set \
+anthropic_api_key or claude_code_oauth_token (or ANTHROPIC_API_KEY / CLAUDE_CODE_OAUTH_TOKEN in \
+the job's env), use_bedrock or use_vertex with the cloud's credentials in the job's env, or \
+use_litellm / proxy_config for a gateway";
+
+/// The proxy configuration the inputs ask for and its warnings. Errors name the input: `plan`
+/// refuses a broken setup, `run` reports it in its comment. Reads files, never the network.
+pub fn load_config(settings: &Settings) -> Result<ModelSetup, SetupError> {
+    load_from(settings, &|name: &str| std::env::var(name).ok())
+}
+
+fn truthy(value: Option<String>) -> bool {
+    value.is_some_and(|v| matches!(v.trim().to_ascii_lowercase().as_str(), "1" | "true" | "yes"))
+}
+
+fn load_from(
+    settings: &Settings,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<ModelSetup, SetupError> {
+    let invalid =
+        |input: &str, e: &dyn std::fmt::Display| SetupError::Invalid(format!("input {input}: {e}"));
+    let setup = |kind, config| ModelSetup {
+        kind,
+        config,
+        warnings: Vec::new(),
+    };
+    if let Some(source) = &settings.proxy_config {
+        let text = read_config(source).map_err(SetupError::Invalid)?;
+        let (config, warnings) =
+            ProxyConfig::from_litellm_yaml(&text, env).map_err(|e| invalid("proxy_config", &e))?;
+        return Ok(ModelSetup {
+            kind: ProviderKind::ProxyConfig,
+            config,
+            warnings: warnings
+                .into_iter()
+                .map(|w| format!("proxy_config: {w}"))
+                .collect(),
+        });
+    }
+    if settings.use_litellm {
+        let model = settings.litellm_model.as_deref().ok_or_else(|| {
+            SetupError::Invalid("input litellm_model: required when use_litellm is true and no proxy_config is given".into())
+        })?;
+        let config =
+            ProxyConfig::from_aicore_env(model, env).map_err(|e| invalid("litellm_model", &e))?;
+        return Ok(setup(ProviderKind::Sap, config));
+    }
+    let auth = &settings.model_auth;
+    if auth.use_bedrock || (!auth.use_vertex && truthy(env("CLAUDE_CODE_USE_BEDROCK"))) {
+        let config = builtin::bedrock(env).map_err(|e| invalid("use_bedrock", &e))?;
+        return Ok(setup(ProviderKind::Bedrock, config));
+    }
+    if auth.use_vertex || truthy(env("CLAUDE_CODE_USE_VERTEX")) {
+        let config = builtin::vertex(env).map_err(|e| invalid("use_vertex", &e))?;
+        let mut s = setup(ProviderKind::Vertex, config);
+        s.warnings.extend(credentials_file_in_workspace(env));
+        return Ok(s);
+    }
+    let from_env = |name: &str| {
+        env(name)
+            .map(|v| v.trim().to_string())
+            .filter(|v| !v.is_empty())
+            .map(Secret::new)
+    };
+    let (kind, credential) = if let Some(key) = &auth.anthropic_api_key {
+        (
+            ProviderKind::Anthropic,
+            AnthropicCredential::ApiKey(key.clone()),
+        )
+    } else if let Some(token) = &auth.oauth_token {
+        (
+            ProviderKind::OAuth,
+            AnthropicCredential::OAuth(token.clone()),
+        )
+    } else if let Some(key) = from_env("ANTHROPIC_API_KEY") {
+        (ProviderKind::Anthropic, AnthropicCredential::ApiKey(key))
+    } else if let Some(token) = from_env("CLAUDE_CODE_OAUTH_TOKEN") {
+        (ProviderKind::OAuth, AnthropicCredential::OAuth(token))
+    } else if let Some(token) = from_env("ANTHROPIC_AUTH_TOKEN") {
+        (
+            ProviderKind::Anthropic,
+            AnthropicCredential::AuthToken(token),
+        )
+    } else {
+        return Err(SetupError::NoCredential(NO_CREDENTIAL.into()));
+    };
+    Ok(setup(kind, builtin::anthropic(credential, env)))
+}
+
+/// google-github-actions/auth writes its credentials file into the workspace by default,
+/// where the agent can read it: say so, since only moving the file fixes that.
+fn credentials_file_in_workspace(env: &dyn Fn(&str) -> Option<String>) -> Option<String> {
+    let file = env("GOOGLE_APPLICATION_CREDENTIALS")?;
+    let workspace = env("GITHUB_WORKSPACE").filter(|w| !w.is_empty())?;
+    std::path::Path::new(&file)
+        .starts_with(&workspace)
+        .then(|| {
+            format!(
+                "GOOGLE_APPLICATION_CREDENTIALS ({file}) lies inside the workspace, where the \
+                 agent can read it; write the credentials file outside GITHUB_WORKSPACE"
+            )
+        })
+}
 
 /// The running proxy and the environment changes the agent needs for it.
 pub struct AgentProxy {
     pub proxy: RunningProxy,
     /// Variables pointing Claude Code at the proxy.
     pub env: Vec<(String, String)>,
-    /// Variables the agent must not see: gateway credentials and provider switches that bypass it.
+    /// Variables the agent must not see beyond those `agent::env` always withholds: the
+    /// names a `proxy_config` reads its secrets from.
     pub withheld: Vec<String>,
+    pub provider: ProviderKind,
 }
 
-/// The proxy configuration the inputs ask for and its warnings; `None` when they ask for none.
-/// Errors name the input: `plan` refuses a broken setup, `run` reports it in its comment.
-pub fn load_config(settings: &Settings) -> Result<Option<(ProxyConfig, Vec<String>)>, String> {
-    let env = |name: &str| std::env::var(name).ok();
-    match (&settings.proxy_config, settings.use_litellm) {
-        (Some(source), _) => {
-            let text = read_config(source)?;
-            let (config, warnings) = ProxyConfig::from_litellm_yaml(&text, &env)
-                .map_err(|e| format!("input proxy_config: {e}"))?;
-            Ok(Some((config, warnings)))
-        }
-        (None, true) => {
-            let model = settings
-                .litellm_model
-                .as_deref()
-                .ok_or("input litellm_model: required when use_litellm is true and no proxy_config is given")?;
-            let config = ProxyConfig::from_aicore_env(model, &env)
-                .map_err(|e| format!("input litellm_model: {e}"))?;
-            Ok(Some((config, Vec::new())))
-        }
-        (None, false) => Ok(None),
+impl AgentProxy {
+    /// `credentials in the proxy (<provider>)`, for the run's report.
+    pub fn credentials(&self) -> String {
+        self.provider.credentials()
     }
 }
 
-/// Starts the proxy when `use_litellm` or `proxy_config` is set; errors name the input.
-pub async fn start(settings: &Settings) -> Result<Option<AgentProxy>, String> {
-    let Some((config, warnings)) = load_config(settings)? else {
-        if let Some(message) = unenforced_budget(settings) {
-            workflow::warning(&message);
-        }
-        return Ok(None);
-    };
-    for w in warnings {
-        workflow::warning(&format!("proxy_config: {w}"));
+/// Starts the embedded proxy, which holds the model credentials whatever the provider;
+/// errors name the input.
+pub async fn start(settings: &Settings) -> Result<AgentProxy, String> {
+    let setup = load_config(settings).map_err(|e| e.to_string())?;
+    for w in &setup.warnings {
+        workflow::warning(w);
     }
-    let mut withheld = config.secret_env_names();
-    withheld.extend(
-        RunningProxy::conflicting_env()
-            .iter()
-            .map(|s| s.to_string()),
-    );
+    for secret in setup.config.secret_values() {
+        workflow::add_mask(secret.expose());
+    }
+    let withheld = setup.config.secret_env_names();
+    let model = setup.config.agent_model().map(str::to_string);
     let options = ProxyOptions {
         max_tokens_total: settings.max_tokens_total,
+        preflight: true,
         ..ProxyOptions::default()
     };
-    let proxy = crate::proxy::start(config, options)
+    let proxy = crate::proxy::start(setup.config, options)
         .await
-        .map_err(|e| format!("the model proxy could not start: {e}"))?;
+        .map_err(|e| match e {
+            crate::proxy::ProxyError::Credentials(why) => format!(
+                "the model credentials ({}) do not work: {why}",
+                setup.kind.name()
+            ),
+            other => format!("the model proxy could not start: {other}"),
+        })?;
     workflow::add_mask(proxy.token().expose());
-    println!("model proxy listening on {}", proxy.base_url());
-    Ok(Some(AgentProxy {
+    println!(
+        "model proxy listening on {} ({}{})",
+        proxy.base_url(),
+        setup.kind.credentials(),
+        model.map(|m| format!(", model {m}")).unwrap_or_default()
+    );
+    Ok(AgentProxy {
         env: proxy.agent_env(),
         proxy,
         withheld,
-    }))
+        provider: setup.kind,
+    })
 }
 
-/// The token budget is counted and enforced by the embedded proxy alone; without it the input
-/// would be ignored, so the run says so instead of silently running unbounded.
-fn unenforced_budget(settings: &Settings) -> Option<String> {
-    let limit = settings.max_tokens_total?;
-    Some(format!(
-        "max_tokens_total ({limit}) is ignored: the token budget needs the embedded model proxy, \
-         which runs only with use_litellm: \"true\" or a proxy_config; this run talks to the model \
-         directly and has no token limit"
-    ))
-}
-
-/// `proxy_config` is a path to a LiteLLM config.yaml, or the YAML itself.
-fn read_config(source: &std::path::Path) -> Result<String, String> {
-    let text = source.to_string_lossy();
-    if text.contains('\n')
-        || text.trim_start().starts_with("model_list")
-        || text.trim_start().starts_with('{')
-    {
-        return Ok(text.into_owned());
+/// What `coworker plan` shows of the proxy a run would start.
+pub fn plan_view(setup: &Result<ModelSetup, SetupError>) -> serde_json::Value {
+    match setup {
+        Ok(s) => {
+            let aliases: Vec<&str> = match s.config.agent_model() {
+                Some(_) => s.config.models.iter().map(|m| m.alias.as_str()).collect(),
+                None => Vec::new(),
+            };
+            serde_json::json!({
+                "provider": s.kind.name(),
+                "credentials": s.kind.credentials(),
+                "upstream": describe_upstream(&s.config),
+                "model": s.config.agent_model(),
+                "aliases": aliases,
+                "warnings": s.warnings,
+            })
+        }
+        Err(e) => serde_json::json!({"provider": null, "problem": e.to_string()}),
     }
-    std::fs::read_to_string(source)
-        .map_err(|e| format!("input proxy_config: cannot read {}: {e}", source.display()))
+}
+
+/// Where the default route goes, without any secret.
+fn describe_upstream(config: &ProxyConfig) -> String {
+    let Some(first) = config.models.first() else {
+        return String::new();
+    };
+    match &first.upstream {
+        Upstream::AnthropicDirect(d) => d.api_base.clone(),
+        Upstream::Anthropic(h) | Upstream::OpenAi(h) => h.api_base.clone(),
+        Upstream::Sap(s) => s.credentials.base_url.clone(),
+        Upstream::Bedrock(b) => format!("{} ({})", b.endpoint, b.credentials.describe()),
+        Upstream::Vertex(v) => format!(
+            "{}/projects/{}/locations/{} ({})",
+            v.base_url, v.project, v.region, v.credentials.description
+        ),
+    }
 }
 
 pub fn describe(usage: &UsageTotals) -> String {
@@ -112,6 +276,19 @@ pub fn total(usage: &UsageTotals) -> u64 {
         + usage.cache_creation_input_tokens
 }
 
+/// `proxy_config` is a path to a LiteLLM config.yaml, or the YAML itself.
+fn read_config(source: &std::path::Path) -> Result<String, String> {
+    let text = source.to_string_lossy();
+    if text.contains('\n')
+        || text.trim_start().starts_with("model_list")
+        || text.trim_start().starts_with('{')
+    {
+        return Ok(text.into_owned());
+    }
+    std::fs::read_to_string(source)
+        .map_err(|e| format!("input proxy_config: cannot read {}: {e}", source.display()))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -123,26 +300,114 @@ mod tests {
         Settings::from_inputs(&args).expect("valid inputs")
     }
 
+    fn env_of(pairs: &'static [(&'static str, &'static str)]) -> impl Fn(&str) -> Option<String> {
+        move |k| {
+            pairs
+                .iter()
+                .find(|(n, _)| *n == k)
+                .map(|(_, v)| v.to_string())
+        }
+    }
+
+    fn kind(s: &Settings, env: &dyn Fn(&str) -> Option<String>) -> ProviderKind {
+        load_from(s, env).map(|m| m.kind).expect("a provider")
+    }
+
     #[test]
-    fn a_budget_without_the_proxy_is_reported_as_ignored() {
-        let s = settings(|a| a.max_tokens_total = Some("5000".into()));
-        let message = unenforced_budget(&s).expect("a warning");
-        assert!(
-            message.starts_with("max_tokens_total (5000) is ignored"),
-            "{message}"
+    fn the_provider_follows_the_inputs_then_the_environment() {
+        let none = settings(|_| {});
+        let key = settings(|a| a.anthropic_api_key = Some("sk-in".into()));
+        let oauth = settings(|a| a.claude_code_oauth_token = Some("oat".into()));
+        let aws = env_of(&[
+            ("AWS_REGION", "us-east-1"),
+            ("AWS_ACCESS_KEY_ID", "AKIA1"),
+            ("AWS_SECRET_ACCESS_KEY", "s"),
+        ]);
+        assert_eq!(kind(&key, &|_| None), ProviderKind::Anthropic);
+        assert_eq!(kind(&oauth, &|_| None), ProviderKind::OAuth);
+        assert_eq!(
+            kind(&none, &env_of(&[("ANTHROPIC_API_KEY", "sk-env")])),
+            ProviderKind::Anthropic
         );
-        assert!(message.contains("embedded model proxy"), "{message}");
-        assert!(message.contains("use_litellm") && message.contains("proxy_config"));
+        assert_eq!(
+            kind(&none, &env_of(&[("CLAUDE_CODE_OAUTH_TOKEN", "oat")])),
+            ProviderKind::OAuth
+        );
+        let bedrock = settings(|a| a.use_bedrock = Some("true".into()));
+        assert_eq!(kind(&bedrock, &aws), ProviderKind::Bedrock);
+        // Claude Code's own switch in the job's env means the same as the input.
+        let aws_switched = env_of(&[
+            ("CLAUDE_CODE_USE_BEDROCK", "1"),
+            ("AWS_REGION", "us-east-1"),
+            ("AWS_ACCESS_KEY_ID", "AKIA1"),
+            ("AWS_SECRET_ACCESS_KEY", "s"),
+        ]);
+        assert_eq!(kind(&key, &aws_switched), ProviderKind::Bedrock);
+        let litellm = settings(|a| {
+            a.use_litellm = Some("true".into());
+            a.litellm_model = Some("sap/anthropic--x".into());
+        });
+        let sap = env_of(&[
+            ("AICORE_AUTH_URL", "https://a"),
+            ("AICORE_CLIENT_ID", "i"),
+            ("AICORE_CLIENT_SECRET", "s"),
+            ("AICORE_BASE_URL", "https://b"),
+        ]);
+        assert_eq!(kind(&litellm, &sap), ProviderKind::Sap);
+        assert_eq!(
+            ProviderKind::Bedrock.credentials(),
+            "credentials in the proxy (bedrock)"
+        );
     }
 
     #[test]
-    fn no_budget_means_no_warning() {
-        assert_eq!(unenforced_budget(&settings(|_| {})), None);
+    fn no_credential_is_an_input_error_naming_the_inputs() {
+        let err = load_from(&settings(|_| {}), &|_| None)
+            .err()
+            .expect("no credential");
+        let SetupError::NoCredential(text) = &err else {
+            panic!("{err:?}")
+        };
+        assert!(text.starts_with("input "), "{text}");
+        for name in [
+            "anthropic_api_key",
+            "claude_code_oauth_token",
+            "use_bedrock",
+            "use_vertex",
+        ] {
+            assert!(text.contains(name), "{name} missing: {text}");
+        }
+        let view = plan_view(&Err(err));
+        assert_eq!(view["provider"], serde_json::Value::Null);
     }
 
-    #[tokio::test]
-    async fn no_proxy_starts_without_use_litellm_or_proxy_config() {
-        let s = settings(|a| a.max_tokens_total = Some("5000".into()));
-        assert!(start(&s).await.expect("no error").is_none());
+    #[test]
+    fn a_chosen_cloud_without_its_environment_names_the_input() {
+        let bedrock = settings(|a| a.use_bedrock = Some("true".into()));
+        let err = load_from(&bedrock, &|_| None).err().expect("incomplete");
+        assert!(matches!(&err, SetupError::Invalid(t) if t.starts_with("input use_bedrock: ")));
+        let vertex = settings(|a| a.use_vertex = Some("true".into()));
+        let err = load_from(&vertex, &|_| None).err().expect("incomplete");
+        assert!(err.to_string().starts_with("input use_vertex: "), "{err}");
+    }
+
+    #[test]
+    fn a_workspace_credentials_file_is_warned_about() {
+        let env = env_of(&[
+            (
+                "GOOGLE_APPLICATION_CREDENTIALS",
+                "/home/runner/work/r/r/gha-creds-1.json",
+            ),
+            ("GITHUB_WORKSPACE", "/home/runner/work/r/r"),
+        ]);
+        assert!(credentials_file_in_workspace(&env).is_some());
+        let env = env_of(&[
+            (
+                "GOOGLE_APPLICATION_CREDENTIALS",
+                "/home/runner/_temp/creds.json",
+            ),
+            ("GITHUB_WORKSPACE", "/home/runner/work/r/r"),
+        ]);
+        assert!(credentials_file_in_workspace(&env).is_none());
     }
 }

@@ -353,16 +353,8 @@ async fn run_the_agent(
         Err(reason) => return Outcome::new(Conclusion::Failure, reason),
     };
     let secrets = s.secrets();
-    let mut env = match &proxy {
-        Some(ap) => crate::agent::env::agent_env(
-            std::env::vars(),
-            &crate::inputs::ModelAuth::default(),
-            &ap.env,
-            &secrets,
-            &ap.withheld,
-        ),
-        None => crate::agent::env::agent_env(std::env::vars(), &s.model_auth, &[], &secrets, &[]),
-    };
+    let mut env =
+        crate::agent::env::agent_env(std::env::vars(), &proxy.env, &secrets, &proxy.withheld);
     jail.adapt_env(&mut env);
     jail.settle_home();
     // The workspace belongs to the agent's uid while it works (root runners), and is handed
@@ -403,10 +395,11 @@ async fn run_the_agent(
     };
     workflow::group("coworker: agent");
     println!(
-        "starting {} after {} ms and {} GitHub calls",
+        "starting {} after {} ms and {} GitHub calls, {}",
         command.program.display(),
         started.elapsed().as_millis(),
-        github.calls()
+        github.calls(),
+        proxy.credentials()
     );
     let react = tokio::spawn(react_to_request(github.clone(), p.decision.clone()));
     let mut report = run_followed(&finale.follower(github), command.clone(), cancel).await;
@@ -464,7 +457,8 @@ async fn run_the_agent(
         outcome.conclusion = Conclusion::Failure;
         outcome.reason = format!("the checks still fail: `{}` {}", v.command, v.result);
     }
-    if let Some(ap) = proxy {
+    {
+        let ap = proxy;
         let usage = ap.proxy.usage();
         if ap.proxy.budget_exhausted() {
             outcome.conclusion = Conclusion::Failure;

@@ -30,6 +30,9 @@ pub enum ConfigError {
     Sap(String),
     #[error("AICORE_SERVICE_KEY is not valid JSON: {0}")]
     ServiceKey(String),
+    /// A built-in provider's environment is incomplete or unreadable.
+    #[error("{0}")]
+    Provider(String),
 }
 
 /// Where one alias sends its requests.
@@ -41,6 +44,42 @@ pub enum Upstream {
     Sap(SapUpstream),
     /// Any OpenAI-compatible chat-completions server; requests and streams are translated.
     OpenAi(HttpUpstream),
+    /// Anthropic's API (or a gateway in its place) with the run's key or token: the client's
+    /// model, headers and body go upstream as they are.
+    AnthropicDirect(DirectUpstream),
+    /// Claude on Amazon Bedrock, signed with SigV4.
+    Bedrock(crate::proxy::builtin::BedrockUpstream),
+    /// Claude on Google Vertex AI, with an access token from Application Default Credentials.
+    Vertex(crate::proxy::builtin::VertexUpstream),
+}
+
+/// Anthropic's API reached with one of the credentials Claude Code itself accepts.
+#[derive(Debug, Clone)]
+pub struct DirectUpstream {
+    pub api_base: String,
+    pub credential: AnthropicCredential,
+}
+
+/// How the proxy authenticates to Anthropic's API.
+#[derive(Debug, Clone)]
+pub enum AnthropicCredential {
+    /// A Console API key, sent as `x-api-key`.
+    ApiKey(Secret),
+    /// A gateway's bearer token (`ANTHROPIC_AUTH_TOKEN`), sent as `Authorization: Bearer`.
+    AuthToken(Secret),
+    /// A Claude subscription token (`claude setup-token`), sent as `Authorization: Bearer`
+    /// with the OAuth beta Claude Code adds for it.
+    OAuth(Secret),
+}
+
+impl AnthropicCredential {
+    pub fn secret(&self) -> &Secret {
+        match self {
+            AnthropicCredential::ApiKey(s)
+            | AnthropicCredential::AuthToken(s)
+            | AnthropicCredential::OAuth(s) => s,
+        }
+    }
 }
 
 /// An upstream addressed by base URL and optional key.
@@ -77,6 +116,13 @@ pub struct SapCredentials {
 pub struct ModelRoute {
     pub alias: String,
     pub upstream: Upstream,
+}
+
+impl ModelRoute {
+    /// Anthropic's own API serves whatever model the client names.
+    pub fn takes_any_model(&self) -> bool {
+        matches!(self.upstream, Upstream::AnthropicDirect(_))
+    }
 }
 
 /// Everything the proxy needs to serve: routes, client key, retry and timeout settings.
@@ -214,9 +260,27 @@ impl ProxyConfig {
         })
     }
 
+    /// One route and the variables holding its credentials: the built-in providers.
+    pub(crate) fn single(route: ModelRoute, secret_envs: Vec<String>) -> ProxyConfig {
+        ProxyConfig {
+            models: vec![route],
+            master_key: None,
+            num_retries: 2,
+            request_timeout: Duration::from_secs(600),
+            secret_envs,
+        }
+    }
+
     /// The alias Claude Code is told to use, and where unknown Claude model ids are sent.
     pub fn default_alias(&self) -> &str {
         self.models.first().map(|m| m.alias.as_str()).unwrap_or("")
+    }
+
+    /// The model Claude Code is told to use; `None` when the client's own choice goes upstream
+    /// unchanged (Anthropic's API), so `--model` and `ANTHROPIC_MODEL` keep their meaning.
+    pub fn agent_model(&self) -> Option<&str> {
+        let first = self.models.first()?;
+        (!first.takes_any_model()).then_some(first.alias.as_str())
     }
 
     /// Names of environment variables holding gateway credentials; `coworker run` removes them
@@ -237,6 +301,9 @@ impl ProxyConfig {
                     out.push(s.credentials.client_secret.clone());
                     out.push(s.credentials.client_id.clone());
                 }
+                Upstream::AnthropicDirect(d) => out.push(d.credential.secret().clone()),
+                Upstream::Bedrock(b) => out.extend(b.secret_values()),
+                Upstream::Vertex(_) => {}
             }
         }
         out.retain(|s| s.expose().len() >= 4);
@@ -246,6 +313,9 @@ impl ProxyConfig {
     /// Finds the route for a requested model: exact alias, else the default for Claude ids.
     pub fn route(&self, requested: &str) -> Option<&ModelRoute> {
         if let Some(m) = self.models.iter().find(|m| m.alias == requested) {
+            return Some(m);
+        }
+        if let Some(m) = self.models.first().filter(|m| m.takes_any_model()) {
             return Some(m);
         }
         let lower = requested.to_ascii_lowercase();

@@ -1,6 +1,7 @@
 //! The embedded model proxy: a loopback Anthropic Messages API in front of Anthropic-compatible,
 //! SAP AI Core and OpenAI-compatible upstreams, so the agent never holds gateway credentials
 //! and the run can count tokens and stop at a budget.
+pub mod builtin;
 pub mod cli;
 pub mod config;
 pub mod errors;
@@ -45,6 +46,9 @@ pub struct ProxyOptions {
     pub retry: RetryPolicy,
     /// How long `shutdown` lets in-flight responses finish.
     pub shutdown_grace: Duration,
+    /// Obtain the upstream's credentials before serving (Bedrock, Vertex), so a broken setup
+    /// fails `start` instead of the agent's first call.
+    pub preflight: bool,
 }
 
 impl Default for ProxyOptions {
@@ -58,6 +62,7 @@ impl Default for ProxyOptions {
             idle_timeout: Duration::from_secs(300),
             retry: RetryPolicy::default(),
             shutdown_grace: Duration::from_secs(10),
+            preflight: false,
         }
     }
 }
@@ -74,13 +79,15 @@ pub enum ProxyError {
     },
     #[error("cannot build the HTTP client: {0}")]
     Client(String),
+    #[error("{0}")]
+    Credentials(String),
 }
 
 /// A started proxy; dropping it without `shutdown` aborts the server task.
 pub struct RunningProxy {
     addr: SocketAddr,
     token: Secret,
-    default_alias: String,
+    agent_model: Option<String>,
     meter: Arc<Meter>,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
     task: Option<tokio::task::JoinHandle<()>>,
@@ -138,12 +145,19 @@ pub async fn start(config: ProxyConfig, options: ProxyOptions) -> Result<Running
     };
     let mut tokens = vec![options.client_token.clone()];
     tokens.extend(config.master_key.iter().cloned());
-    let providers = config
+    let providers: Vec<Provider> = config
         .models
         .iter()
         .map(|m| Provider::new(&m.upstream))
         .collect();
-    let default_alias = config.default_alias().to_string();
+    if options.preflight {
+        for p in &providers {
+            p.preflight(&ctx)
+                .await
+                .map_err(|e| ProxyError::Credentials(e.message))?;
+        }
+    }
+    let agent_model = config.agent_model().map(str::to_string);
     let state = Arc::new(server::AppState {
         config,
         providers,
@@ -172,7 +186,7 @@ pub async fn start(config: ProxyConfig, options: ProxyOptions) -> Result<Running
     Ok(RunningProxy {
         addr,
         token: options.client_token,
-        default_alias,
+        agent_model,
         meter,
         stop: Some(stop_tx),
         task: Some(task),
@@ -202,10 +216,10 @@ impl RunningProxy {
         self.meter.exhausted()
     }
 
-    /// The variables that point Claude Code at this proxy with the configured alias, and keep
-    /// a runner's `HTTP(S)_PROXY` from carrying those loopback calls elsewhere.
+    /// The variables that point Claude Code at this proxy (with the configured alias, unless
+    /// the upstream serves any model), and keep a runner's `HTTP(S)_PROXY` from carrying those
+    /// loopback calls elsewhere.
     pub fn agent_env(&self) -> Vec<(String, String)> {
-        let alias = self.default_alias.clone();
         let mut env = vec![
             ("ANTHROPIC_BASE_URL".to_string(), self.base_url()),
             (
@@ -213,29 +227,21 @@ impl RunningProxy {
                 self.token.expose().to_string(),
             ),
         ];
-        for name in [
-            "ANTHROPIC_MODEL",
-            "ANTHROPIC_DEFAULT_OPUS_MODEL",
-            "ANTHROPIC_DEFAULT_SONNET_MODEL",
-            "ANTHROPIC_DEFAULT_HAIKU_MODEL",
-            "CLAUDE_CODE_SUBAGENT_MODEL",
-        ] {
-            env.push((name.to_string(), alias.clone()));
+        if let Some(alias) = &self.agent_model {
+            for name in [
+                "ANTHROPIC_MODEL",
+                "ANTHROPIC_DEFAULT_OPUS_MODEL",
+                "ANTHROPIC_DEFAULT_SONNET_MODEL",
+                "ANTHROPIC_DEFAULT_HAIKU_MODEL",
+                "CLAUDE_CODE_SUBAGENT_MODEL",
+            ] {
+                env.push((name.to_string(), alias.clone()));
+            }
         }
         env.extend(loopback::agent_no_proxy_env(|name| {
             std::env::var(name).ok()
         }));
         env
-    }
-
-    /// Variables the agent must not inherit when it talks to this proxy (they would bypass it).
-    pub fn conflicting_env() -> &'static [&'static str] {
-        &[
-            "ANTHROPIC_API_KEY",
-            "CLAUDE_CODE_USE_BEDROCK",
-            "CLAUDE_CODE_USE_VERTEX",
-            "CLAUDE_CODE_USE_FOUNDRY",
-        ]
     }
 
     /// Stops accepting, lets in-flight answers finish within the grace period, then stops.

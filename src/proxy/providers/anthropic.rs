@@ -1,5 +1,7 @@
 //! Anthropic-compatible upstreams: the request body only gets the upstream model name, and the
-//! answer's bytes go to the client as they arrive (usage is read on the side).
+//! answer's bytes go to the client as they arrive (usage is read on the side). Anthropic's own
+//! API reached with the run's key or OAuth token gets the client's request as it is, headers
+//! included, with only the credential swapped.
 use axum::body::Body;
 use axum::http::StatusCode;
 use axum::response::Response;
@@ -10,17 +12,60 @@ use super::{
     Call, Ctx, Endpoint, MAX_RESPONSE_BODY, connect_error, json_response, read_capped, send_timed,
     sse_response, upstream_error,
 };
-use crate::proxy::config::HttpUpstream;
+use crate::proxy::config::{AnthropicCredential, DirectUpstream, HttpUpstream};
 use crate::proxy::errors::ApiError;
 use crate::proxy::relay::{Transform, relay};
 use crate::proxy::sse::SseParser;
 use crate::proxy::usage::{Usage, UsageRecorder};
 
+/// The beta Claude Code adds to every call it authenticates with a Claude subscription's
+/// OAuth token (seen from 2.1.197 with `CLAUDE_CODE_OAUTH_TOKEN`); the API refuses such a
+/// token without it.
+pub const OAUTH_BETA: &str = "oauth-2025-04-20";
+
+/// Client headers never passed on: hop-by-hop, framing, the client's own credential, and
+/// compression (the answer is read for usage, so it must arrive uncompressed).
+const NOT_FORWARDED: &[&str] = &[
+    "host",
+    "content-length",
+    "transfer-encoding",
+    "connection",
+    "keep-alive",
+    "proxy-connection",
+    "proxy-authorization",
+    "te",
+    "trailer",
+    "upgrade",
+    "authorization",
+    "x-api-key",
+    "accept-encoding",
+    "anthropic-beta",
+    "cookie",
+];
+
 /// Sends calls to one Anthropic-compatible base URL.
 pub struct AnthropicProvider {
-    upstream: HttpUpstream,
+    credential: Option<AnthropicCredential>,
+    /// Model name sent upstream; `None` keeps the client's (and forwards its headers).
+    model: Option<String>,
     messages_url: Endpoint,
     count_url: Endpoint,
+}
+
+/// The client's comma-separated betas plus `required`, each once, in first-seen order.
+pub fn merge_betas(client: Option<&str>, required: &[&str]) -> String {
+    let mut out: Vec<&str> = Vec::new();
+    for beta in client
+        .unwrap_or("")
+        .split(',')
+        .map(str::trim)
+        .chain(required.iter().copied())
+    {
+        if !beta.is_empty() && !out.contains(&beta) {
+            out.push(beta);
+        }
+    }
+    out.join(",")
 }
 
 /// `…`, `…/v1` and `…/v1/messages` all address the same endpoint, as in LiteLLM.
@@ -37,10 +82,28 @@ fn messages_url(base: &str) -> String {
 
 impl AnthropicProvider {
     pub fn new(upstream: HttpUpstream) -> Self {
-        let messages_url = messages_url(&upstream.api_base);
+        Self::build(
+            &upstream.api_base,
+            upstream.api_key.map(AnthropicCredential::ApiKey),
+            Some(upstream.model),
+        )
+    }
+
+    /// Anthropic's API with the run's credential: the client's model and headers go through.
+    pub fn direct(upstream: DirectUpstream) -> Self {
+        Self::build(&upstream.api_base, Some(upstream.credential), None)
+    }
+
+    fn build(
+        api_base: &str,
+        credential: Option<AnthropicCredential>,
+        model: Option<String>,
+    ) -> Self {
+        let messages_url = messages_url(api_base);
         let count_url = format!("{messages_url}/count_tokens");
         AnthropicProvider {
-            upstream,
+            credential,
+            model,
             messages_url: Endpoint::parse(&messages_url),
             count_url: Endpoint::parse(&count_url),
         }
@@ -53,31 +116,63 @@ impl AnthropicProvider {
         call: &Call,
         body: Bytes,
     ) -> reqwest::RequestBuilder {
-        let mut req = ctx
-            .http
-            .post(url.clone())
-            .header("content-type", "application/json")
-            .body(body);
-        if let Some(key) = &self.upstream.api_key {
-            let mut v = reqwest::header::HeaderValue::from_str(key.expose())
+        let mut req = ctx.http.post(url.clone());
+        if self.model.is_none() {
+            for (name, value) in &call.headers {
+                if !NOT_FORWARDED.contains(&name.as_str()) {
+                    req = req.header(name.clone(), value.clone());
+                }
+            }
+        } else {
+            let version = call.headers.get("anthropic-version").cloned();
+            req = req.header(
+                "anthropic-version",
+                version.unwrap_or_else(|| reqwest::header::HeaderValue::from_static("2023-06-01")),
+            );
+        }
+        req = req.header("content-type", "application/json").body(body);
+        let sensitive = |text: &str| {
+            let mut v = reqwest::header::HeaderValue::from_str(text)
                 .unwrap_or_else(|_| reqwest::header::HeaderValue::from_static(""));
             v.set_sensitive(true);
-            req = req.header("x-api-key", v);
+            v
+        };
+        let client_betas = call
+            .headers
+            .get("anthropic-beta")
+            .and_then(|v| v.to_str().ok());
+        let mut required: &[&str] = &[];
+        match &self.credential {
+            Some(AnthropicCredential::ApiKey(key)) => {
+                req = req.header("x-api-key", sensitive(key.expose()));
+            }
+            Some(AnthropicCredential::AuthToken(token)) => {
+                req = req.header(
+                    "authorization",
+                    sensitive(&format!("Bearer {}", token.expose())),
+                );
+            }
+            Some(AnthropicCredential::OAuth(token)) => {
+                req = req.header(
+                    "authorization",
+                    sensitive(&format!("Bearer {}", token.expose())),
+                );
+                required = &[OAUTH_BETA];
+            }
+            None => {}
         }
-        let version = call.headers.get("anthropic-version").cloned();
-        req = req.header(
-            "anthropic-version",
-            version.unwrap_or_else(|| reqwest::header::HeaderValue::from_static("2023-06-01")),
-        );
-        if let Some(beta) = call.headers.get("anthropic-beta") {
-            req = req.header("anthropic-beta", beta.clone());
+        let betas = merge_betas(client_betas, required);
+        if !betas.is_empty() {
+            req = req.header("anthropic-beta", betas);
         }
         req
     }
 
     fn body(&self, call: &mut Call) -> Result<Bytes, ApiError> {
-        call.body
-            .insert("model".into(), Value::String(self.upstream.model.clone()));
+        if let Some(model) = &self.model {
+            call.body
+                .insert("model".into(), Value::String(model.clone()));
+        }
         serde_json::to_vec(&call.body)
             .map(Bytes::from)
             .map_err(|e| ApiError::invalid(format!("cannot encode request: {e}")))
@@ -220,6 +315,23 @@ mod tests {
             messages_url("http://h:1/v1/messages"),
             "http://h:1/v1/messages"
         );
+    }
+
+    #[test]
+    fn betas_are_merged_not_duplicated() {
+        assert_eq!(
+            merge_betas(
+                Some("claude-code-20250219, oauth-2025-04-20,effort-2025-11-24"),
+                &[OAUTH_BETA]
+            ),
+            "claude-code-20250219,oauth-2025-04-20,effort-2025-11-24"
+        );
+        assert_eq!(
+            merge_betas(Some("claude-code-20250219"), &[OAUTH_BETA]),
+            "claude-code-20250219,oauth-2025-04-20"
+        );
+        assert_eq!(merge_betas(None, &[OAUTH_BETA]), "oauth-2025-04-20");
+        assert_eq!(merge_betas(Some(" , "), &[]), "");
     }
 
     #[test]

@@ -1,10 +1,15 @@
 //! Upstream providers: each turns one Anthropic Messages call into its upstream's protocol and
 //! the answer back into Anthropic's shape.
 pub mod anthropic;
+pub mod aws_auth;
+pub mod bedrock;
+pub mod gcp_auth;
+pub mod invoke;
 pub mod openai;
 pub mod openai_stream;
 pub mod sap;
 pub mod sap_auth;
+pub mod vertex;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -47,6 +52,8 @@ pub enum Provider {
     Anthropic(anthropic::AnthropicProvider),
     Sap(Box<sap::SapProvider>),
     OpenAi(openai::OpenAiProvider),
+    Bedrock(Box<bedrock::BedrockProvider>),
+    Vertex(Box<vertex::VertexProvider>),
 }
 
 impl Provider {
@@ -57,6 +64,25 @@ impl Provider {
             }
             Upstream::Sap(u) => Provider::Sap(Box::new(sap::SapProvider::new(u.clone()))),
             Upstream::OpenAi(u) => Provider::OpenAi(openai::OpenAiProvider::new(u.clone())),
+            Upstream::AnthropicDirect(u) => {
+                Provider::Anthropic(anthropic::AnthropicProvider::direct(u.clone()))
+            }
+            Upstream::Bedrock(u) => {
+                Provider::Bedrock(Box::new(bedrock::BedrockProvider::new(u.clone())))
+            }
+            Upstream::Vertex(u) => {
+                Provider::Vertex(Box::new(vertex::VertexProvider::new(u.clone())))
+            }
+        }
+    }
+
+    /// Obtains credentials once where the provider exchanges them for tokens, so a broken
+    /// setup is reported before the agent starts rather than on its first call.
+    pub async fn preflight(&self, ctx: &Ctx) -> Result<(), ApiError> {
+        match self {
+            Provider::Bedrock(p) => p.preflight(ctx).await,
+            Provider::Vertex(p) => p.preflight().await,
+            Provider::Anthropic(_) | Provider::Sap(_) | Provider::OpenAi(_) => Ok(()),
         }
     }
 
@@ -65,16 +91,20 @@ impl Provider {
             Provider::Anthropic(p) => p.messages(ctx, call).await,
             Provider::Sap(p) => p.messages(ctx, call).await,
             Provider::OpenAi(p) => p.messages(ctx, call).await,
+            Provider::Bedrock(p) => p.messages(ctx, call).await,
+            Provider::Vertex(p) => p.messages(ctx, call).await,
         }
     }
 
     pub async fn count_tokens(&self, ctx: &Ctx, call: Call) -> Result<Response, ApiError> {
         match self {
             Provider::Anthropic(p) => p.count_tokens(ctx, call).await,
-            Provider::Sap(_) | Provider::OpenAi(_) => Err(ApiError::not_found(
-                "count_tokens is not available for this model's provider",
-            )
-            .no_retry()),
+            Provider::Sap(_) | Provider::OpenAi(_) | Provider::Bedrock(_) | Provider::Vertex(_) => {
+                Err(
+                    ApiError::not_found("count_tokens is not available for this model's provider")
+                        .no_retry(),
+                )
+            }
         }
     }
 }

@@ -26,7 +26,7 @@ pub struct SapAccess {
 }
 
 /// Percent-encodes a form value (RFC 3986 unreserved characters stay as they are).
-fn form_encode(value: &str) -> String {
+pub(crate) fn form_encode(value: &str) -> String {
     let mut out = String::with_capacity(value.len());
     for b in value.bytes() {
         if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {

@@ -1,0 +1,481 @@
+//! AWS access for Bedrock: credentials from the runner's environment as the AWS SDKs read them
+//! (static keys, or a web identity token exchanged at STS and refreshed before it expires),
+//! and SigV4 request signing through `aws-sigv4`.
+use std::path::PathBuf;
+use std::time::{Duration, SystemTime};
+
+use aws_credential_types::Credentials;
+use aws_sigv4::http_request::{SignableBody, SignableRequest, SigningSettings, sign};
+use aws_sigv4::sign::v4;
+use serde::Deserialize;
+use tokio::sync::Mutex;
+
+use super::sap_auth::form_encode;
+use super::{Ctx, MAX_RESPONSE_BODY, connect_error, read_capped, send_timed};
+use crate::proxy::errors::ApiError;
+use crate::secret::Secret;
+
+/// The SigV4 signing name of the Bedrock runtime API.
+pub const BEDROCK_SIGNING_NAME: &str = "bedrock";
+
+/// Where the AWS credentials come from.
+#[derive(Debug, Clone)]
+pub enum AwsCredentialSource {
+    /// `AWS_ACCESS_KEY_ID` + `AWS_SECRET_ACCESS_KEY` (+ `AWS_SESSION_TOKEN`); cannot be renewed.
+    Static {
+        access_key_id: Secret,
+        secret_access_key: Secret,
+        session_token: Option<Secret>,
+    },
+    /// `AWS_WEB_IDENTITY_TOKEN_FILE` + `AWS_ROLE_ARN`: exchanged at STS for temporary keys.
+    WebIdentity {
+        role_arn: String,
+        token_file: PathBuf,
+        session_name: String,
+        /// STS base URL, e.g. `https://sts.us-east-1.amazonaws.com`.
+        sts_endpoint: String,
+    },
+}
+
+impl AwsCredentialSource {
+    /// Reads the source the AWS SDKs' default chain would pick first from the environment.
+    pub fn from_env(
+        env: &dyn Fn(&str) -> Option<String>,
+        region: &str,
+    ) -> Result<AwsCredentialSource, String> {
+        let get = |k: &str| {
+            env(k)
+                .map(|v| v.trim().to_string())
+                .filter(|v| !v.is_empty())
+        };
+        if let (Some(id), Some(secret)) = (get("AWS_ACCESS_KEY_ID"), get("AWS_SECRET_ACCESS_KEY")) {
+            return Ok(AwsCredentialSource::Static {
+                access_key_id: Secret::new(id),
+                secret_access_key: Secret::new(secret),
+                session_token: get("AWS_SESSION_TOKEN").map(Secret::new),
+            });
+        }
+        if let (Some(file), Some(role)) = (get("AWS_WEB_IDENTITY_TOKEN_FILE"), get("AWS_ROLE_ARN"))
+        {
+            let session_name = get("AWS_ROLE_SESSION_NAME").unwrap_or_else(|| {
+                let now = SystemTime::now()
+                    .duration_since(SystemTime::UNIX_EPOCH)
+                    .unwrap_or_default();
+                format!("coworker-{}", now.as_secs())
+            });
+            let sts_endpoint = get("AWS_ENDPOINT_URL_STS")
+                .or_else(|| get("AWS_ENDPOINT_URL"))
+                .unwrap_or_else(|| format!("https://sts.{region}.amazonaws.com"));
+            return Ok(AwsCredentialSource::WebIdentity {
+                role_arn: role,
+                token_file: PathBuf::from(file),
+                session_name,
+                sts_endpoint: sts_endpoint.trim_end_matches('/').to_string(),
+            });
+        }
+        Err(
+            "no AWS credentials: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (with \
+             AWS_SESSION_TOKEN for temporary keys, as aws-actions/configure-aws-credentials \
+             exports them), or AWS_WEB_IDENTITY_TOKEN_FILE and AWS_ROLE_ARN"
+                .into(),
+        )
+    }
+
+    /// Values to keep out of every message the proxy relays.
+    pub fn secret_values(&self) -> Vec<Secret> {
+        match self {
+            AwsCredentialSource::Static {
+                access_key_id,
+                secret_access_key,
+                session_token,
+            } => {
+                let mut out = vec![access_key_id.clone(), secret_access_key.clone()];
+                out.extend(session_token.iter().cloned());
+                out
+            }
+            AwsCredentialSource::WebIdentity { .. } => Vec::new(),
+        }
+    }
+
+    /// A short description for logs and `plan`: which source, never a value.
+    pub fn describe(&self) -> String {
+        match self {
+            AwsCredentialSource::Static { session_token, .. } => match session_token {
+                Some(_) => "temporary keys from AWS_ACCESS_KEY_ID".into(),
+                None => "keys from AWS_ACCESS_KEY_ID".into(),
+            },
+            AwsCredentialSource::WebIdentity { role_arn, .. } => {
+                format!("web identity for {role_arn}")
+            }
+        }
+    }
+}
+
+/// Cached credentials and when to renew them.
+struct Current {
+    credentials: Credentials,
+    renew_at: Option<SystemTime>,
+}
+
+/// Credentials for one run: resolved on first use, renewed ahead of their expiry.
+pub struct AwsAccess {
+    source: AwsCredentialSource,
+    region: String,
+    current: Mutex<Option<Current>>,
+}
+
+/// Renew ahead of expiry: 5 minutes for normal lifetimes, half the lifetime for short ones.
+fn renew_margin(lifetime: Duration) -> Duration {
+    (lifetime / 2).min(Duration::from_secs(300))
+}
+
+impl AwsAccess {
+    pub fn new(source: AwsCredentialSource, region: String) -> Self {
+        AwsAccess {
+            source,
+            region,
+            current: Mutex::new(None),
+        }
+    }
+
+    /// Valid credentials; `force` renews them now (after the service said they expired).
+    pub async fn credentials(&self, ctx: &Ctx, force: bool) -> Result<Credentials, ApiError> {
+        let mut slot = self.current.lock().await;
+        if let Some(c) = slot.as_ref()
+            && !force
+            && c.renew_at.is_none_or(|at| SystemTime::now() < at)
+        {
+            return Ok(c.credentials.clone());
+        }
+        let fresh = match &self.source {
+            AwsCredentialSource::Static {
+                access_key_id,
+                secret_access_key,
+                session_token,
+            } => Current {
+                credentials: Credentials::new(
+                    access_key_id.expose(),
+                    secret_access_key.expose(),
+                    session_token.as_ref().map(|t| t.expose().to_string()),
+                    None,
+                    "environment",
+                ),
+                renew_at: None,
+            },
+            AwsCredentialSource::WebIdentity {
+                role_arn,
+                token_file,
+                session_name,
+                sts_endpoint,
+            } => {
+                assume_role_with_web_identity(ctx, sts_endpoint, role_arn, token_file, session_name)
+                    .await?
+            }
+        };
+        let out = fresh.credentials.clone();
+        *slot = Some(fresh);
+        Ok(out)
+    }
+
+    /// Signs `request` for Bedrock at `time`; returns the headers to add.
+    pub fn sign(
+        &self,
+        credentials: &Credentials,
+        request: &SigV4Request<'_>,
+        time: SystemTime,
+    ) -> Result<Vec<(String, String)>, ApiError> {
+        sign_headers(
+            credentials,
+            &self.region,
+            BEDROCK_SIGNING_NAME,
+            request,
+            time,
+        )
+        .map_err(|e| ApiError::new(axum::http::StatusCode::INTERNAL_SERVER_ERROR, e).no_retry())
+    }
+}
+
+/// The parts of a request that SigV4 covers.
+pub struct SigV4Request<'a> {
+    pub method: &'a str,
+    /// Absolute URL, path already percent-encoded as it goes on the wire.
+    pub url: &'a str,
+    pub headers: &'a [(&'a str, &'a str)],
+    pub body: &'a [u8],
+}
+
+/// The `authorization`, `x-amz-date` (and `x-amz-security-token`) headers for `request`.
+pub fn sign_headers(
+    credentials: &Credentials,
+    region: &str,
+    service: &str,
+    request: &SigV4Request<'_>,
+    time: SystemTime,
+) -> Result<Vec<(String, String)>, String> {
+    let identity = credentials.clone().into();
+    let params = v4::SigningParams::builder()
+        .identity(&identity)
+        .region(region)
+        .name(service)
+        .time(time)
+        .settings(SigningSettings::default())
+        .build()
+        .map_err(|e| format!("cannot sign the request: {e}"))?
+        .into();
+    let signable = SignableRequest::new(
+        request.method,
+        request.url,
+        request.headers.iter().copied(),
+        SignableBody::Bytes(request.body),
+    )
+    .map_err(|e| format!("cannot sign the request: {e}"))?;
+    let (instructions, _signature) = sign(signable, &params)
+        .map_err(|e| format!("cannot sign the request: {e}"))?
+        .into_parts();
+    Ok(instructions
+        .headers()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect())
+}
+
+/// STS's answer to `AssumeRoleWithWebIdentity` (XML, the parts used).
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct AssumeRoleResponse {
+    assume_role_with_web_identity_result: AssumeRoleResult,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct AssumeRoleResult {
+    credentials: StsCredentials,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct StsCredentials {
+    access_key_id: String,
+    secret_access_key: String,
+    session_token: String,
+    expiration: String,
+}
+
+/// STS's error document (the parts used).
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct StsErrorResponse {
+    error: StsError,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct StsError {
+    #[serde(default)]
+    code: String,
+    #[serde(default)]
+    message: String,
+}
+
+fn sts_failure(message: String) -> ApiError {
+    let mut e = ApiError::new(axum::http::StatusCode::UNAUTHORIZED, message).no_retry();
+    e.kind = "authentication_error".into();
+    e
+}
+
+/// Exchanges the web identity token (read anew each time: it is rotated on disk) at STS.
+async fn assume_role_with_web_identity(
+    ctx: &Ctx,
+    sts_endpoint: &str,
+    role_arn: &str,
+    token_file: &std::path::Path,
+    session_name: &str,
+) -> Result<Current, ApiError> {
+    let token = std::fs::read_to_string(token_file).map_err(|e| {
+        sts_failure(format!(
+            "cannot read AWS_WEB_IDENTITY_TOKEN_FILE {}: {e}",
+            token_file.display()
+        ))
+    })?;
+    let body = format!(
+        "Action=AssumeRoleWithWebIdentity&Version=2011-06-15&RoleArn={}&RoleSessionName={}&WebIdentityToken={}",
+        form_encode(role_arn),
+        form_encode(session_name),
+        form_encode(token.trim())
+    );
+    let url = format!("{sts_endpoint}/");
+    let resp = ctx
+        .retry
+        .run(|_| {
+            let req = ctx
+                .http
+                .post(&url)
+                .header("content-type", "application/x-www-form-urlencoded")
+                .body(body.clone());
+            send_timed(ctx, req)
+        })
+        .await
+        .map_err(|e| connect_error(ctx, e))?;
+    let status = resp.status();
+    let bytes = read_capped(resp, MAX_RESPONSE_BODY).await?;
+    let text = String::from_utf8_lossy(&bytes);
+    if !status.is_success() {
+        let why = quick_xml::de::from_str::<StsErrorResponse>(&text)
+            .map(|e| format!("{}: {}", e.error.code, e.error.message))
+            .unwrap_or_else(|_| format!("HTTP {status}"));
+        return Err(sts_failure(format!(
+            "AWS STS refused AssumeRoleWithWebIdentity for {role_arn}: {}",
+            ctx.redactor.redact(&why)
+        )));
+    }
+    let parsed: AssumeRoleResponse = quick_xml::de::from_str(&text).map_err(|e| {
+        ApiError::upstream_unavailable(format!("AWS STS answer is not understood: {e}"))
+    })?;
+    let c = parsed.assume_role_with_web_identity_result.credentials;
+    let expires = chrono::DateTime::parse_from_rfc3339(c.expiration.trim())
+        .map_err(|e| {
+            ApiError::upstream_unavailable(format!(
+                "AWS STS gave an unreadable expiration {:?}: {e}",
+                c.expiration
+            ))
+        })?
+        .with_timezone(&chrono::Utc);
+    let expires: SystemTime = expires.into();
+    let lifetime = expires
+        .duration_since(SystemTime::now())
+        .unwrap_or_default();
+    Ok(Current {
+        credentials: Credentials::new(
+            c.access_key_id,
+            c.secret_access_key,
+            Some(c.session_token),
+            Some(expires),
+            "web-identity",
+        ),
+        renew_at: Some(expires - renew_margin(lifetime)),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env_of(pairs: &'static [(&'static str, &'static str)]) -> impl Fn(&str) -> Option<String> {
+        move |k| {
+            pairs
+                .iter()
+                .find(|(n, _)| *n == k)
+                .map(|(_, v)| v.to_string())
+        }
+    }
+
+    /// The AWS SigV4 test suite's `get-vanilla` case: the published signature for a GET of `/`
+    /// on example.amazonaws.com by AKIDEXAMPLE at 2015-08-30T12:36:00Z.
+    #[test]
+    fn signs_the_published_get_vanilla_vector() {
+        let credentials = Credentials::new(
+            "AKIDEXAMPLE",
+            "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY",
+            None,
+            None,
+            "test",
+        );
+        let time = SystemTime::UNIX_EPOCH + Duration::from_secs(1_440_938_160);
+        let headers = sign_headers(
+            &credentials,
+            "us-east-1",
+            "service",
+            &SigV4Request {
+                method: "GET",
+                url: "https://example.amazonaws.com/",
+                headers: &[("host", "example.amazonaws.com")],
+                body: b"",
+            },
+            time,
+        )
+        .expect("signed");
+        let auth = headers
+            .iter()
+            .find(|(k, _)| k == "authorization")
+            .map(|(_, v)| v.as_str())
+            .expect("authorization");
+        assert_eq!(
+            auth,
+            "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20150830/us-east-1/service/aws4_request, \
+             SignedHeaders=host;x-amz-date, \
+             Signature=5fa00fa31553b73ebf1942676e86291e8372ff2a2260956d9b8aae1d763fbf31"
+        );
+        assert!(headers.contains(&("x-amz-date".into(), "20150830T123600Z".into())));
+    }
+
+    #[test]
+    fn environment_keys_win_over_web_identity() {
+        let env = env_of(&[
+            ("AWS_ACCESS_KEY_ID", "AKIA1"),
+            ("AWS_SECRET_ACCESS_KEY", "s3cr3t"),
+            ("AWS_SESSION_TOKEN", "tok"),
+            ("AWS_WEB_IDENTITY_TOKEN_FILE", "/tmp/x"),
+            ("AWS_ROLE_ARN", "arn:aws:iam::1:role/r"),
+        ]);
+        let source = AwsCredentialSource::from_env(&env, "eu-west-1").expect("source");
+        assert!(matches!(source, AwsCredentialSource::Static { .. }));
+        assert_eq!(source.secret_values().len(), 3);
+        assert!(!format!("{source:?}").contains("s3cr3t"));
+
+        let env = env_of(&[
+            ("AWS_WEB_IDENTITY_TOKEN_FILE", "/tmp/x"),
+            ("AWS_ROLE_ARN", "arn:aws:iam::1:role/r"),
+            ("AWS_ROLE_SESSION_NAME", "run-7"),
+        ]);
+        match AwsCredentialSource::from_env(&env, "eu-west-1").expect("source") {
+            AwsCredentialSource::WebIdentity {
+                sts_endpoint,
+                session_name,
+                ..
+            } => {
+                assert_eq!(sts_endpoint, "https://sts.eu-west-1.amazonaws.com");
+                assert_eq!(session_name, "run-7");
+            }
+            other => panic!("{other:?}"),
+        }
+        let err = AwsCredentialSource::from_env(&|_| None, "us-east-1").expect_err("none");
+        assert!(
+            err.contains("AWS_ACCESS_KEY_ID") && err.contains("AWS_ROLE_ARN"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn sts_documents_are_read() {
+        let ok = r#"<AssumeRoleWithWebIdentityResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/">
+  <AssumeRoleWithWebIdentityResult>
+    <SubjectFromWebIdentityToken>repo:o/r:ref:refs/heads/main</SubjectFromWebIdentityToken>
+    <Credentials>
+      <SessionToken>FQoG&amp;token</SessionToken>
+      <SecretAccessKey>secret</SecretAccessKey>
+      <Expiration>2030-10-24T23:00:23Z</Expiration>
+      <AccessKeyId>ASIA1</AccessKeyId>
+    </Credentials>
+  </AssumeRoleWithWebIdentityResult>
+  <ResponseMetadata><RequestId>1</RequestId></ResponseMetadata>
+</AssumeRoleWithWebIdentityResponse>"#;
+        let parsed: AssumeRoleResponse = quick_xml::de::from_str(ok).expect("parsed");
+        let c = parsed.assume_role_with_web_identity_result.credentials;
+        assert_eq!(c.session_token, "FQoG&token");
+        assert_eq!(c.expiration, "2030-10-24T23:00:23Z");
+        let err = r#"<ErrorResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><Error><Type>Sender</Type><Code>InvalidIdentityToken</Code><Message>Token expired</Message></Error><RequestId>2</RequestId></ErrorResponse>"#;
+        let parsed: StsErrorResponse = quick_xml::de::from_str(err).expect("parsed");
+        assert_eq!(parsed.error.code, "InvalidIdentityToken");
+    }
+
+    #[test]
+    fn renewal_margins() {
+        assert_eq!(
+            renew_margin(Duration::from_secs(3600)),
+            Duration::from_secs(300)
+        );
+        assert_eq!(
+            renew_margin(Duration::from_secs(120)),
+            Duration::from_secs(60)
+        );
+    }
+}
