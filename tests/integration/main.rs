@@ -17,6 +17,7 @@ mod run_deliver;
 mod run_e2e;
 mod run_gateway;
 mod run_isolation;
+mod run_providers;
 mod run_secrets;
 mod run_sessions;
 mod session_resume_cli;

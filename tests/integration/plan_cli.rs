@@ -171,6 +171,7 @@ async fn plan_lists_the_proxy_models_and_refuses_a_broken_proxy_config() {
         v["model_proxy"]["aliases"],
         json!(["claude-coworker", "gpt-coworker"])
     );
+    assert_eq!(v["model_proxy"]["provider"], "proxy_config");
     assert!(
         v["model_proxy"]["warnings"]
             .as_array()
@@ -246,6 +247,61 @@ async fn plan_shows_the_sandbox_and_refuses_required_isolation_it_cannot_apply()
     assert!(stdout.is_empty());
     assert!(
         stderr.contains("isolation is required, but the kernel offers no Landlock"),
+
+#[tokio::test]
+async fn plan_shows_which_provider_holds_the_credentials() {
+    let github = FakeGitHub::start().await;
+    let run_plan = |job: Job| async move {
+        let (code, stdout, stderr) = plan(&job, &["--offline"]).await;
+        assert_eq!(code, Some(0), "{stderr}");
+        let v: Value = serde_json::from_str(stdout.trim()).expect("json");
+        v["model_proxy"].clone()
+    };
+    // The job's ANTHROPIC_API_KEY: Anthropic's API, the agent's own model choice.
+    let job = Job::new(
+        "issue_comment",
+        &comment_event("@claude x"),
+        &github,
+        Some("http://127.0.0.1:9"),
+    );
+    let v = run_plan(job).await;
+    assert_eq!(v["provider"], "anthropic");
+    assert_eq!(v["credentials"], "credentials in the proxy (anthropic)");
+    assert_eq!(v["upstream"], "http://127.0.0.1:9");
+    assert_eq!(v["model"], Value::Null);
+    // Bedrock: region, model and where the keys come from, never the keys.
+    let mut job = Job::new("issue_comment", &comment_event("@claude x"), &github, None);
+    job.set("INPUT_USE_BEDROCK", "true")
+        .set("AWS_REGION", "eu-central-1")
+        .set("AWS_ACCESS_KEY_ID", "AKIAPLAN")
+        .set("AWS_SECRET_ACCESS_KEY", "plan-secret-canary");
+    let v = run_plan(job).await;
+    assert_eq!(v["provider"], "bedrock");
+    assert_eq!(v["model"], "eu.anthropic.claude-sonnet-4-5-20250929-v1:0");
+    assert!(
+        v["upstream"]
+            .as_str()
+            .is_some_and(|u| u.contains("bedrock-runtime.eu-central-1")),
+        "{v}"
+    );
+    assert!(!v.to_string().contains("plan-secret-canary"));
+    // Nothing set: shown, not refused (a dry run rarely has the job's secrets).
+    let job = Job::new("issue_comment", &comment_event("@claude x"), &github, None);
+    let v = run_plan(job).await;
+    assert_eq!(v["provider"], Value::Null);
+    assert!(
+        v["problem"]
+            .as_str()
+            .is_some_and(|p| p.contains("anthropic_api_key")),
+        "{v}"
+    );
+    // A chosen cloud without its environment is refused, naming the input.
+    let mut job = Job::new("issue_comment", &comment_event("@claude x"), &github, None);
+    job.set("INPUT_USE_VERTEX", "true");
+    let (code, _, stderr) = plan(&job, &["--offline"]).await;
+    assert_eq!(code, Some(2));
+    assert!(
+        stderr.contains("input use_vertex") && stderr.contains("CLOUD_ML_REGION"),
         "{stderr}"
     );
 }

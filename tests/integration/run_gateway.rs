@@ -102,33 +102,45 @@ async fn use_litellm_without_a_model_is_a_clear_input_error() {
     assert!(body.contains("litellm_model"), "{body}");
 }
 
-/// Without use_litellm or proxy_config nothing counts tokens, so a budget cannot hold: the run
-/// says so in a workflow warning rather than ignoring the input.
+/// With a plain Anthropic key the proxy runs too, so the token budget holds there as well.
 #[tokio::test]
-async fn a_token_budget_without_the_proxy_is_a_warning_not_silence() {
+async fn a_token_budget_holds_with_a_plain_anthropic_key() {
     let _claude = require_claude!();
     let github = FakeGitHub::start().await;
     let model = FakeModel::start().await;
-    model.push_reply(Reply::text("done, no proxy involved"));
+    model.push_reply(Reply::tool_use(
+        "Bash",
+        serde_json::json!({"command": "echo hi", "description": "say hi"}),
+    ));
+    model.push_reply(Reply::text("never reached"));
     let mut job = Job::new(
         "issue_comment",
         &comment_event("@claude say hi"),
         &github,
         Some(&model.url()),
     );
-    job.set("INPUT_MAX_TOKENS_TOTAL", "5000");
+    job.set("INPUT_MAX_TOKENS_TOTAL", "50")
+        .set("INPUT_CLAUDE_ARGS", "--allowedTools Bash")
+        .set("CLAUDE_CODE_MAX_RETRIES", "0");
     let out = job.run().await;
-    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(out.status.code(), Some(1));
     let stdout = String::from_utf8_lossy(&out.stdout);
-    let warning = stdout
-        .lines()
-        .find(|l| l.starts_with("::warning::max_tokens_total"))
-        .unwrap_or_else(|| panic!("no budget warning in:\n{stdout}"));
-    assert!(warning.contains("embedded model proxy"), "{warning}");
-    assert!(!stdout.contains("model proxy listening"), "{stdout}");
-    assert_eq!(job.output("conclusion").as_deref(), Some("success"));
-    assert_eq!(job.output("tokens_total").unwrap_or_default(), "");
-    assert_eq!(model.message_requests().len(), 1);
+    assert!(
+        stdout.contains("credentials in the proxy (anthropic)"),
+        "{stdout}"
+    );
+    assert_eq!(job.output("conclusion").as_deref(), Some("failure"));
+    assert_eq!(
+        job.output("stopped_by").as_deref(),
+        Some("max_tokens_total")
+    );
+    assert_eq!(
+        model.message_requests().len(),
+        1,
+        "the call after the budget was spent never left the proxy"
+    );
+    let body = github.comments_on(1).last().expect("comment").body.clone();
+    assert!(body.contains("budget exhausted"), "{body}");
 }
 
 /// A runner behind a corporate proxy: the agent still reaches the embedded proxy on loopback

@@ -108,7 +108,7 @@ async fn deployments(State(st): State<Arc<SapState>>, headers: HeaderMap) -> Res
     .into_response()
 }
 
-fn chunk_frame(event: &Value) -> Vec<u8> {
+pub fn chunk_frame(event: &Value) -> Vec<u8> {
     let b64 = base64::engine::general_purpose::STANDARD.encode(event.to_string());
     encode(
         &[
@@ -121,7 +121,7 @@ fn chunk_frame(event: &Value) -> Vec<u8> {
 }
 
 /// Cuts so that frame preludes, headers and payloads all get split.
-fn awkward(bytes: &[u8]) -> Vec<Bytes> {
+pub fn awkward(bytes: &[u8]) -> Vec<Bytes> {
     let sizes = [5usize, 1, 11, 30, 2, 97];
     let mut out = Vec::new();
     let (mut at, mut i) = (0, 0);

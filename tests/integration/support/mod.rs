@@ -2,12 +2,14 @@
 #![allow(dead_code)]
 pub mod coworker;
 pub mod fake_anthropic_upstream;
+pub mod fake_aws;
 pub mod fake_forward_proxy;
 pub mod fake_git_data;
 pub mod fake_github;
 pub mod fake_model;
 pub mod fake_openai;
 pub mod fake_sap;
+pub mod fake_vertex;
 pub mod git_fixture;
 pub mod harness;
 pub mod proxy_harness;
@@ -15,4 +17,5 @@ pub mod run_as;
 pub mod scripted_turn;
 pub mod serve;
 pub mod session_fake_model;
+pub mod sigv4_check;
 pub mod tls;

@@ -64,8 +64,19 @@ pub fn decide(body: &Value) -> Turn {
             input: serde_json::json!({"file_path": path, "content": "hello from the fake model\n"}),
         };
     }
+    if has_tools && text.contains(PRINT_ENV) {
+        return Turn::ToolUse {
+            id: "toolu_fake_env".into(),
+            name: "Bash".into(),
+            input: serde_json::json!({"command": "env; echo END-OF-ENV", "description": "print env"}),
+        };
+    }
     Turn::Text(format!("FAKE_TEXT seen_messages={}", messages.len()))
 }
+
+/// Asking for this makes the model run `env` through Bash (canary tests read what it printed
+/// in the next request).
+pub const PRINT_ENV: &str = "print your environment";
 
 /// The Anthropic stream events of a turn (also what SAP wraps in event-stream frames).
 pub fn anthropic_events(turn: &Turn, model: &str, usage_in: u64, usage_out: u64) -> Vec<Value> {
