@@ -27,7 +27,8 @@ pub const REGION: &str = "us-east5";
 pub const OIDC_REQUEST_TOKEN: &str = "oidc-request-canary";
 /// The GitHub OIDC token it hands out (the subject token Google STS exchanges).
 pub const OIDC_TOKEN: &str = "eyJ.github-oidc-canary.sig";
-pub const AUDIENCE: &str = "//iam.googleapis.com/projects/1/locations/global/workloadIdentityPools/p/providers/gh";
+pub const AUDIENCE: &str =
+    "//iam.googleapis.com/projects/1/locations/global/workloadIdentityPools/p/providers/gh";
 
 /// One Vertex call as received.
 #[derive(Debug, Clone)]
@@ -129,8 +130,11 @@ fn form_field(body: &str, name: &str) -> Option<String> {
             while i < b.len() {
                 if b[i] == b'%' && i + 2 < b.len() {
                     out.push(
-                        u8::from_str_radix(std::str::from_utf8(&b[i + 1..i + 3]).unwrap_or("00"), 16)
-                            .unwrap_or(0),
+                        u8::from_str_radix(
+                            std::str::from_utf8(&b[i + 1..i + 3]).unwrap_or("00"),
+                            16,
+                        )
+                        .unwrap_or(0),
                     );
                     i += 3;
                 } else {
