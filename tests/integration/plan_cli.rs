@@ -247,6 +247,9 @@ async fn plan_shows_the_sandbox_and_refuses_required_isolation_it_cannot_apply()
     assert!(stdout.is_empty());
     assert!(
         stderr.contains("isolation is required, but the kernel offers no Landlock"),
+        "{stderr}"
+    );
+}
 
 #[tokio::test]
 async fn plan_shows_which_provider_holds_the_credentials() {
