@@ -193,6 +193,7 @@ async fn drive(
         run_url: p.job.run_url(),
         request_url: d.request.as_ref().and_then(|r| r.url.clone()),
         notes: Vec::new(),
+        run_key: crate::report::comment::new_run_key(),
     };
     finale.target_number = d.target.map(|t| t.number);
     if let Some(RequestSource::ReviewComment { thread_root, .. }) =

@@ -83,6 +83,18 @@ fn base_delay() -> Duration {
     )
 }
 
+/// How long a request waits for GitHub's answer before it counts as unanswered (30 s);
+/// `COWORKER_GITHUB_TIMEOUT_MS` shortens it for tests of answers that come too late.
+fn answer_timeout() -> Duration {
+    Duration::from_millis(
+        std::env::var("COWORKER_GITHUB_TIMEOUT_MS")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .filter(|ms| *ms > 0)
+            .unwrap_or(30_000),
+    )
+}
+
 /// Looks for what an earlier attempt of a creating request made (see `rest_create`).
 pub type Recheck<'a> = &'a (dyn Fn() -> futures_util::future::BoxFuture<'a, Option<Value>> + Sync);
 
@@ -121,7 +133,7 @@ impl Transport {
         // REST and GraphQL; a second octocrab only when GraphQL lives on another origin.
         let http = reqwest::Client::builder()
             .connect_timeout(Duration::from_secs(10))
-            .read_timeout(Duration::from_secs(30))
+            .read_timeout(answer_timeout())
             .redirect(reqwest::redirect::Policy::none())
             .build()
             .map_err(|e| GitHubError::Setup(format!("HTTP client: {e}")))?;
@@ -184,8 +196,9 @@ impl Transport {
         self.send(false, method, path, body, policy, None).await
     }
 
-    /// A POST that creates something, so not idempotent: a 5xx or a dropped connection may
-    /// come after GitHub stored it. Before each retry of such an ambiguous failure,
+    /// A POST that creates something, so not idempotent: a 5xx, a dropped connection or an
+    /// answer that never came within the client's timeout may come after GitHub stored it.
+    /// Before each retry of such an ambiguous failure, and before giving up after one,
     /// `already_created` looks for the result of the earlier attempt and, if found, it stands
     /// for the answer instead of a second copy.
     pub async fn rest_create(
@@ -253,10 +266,12 @@ impl Transport {
             attempt += 1;
             self.calls.fetch_add(1, Ordering::Relaxed);
             let result = self.send_once(graphql, &method, path, body).await;
-            // Whether GitHub may have acted although the answer was not a success.
+            // Whether GitHub may have acted although the answer was not a success: a 5xx, a
+            // dropped connection or an answer that did not come in time (not a request that
+            // never left, like one whose TLS certificate was refused).
             let ambiguous = match &result {
                 Ok((status, _, _)) => status.is_server_error(),
-                Err(_) => true,
+                Err(u) => !u.final_,
             };
             let (error, wait) = match result {
                 Ok((status, _, bytes)) if status.is_success() => {
@@ -288,6 +303,7 @@ impl Transport {
                     (!final_).then(|| backoff(attempt, policy)),
                 ),
             };
+            let recheck = already_created.filter(|_| ambiguous);
             match wait {
                 Some(wait) if started.elapsed() + wait <= policy.budget => {
                     crate::report::workflow::warning(&format!(
@@ -295,16 +311,18 @@ impl Transport {
                         wait.as_secs_f64()
                     ));
                     tokio::time::sleep(wait).await;
-                    if let Some(check) = already_created.filter(|_| ambiguous)
-                        && let Some(found) = check().await
-                    {
-                        crate::report::workflow::warning(&format!(
-                            "{what}: the earlier attempt had gone through; not sent again"
-                        ));
+                    if let Some(found) = look_for_earlier(recheck, &what).await {
                         return Ok(found);
                     }
                 }
-                _ => return Err(error),
+                // Out of time or not worth retrying; an ambiguous failure (a timeout
+                // included) may still have created it: look once before failing.
+                _ => {
+                    return match look_for_earlier(recheck, &what).await {
+                        Some(found) => Ok(found),
+                        None => Err(error),
+                    };
+                }
             }
         }
     }
@@ -344,6 +362,15 @@ impl Transport {
             .to_bytes();
         Ok((status, headers, bytes))
     }
+}
+
+/// What an ambiguous attempt of a creating request made, if `recheck` finds it.
+async fn look_for_earlier(recheck: Option<Recheck<'_>>, what: &str) -> Option<Value> {
+    let found = recheck?().await?;
+    crate::report::workflow::warning(&format!(
+        "{what}: the earlier attempt had gone through; not sent again"
+    ));
+    Some(found)
 }
 
 /// A request that got no HTTP answer; `final_` when retrying cannot change that (a refused
@@ -474,7 +501,8 @@ fn retry_wait(
     None
 }
 
-fn backoff(attempt: u32, policy: RetryPolicy) -> Duration {
+/// The wait before retry number `attempt`: exponential from `first_delay`, capped, jittered.
+pub fn backoff(attempt: u32, policy: RetryPolicy) -> Duration {
     let exp = policy
         .first_delay
         .saturating_mul(1u32 << attempt.saturating_sub(1).min(10));

@@ -149,18 +149,29 @@ impl GitHub {
         comment_ref(&v, CommentKind::Issue)
     }
 
-    /// The comment with exactly `body` among those `lookup` lists; `None` also when the
-    /// lookup fails (then the caller sends again, as it would without the lookup).
+    /// The comment `lookup` lists that is the one `body` would create: for a tracking comment
+    /// the newest with the same run key in its marker (its text may have changed since), for
+    /// any other the newest with exactly `body`. `None` also when the lookup fails (then the
+    /// caller sends again, as it would without the lookup).
     async fn find_comment(&self, lookup: &str, body: &str) -> Option<Value> {
         let list = self
             .transport
             .rest(Method::GET, &self.path(lookup), None, RetryPolicy::once())
             .await
             .ok()?;
+        let key = crate::report::comment::parse_marker(body).and_then(|m| m.key);
         list.as_array()?
             .iter()
             .rev()
-            .find(|c| c.get("body").and_then(Value::as_str) == Some(body))
+            .find(|c| {
+                let text = c.get("body").and_then(Value::as_str);
+                match key {
+                    Some(key) => text
+                        .and_then(crate::report::comment::parse_marker)
+                        .is_some_and(|m| m.key == Some(key)),
+                    None => text == Some(body),
+                }
+            })
             .cloned()
     }
 
@@ -194,14 +205,30 @@ impl GitHub {
         body: &str,
         policy: RetryPolicy,
     ) -> Result<(), GitHubError> {
-        let path = match comment.kind {
-            CommentKind::Issue => self.path(&format!("issues/comments/{}", comment.id)),
-            CommentKind::Review => self.path(&format!("pulls/comments/{}", comment.id)),
-        };
+        let path = self.comment_path(comment);
         self.transport
             .rest(Method::PATCH, &path, Some(&json!({ "body": body })), policy)
             .await
             .map(|_| ())
+    }
+
+    /// Deletes a comment (a duplicate tracking comment GitHub stored behind a lost answer).
+    pub async fn delete_comment(
+        &self,
+        comment: CommentRef,
+        policy: RetryPolicy,
+    ) -> Result<(), GitHubError> {
+        self.transport
+            .rest(Method::DELETE, &self.comment_path(comment), None, policy)
+            .await
+            .map(|_| ())
+    }
+
+    fn comment_path(&self, comment: CommentRef) -> String {
+        match comment.kind {
+            CommentKind::Issue => self.path(&format!("issues/comments/{}", comment.id)),
+            CommentKind::Review => self.path(&format!("pulls/comments/{}", comment.id)),
+        }
     }
 
     pub async fn add_reaction(
@@ -366,37 +393,123 @@ impl GitHub {
         number: u64,
         since: Option<&str>,
     ) -> Result<Vec<IssueComment>, GitHubError> {
+        self.list_comments(
+            &format!("issues/{number}/comments"),
+            since,
+            "the issue's comments",
+        )
+        .await
+    }
+
+    /// Like [`Self::list_issue_comments`] for a pull request's review comments (all threads).
+    pub async fn list_review_comments(
+        &self,
+        pr: u64,
+        since: Option<&str>,
+    ) -> Result<Vec<IssueComment>, GitHubError> {
+        self.list_comments(
+            &format!("pulls/{pr}/comments"),
+            since,
+            "the review comments",
+        )
+        .await
+    }
+
+    async fn list_comments(
+        &self,
+        list: &str,
+        since: Option<&str>,
+        what: &str,
+    ) -> Result<Vec<IssueComment>, GitHubError> {
         let since = since.map_or(String::new(), |t| format!("&since={t}"));
         let v = self
             .transport
             .rest(
                 Method::GET,
-                &self.path(&format!("issues/{number}/comments?per_page=100{since}")),
+                &self.path(&format!("{list}?per_page=100{since}")),
                 None,
                 RetryPolicy::quick(),
             )
             .await?;
-        let items = v.as_array().ok_or_else(|| GitHubError::Decode {
-            what: "the issue's comments".into(),
-            message: "not a list".into(),
-        })?;
-        Ok(items
-            .iter()
-            .filter_map(|c| {
-                let text = |k: &str| c.get(k).and_then(Value::as_str).unwrap_or("").to_string();
-                Some(IssueComment {
-                    id: c.get("id")?.as_u64()?,
-                    body: text("body"),
-                    author: c
-                        .pointer("/user/login")
-                        .and_then(Value::as_str)
-                        .unwrap_or("ghost")
-                        .to_string(),
-                    url: text("html_url"),
-                    updated_at: text("updated_at"),
-                })
-            })
-            .collect())
+        let items: Vec<RawComment> =
+            serde_json::from_value(v).map_err(|e| GitHubError::Decode {
+                what: what.into(),
+                message: e.to_string(),
+            })?;
+        Ok(items.into_iter().map(RawComment::into_comment).collect())
+    }
+
+    /// A workflow run of this repository (`GET /repos/o/r/actions/runs/ID`); reading it needs
+    /// the `actions: read` permission on private repositories.
+    pub async fn workflow_run(&self, run_id: &str) -> Result<WorkflowRun, GitHubError> {
+        let v = self
+            .transport
+            .rest(
+                Method::GET,
+                &self.path(&format!("actions/runs/{}", encode(run_id))),
+                None,
+                RetryPolicy::quick(),
+            )
+            .await?;
+        serde_json::from_value(v).map_err(|e| GitHubError::Decode {
+            what: format!("workflow run {run_id}"),
+            message: e.to_string(),
+        })
+    }
+}
+
+/// A comment as the REST list endpoints show it; tolerant of missing fields.
+#[derive(serde::Deserialize)]
+struct RawComment {
+    id: u64,
+    #[serde(default)]
+    body: Option<String>,
+    #[serde(default)]
+    user: Option<RawUser>,
+    #[serde(default)]
+    html_url: Option<String>,
+    #[serde(default)]
+    updated_at: Option<String>,
+}
+
+#[derive(serde::Deserialize)]
+struct RawUser {
+    #[serde(default)]
+    login: Option<String>,
+}
+
+impl RawComment {
+    fn into_comment(self) -> IssueComment {
+        IssueComment {
+            id: self.id,
+            body: self.body.unwrap_or_default(),
+            // NOTE: a deleted account shows as `user: null`; GitHub displays it as "ghost".
+            author: self
+                .user
+                .and_then(|u| u.login)
+                .unwrap_or_else(|| "ghost".into()),
+            url: self.html_url.unwrap_or_default(),
+            updated_at: self.updated_at.unwrap_or_default(),
+        }
+    }
+}
+
+/// A workflow run, as far as the one-agent check needs it.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Deserialize)]
+pub struct WorkflowRun {
+    /// `queued`, `in_progress`, `completed`, `waiting`, `requested` or `pending`.
+    #[serde(default)]
+    pub status: Option<String>,
+    #[serde(default)]
+    pub conclusion: Option<String>,
+    #[serde(default)]
+    pub html_url: Option<String>,
+}
+
+impl WorkflowRun {
+    /// Whether the run has ended (whatever its conclusion): nothing of it runs any more.
+    pub fn is_completed(&self) -> bool {
+        self.status.as_deref() == Some("completed")
     }
 }
 

@@ -68,6 +68,7 @@ mod tests {
             run_url: Some(format!("https://github.com/o/r/actions/runs/{run}")),
             request_url: None,
             notes: vec![],
+            run_key: "abc123".into(),
         }
     }
 

@@ -4,31 +4,106 @@ use crate::outcome::{Conclusion, Outcome};
 use std::fmt::Write;
 
 /// Hidden marker by which the action recognises its own comments: the start of the first line,
-/// which goes on to name the run (`<!-- coworker:tracking run=ID -->`).
+/// which goes on to name the run, this invocation and its state
+/// (`<!-- coworker:tracking run=ID key=KEY state=working -->`).
 pub const MARKER: &str = "<!-- coworker:tracking";
 /// The title's wording while a run is in progress; other runs look for it.
 pub const WORKING: &str = "is working…";
 
-/// The marker line for this run; the run id comes from the job link (`…/actions/runs/ID`).
-pub fn marker_line(h: &CommentHeader) -> String {
-    match h.run_url.as_deref().and_then(run_id_of_url) {
-        Some(id) => format!("{MARKER} run={id} -->"),
-        None => format!("{MARKER} -->"),
+/// What a tracking comment says about its run, in its marker.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MarkerState {
+    Working,
+    Final,
+}
+
+impl MarkerState {
+    fn as_str(self) -> &'static str {
+        match self {
+            Self::Working => "working",
+            Self::Final => "final",
+        }
     }
+}
+
+/// A tracking comment's marker, read back. Every field is optional: comments written before a
+/// field existed (or outside Actions, without a run id) still parse.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Marker<'a> {
+    /// The job run (`…/actions/runs/ID`) that wrote the comment.
+    pub run_id: Option<&'a str>,
+    /// The invocation that wrote it: a re-run attempt or a second step has another key.
+    pub key: Option<&'a str>,
+    pub state: Option<MarkerState>,
+}
+
+/// The marker line for this run in `state`; the run id comes from the job link.
+pub fn marker_line(h: &CommentHeader, state: MarkerState) -> String {
+    let mut line = MARKER.to_string();
+    if let Some(id) = h.run_url.as_deref().and_then(run_id_of_url) {
+        let _ = write!(line, " run={id}");
+    }
+    if is_key(&h.run_key) {
+        let _ = write!(line, " key={}", h.run_key);
+    }
+    let _ = write!(line, " state={} -->", state.as_str());
+    line
 }
 
 fn run_id_of_url(url: &str) -> Option<&str> {
     let id = url.trim_end_matches('/').rsplit_once("/actions/runs/")?.1;
-    (!id.is_empty() && id.chars().all(|c| c.is_ascii_digit())).then_some(id)
+    is_run_id(id).then_some(id)
+}
+
+fn is_run_id(id: &str) -> bool {
+    !id.is_empty() && id.chars().all(|c| c.is_ascii_digit())
+}
+
+fn is_key(key: &str) -> bool {
+    !key.is_empty() && key.len() <= 64 && key.chars().all(|c| c.is_ascii_hexdigit())
+}
+
+/// The marker of a body that starts with one (our own comments always do; a person quoting one
+/// further down does not make a tracking comment).
+pub fn parse_marker(body: &str) -> Option<Marker<'_>> {
+    let rest = body.trim_start().strip_prefix(MARKER)?;
+    let inner = &rest[..rest.find("-->")?];
+    if !inner.is_empty() && !inner.starts_with(' ') {
+        return None;
+    }
+    let mut m = Marker::default();
+    for token in inner.split_whitespace() {
+        match token.split_once('=') {
+            Some(("run", id)) if is_run_id(id) => m.run_id = Some(id),
+            Some(("key", key)) if is_key(key) => m.key = Some(key),
+            Some(("state", "working")) => m.state = Some(MarkerState::Working),
+            Some(("state", "final")) => m.state = Some(MarkerState::Final),
+            _ => {}
+        }
+    }
+    Some(m)
 }
 
 /// The run id in a tracking comment's marker, if it names one.
 pub fn marker_run_id(body: &str) -> Option<&str> {
-    let rest = &body[body.find(MARKER)? + MARKER.len()..];
-    let id = rest.strip_prefix(" run=")?;
-    let end = id.find(|c: char| !c.is_ascii_digit()).unwrap_or(id.len());
-    (end > 0).then(|| &id[..end])
+    parse_marker(body)?.run_id
 }
+
+/// Whether a tracking comment says its run is still working: its marker's state, or for
+/// markers without one (older versions), the title.
+pub fn says_working(body: &str) -> bool {
+    match parse_marker(body).map(|m| m.state) {
+        None => false,
+        Some(Some(state)) => state == MarkerState::Working,
+        Some(None) => body.lines().take(3).any(|l| l.contains(WORKING)),
+    }
+}
+
+/// The key that names one invocation's tracking comments: fresh random hex.
+pub fn new_run_key() -> String {
+    crate::secret::Secret::random().expose()[..16].to_string()
+}
+
 /// GitHub rejects comment bodies over this many characters.
 pub const MAX_COMMENT_CHARS: usize = 65_536;
 
@@ -41,6 +116,8 @@ pub struct CommentHeader {
     pub request_url: Option<String>,
     /// Extra lines shown under the title (e.g. "continuing the conversation from …").
     pub notes: Vec<String>,
+    /// This invocation's key in the marker (see [`new_run_key`]); empty writes none.
+    pub run_key: String,
 }
 
 fn links(h: &CommentHeader) -> String {
@@ -62,7 +139,7 @@ pub fn render_started(h: &CommentHeader) -> String {
 /// Live state: the agent's todo list and current step.
 pub fn render_working(h: &CommentHeader, progress: &Progress) -> String {
     let mut out = String::new();
-    let _ = writeln!(out, "{}", marker_line(h));
+    let _ = writeln!(out, "{}", marker_line(h, MarkerState::Working));
     let who = if h.actor.is_empty() {
         String::new()
     } else {
@@ -100,7 +177,7 @@ pub fn render_final(
     extra_rows: &[(String, String)],
 ) -> String {
     let mut head = String::new();
-    let _ = writeln!(head, "{}", marker_line(h));
+    let _ = writeln!(head, "{}", marker_line(h, MarkerState::Final));
     let title = match outcome.conclusion {
         Conclusion::Success => format!("**{} finished**", h.agent_name),
         Conclusion::Failure => format!("**{} failed**", h.agent_name),
@@ -155,6 +232,58 @@ pub fn render_final(
     limit(head, answer)
 }
 
+/// The final state of a tracking comment whose run ended without writing one (killed runner,
+/// lost final edit), written by a later run that found it still "working": the same marker in
+/// its final state, the title saying so, what the comment showed last, and links to the run
+/// that ended (`run_url`) and the run that noticed (`found_by`). None when `old` is not a
+/// tracking comment.
+pub fn render_interrupted(
+    old: &str,
+    run_url: Option<&str>,
+    found_by: Option<&str>,
+) -> Option<String> {
+    let m = parse_marker(old)?;
+    let mut out = MARKER.to_string();
+    if let Some(id) = m.run_id {
+        let _ = write!(out, " run={id}");
+    }
+    if let Some(key) = m.key {
+        let _ = write!(out, " key={key}");
+    }
+    let _ = writeln!(out, " state={} -->", MarkerState::Final.as_str());
+    let mut lines = old.trim_start().lines().skip(1);
+    let title = lines
+        .next()
+        .unwrap_or("")
+        .replace(WORKING, "was interrupted");
+    let title = if title.trim().is_empty() {
+        "**The agent was interrupted**".to_string()
+    } else {
+        title
+    };
+    let _ = writeln!(out, "⚠️ {title}");
+    let ended = match run_url {
+        Some(url) => format!("[Its job run]({url})"),
+        None => "Its job run".to_string(),
+    };
+    let noticed = match found_by {
+        Some(url) => format!("[a later run]({url})"),
+        None => "a later run".to_string(),
+    };
+    let _ = writeln!(
+        out,
+        "\n> {ended} ended without reporting a result; {noticed} found this comment still saying it was working. Whatever the agent did may be incomplete; ask again to continue."
+    );
+    let rest: Vec<String> = lines
+        .map(|l| l.replacen("_Now:_", "_Last step:_", 1))
+        .collect();
+    let rest = rest.join("\n");
+    if !rest.trim().is_empty() {
+        let _ = writeln!(out, "{}", rest.trim_end());
+    }
+    Some(limit(out, ""))
+}
+
 fn one_line(text: &str) -> String {
     let flat: String = text.split_whitespace().collect::<Vec<_>>().join(" ");
     if flat.chars().count() > 300 {
@@ -194,6 +323,7 @@ mod tests {
             run_url: Some("https://github.com/o/r/actions/runs/42".into()),
             request_url: None,
             notes: vec![],
+            run_key: "00c0ffee".into(),
         }
     }
 
@@ -223,15 +353,84 @@ mod tests {
         assert!(body.contains("_Now:_ Edit src/login.rs"));
         assert!(body.contains("[job run](https://github.com/o/r/actions/runs/42)"));
         assert!(
-            body.starts_with("<!-- coworker:tracking run=42 -->\n"),
+            body.starts_with("<!-- coworker:tracking run=42 key=00c0ffee state=working -->\n"),
             "{body}"
         );
         assert_eq!(marker_run_id(&body), Some("42"));
+        assert!(says_working(&body));
         let mut anonymous = header();
         anonymous.run_url = None;
+        anonymous.run_key = String::new();
         let body = render_working(&anonymous, &p);
-        assert!(body.starts_with("<!-- coworker:tracking -->\n"), "{body}");
+        assert!(
+            body.starts_with("<!-- coworker:tracking state=working -->\n"),
+            "{body}"
+        );
         assert_eq!(marker_run_id(&body), None);
+    }
+
+    #[test]
+    fn markers_parse_old_and_new_and_only_at_the_start() {
+        let final_ = render_final(&header(), &Outcome::new(Conclusion::Success, ""), &[]);
+        assert_eq!(
+            parse_marker(&final_),
+            Some(Marker {
+                run_id: Some("42"),
+                key: Some("00c0ffee"),
+                state: Some(MarkerState::Final)
+            })
+        );
+        assert!(!says_working(&final_));
+        // Written by an older version: no key, no state; the title tells.
+        let old = "<!-- coworker:tracking run=7 -->\n**Claude is working…** on @a's request\n";
+        assert_eq!(parse_marker(old).map(|m| m.run_id), Some(Some("7")));
+        assert!(says_working(old));
+        assert!(!says_working(
+            "<!-- coworker:tracking run=7 -->\n✅ **Claude finished**\n"
+        ));
+        // The marker says final although the text quotes the working title.
+        assert!(!says_working(
+            "<!-- coworker:tracking run=7 state=final -->\n**Claude is working…**\n"
+        ));
+        // Not at the start, or glued to another word: not ours.
+        assert_eq!(
+            parse_marker("quote: <!-- coworker:tracking run=1 -->"),
+            None
+        );
+        assert_eq!(parse_marker("<!-- coworker:trackingX run=1 -->"), None);
+        assert_eq!(
+            parse_marker("<!-- coworker:tracking run=1x key=zz state=odd -->"),
+            Some(Marker::default())
+        );
+        assert_ne!(new_run_key(), new_run_key());
+        assert_eq!(new_run_key().len(), 16);
+    }
+
+    #[test]
+    fn an_interrupted_comment_keeps_its_marker_and_says_what_happened() {
+        let mut p = Progress::default();
+        p.current_step = Some("Edit src/login.rs".into());
+        let working = render_working(&header(), &p);
+        let body = render_interrupted(
+            &working,
+            Some("https://github.com/o/r/actions/runs/42"),
+            Some("https://github.com/o/r/actions/runs/43"),
+        )
+        .expect("a tracking comment");
+        assert!(
+            body.starts_with("<!-- coworker:tracking run=42 key=00c0ffee state=final -->\n"),
+            "{body}"
+        );
+        assert!(
+            body.contains("⚠️ **Claude was interrupted** on @octocat's request"),
+            "{body}"
+        );
+        assert!(body.contains("[Its job run](https://github.com/o/r/actions/runs/42) ended"));
+        assert!(body.contains("[a later run](https://github.com/o/r/actions/runs/43)"));
+        assert!(body.contains("_Last step:_ Edit src/login.rs"), "{body}");
+        assert!(!says_working(&body));
+        assert!(!body.contains(WORKING));
+        assert_eq!(render_interrupted("a person's comment", None, None), None);
     }
 
     #[test]

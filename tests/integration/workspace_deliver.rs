@@ -294,6 +294,7 @@ async fn a_second_request_finds_the_run_already_working_on_the_issue() {
         )),
         request_url: None,
         notes: vec![],
+        run_key: format!("{run}0"),
     };
     fake.add_comment(1, "Codertocat", "@claude fix it", "2020-01-01T00:00:00Z");
     let busy = gh
