@@ -4,10 +4,9 @@
 use crate::agent::args::ClaudeArgs;
 use crate::agent::runner::{AgentCommand, AgentReport, Ending, run_agent};
 use crate::agent::stream::StreamState;
-use crate::github::{CommentRef, GitHub, RetryPolicy};
 use crate::outcome::{Conclusion, Outcome};
 use crate::report::comment::{CommentHeader, render_working};
-use crate::report::workflow;
+use crate::report::tracking::ProgressSink;
 use std::time::Duration;
 use tokio::sync::watch;
 use tokio_util::sync::CancellationToken;
@@ -24,16 +23,6 @@ pub const COMMIT_TOOLS: [&str; 6] = [
 ];
 /// Never the agent's to run: pushing is the binary's job, to one branch only.
 pub const FORBIDDEN_TOOLS: [&str; 1] = ["Bash(git push:*)"];
-
-/// Minimum time between two progress edits of the tracking comment.
-fn progress_interval() -> Duration {
-    Duration::from_millis(
-        std::env::var("COWORKER_PROGRESS_INTERVAL_MS")
-            .ok()
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(3000),
-    )
-}
 
 /// Flags coworker always passes, then the user's, then the gathered tool lists. With
 /// `commit_tools` the agent may also commit (see [`COMMIT_TOOLS`]); pushing stays forbidden.
@@ -307,26 +296,23 @@ fn answer_of(r: &AgentReport) -> Option<String> {
 
 /// Where a round's progress is shown.
 pub struct Follower<'a> {
-    pub github: &'a GitHub,
-    pub comment: Option<CommentRef>,
+    /// The tracking comment's writer; None when there is no comment to edit.
+    pub progress: Option<ProgressSink>,
     pub header: &'a CommentHeader,
 }
 
-/// Runs the agent once while a task mirrors its progress into the tracking comment.
+/// Runs the agent once while a task renders its progress for the tracking comment's writer
+/// (which alone talks to GitHub, so stopping this task never leaves an edit behind).
 pub async fn run_followed(
     f: &Follower<'_>,
     command: AgentCommand,
     cancel: &CancellationToken,
 ) -> AgentReport {
     let (tx, rx) = watch::channel(StreamState::default());
-    let follower = f.comment.map(|comment| {
-        tokio::spawn(follow_progress(
-            f.github.clone(),
-            comment,
-            f.header.clone(),
-            rx,
-        ))
-    });
+    let follower = f
+        .progress
+        .clone()
+        .map(|sink| tokio::spawn(follow_progress(sink, f.header.clone(), rx)));
     let report = run_agent(command, tx, cancel.clone(), true).await;
     if let Some(task) = follower {
         task.abort();
@@ -336,22 +322,13 @@ pub async fn run_followed(
 }
 
 async fn follow_progress(
-    github: GitHub,
-    comment: CommentRef,
+    sink: ProgressSink,
     header: CommentHeader,
     mut rx: watch::Receiver<StreamState>,
 ) {
-    let interval = progress_interval();
     while rx.changed().await.is_ok() {
         let state = rx.borrow_and_update().clone();
-        let body = render_working(&header, &state.progress);
-        if let Err(e) = github
-            .update_comment(comment, &body, RetryPolicy::once())
-            .await
-        {
-            workflow::warning(&format!("progress update skipped: {e}"));
-        }
-        tokio::time::sleep(interval).await;
+        sink.show(render_working(&header, &state.progress));
     }
 }
 

@@ -14,6 +14,7 @@ use crate::inputs::JobEnv;
 use crate::outcome::{Conclusion, Outcome};
 use crate::pull_request::PrBody;
 use crate::report::comment::{CommentHeader, render_final, render_started};
+use crate::report::tracking::{Place, TrackingComment};
 use crate::report::{outputs, summary, workflow};
 use crate::trigger::{Decision, RequestSource, TargetKind};
 use crate::verify::{Next, VerifyLoop, run_verify};
@@ -24,6 +25,8 @@ use tokio_util::sync::CancellationToken;
 /// What the final report needs besides the outcome.
 #[derive(Default)]
 struct Finale {
+    /// The tracking comment's writer, from its creation to the final edit.
+    tracking: Option<TrackingComment>,
     comment: Option<CommentRef>,
     header: CommentHeader,
     target_number: Option<u64>,
@@ -34,10 +37,9 @@ struct Finale {
 }
 
 impl Finale {
-    fn follower<'a>(&'a self, github: &'a GitHub) -> Follower<'a> {
+    fn follower(&self) -> Follower<'_> {
         Follower {
-            github,
-            comment: self.comment,
+            progress: self.tracking.as_ref().and_then(TrackingComment::progress),
             header: &self.header,
         }
     }
@@ -71,14 +73,14 @@ pub async fn run(args: RunArgs) -> i32 {
     // Outputs and summary first: a GitHub outage or the runner's kill after a cancellation
     // must not cost them.
     write_reports(&prepared.job, &outcome, &finale);
-    if let Some(github) = &github {
+    if github.is_some() {
         let had_comment = finale.comment.is_some();
         let policy = if cancel.is_cancelled() {
             RetryPolicy::quick()
         } else {
             RetryPolicy::patient()
         };
-        finalize_comment(github, &mut finale, &outcome, policy).await;
+        finalize_comment(&mut finale, &outcome, policy).await;
         if let (false, Some(c), Some(path)) =
             (had_comment, finale.comment, &prepared.job.output_file)
             && let Err(e) = outputs::write_outputs(path, &[("comment_id", c.id.to_string())])
@@ -202,12 +204,12 @@ async fn drive(
     {
         finale.review_thread = Some((t.number, *thread_root));
     }
-    let started_body = render_started(&finale.header);
-    match create_comment(&github, finale, &started_body, RetryPolicy::quick()).await {
-        Ok(c) => finale.comment = Some(c),
-        Err(e) => workflow::warning(&format!(
-            "could not create the tracking comment (will retry at the end): {e}"
-        )),
+    if let Some(place) = tracking_place(finale) {
+        let started_body = render_started(&finale.header);
+        let tracking =
+            TrackingComment::open(github.clone(), place, &started_body, RetryPolicy::quick()).await;
+        finale.comment = tracking.comment();
+        finale.tracking = Some(tracking);
     }
     // Round trip 3: is another run already working on this issue?
     if let (Some(own), Some(number)) = (finale.comment, finale.target_number) {
@@ -234,19 +236,11 @@ async fn drive(
     (outcome, Some(github))
 }
 
-async fn create_comment(
-    github: &GitHub,
-    finale: &Finale,
-    body: &str,
-    policy: RetryPolicy,
-) -> Result<CommentRef, crate::github::GitHubError> {
+fn tracking_place(finale: &Finale) -> Option<Place> {
     match (finale.review_thread, finale.target_number) {
-        (Some((pr, root)), _) => github.reply_to_review_comment(pr, root, body, policy).await,
-        (None, Some(n)) => github.create_issue_comment(n, body, policy).await,
-        (None, None) => Err(crate::github::GitHubError::Decode {
-            what: "the tracking comment".into(),
-            message: "this run has no issue or pull request to comment on".into(),
-        }),
+        (Some((pr, root)), _) => Some(Place::ReviewThread { pr, root }),
+        (None, Some(n)) => Some(Place::Issue(n)),
+        (None, None) => None,
     }
 }
 
@@ -403,7 +397,7 @@ async fn run_the_agent(
         proxy.credentials()
     );
     let react = tokio::spawn(react_to_request(github.clone(), p.decision.clone()));
-    let mut report = run_followed(&finale.follower(github), command.clone(), cancel).await;
+    let mut report = run_followed(&finale.follower(), command.clone(), cancel).await;
     if resumed.is_some() && resume_missed(&report) {
         workflow::warning(
             "the earlier session could not be resumed; starting a fresh conversation",
@@ -418,7 +412,7 @@ async fn run_the_agent(
             .push("The earlier conversation could not be resumed; this run started fresh.".into());
         resumed = None;
         report = run_followed(
-            &finale.follower(github),
+            &finale.follower(),
             AgentCommand {
                 args: round_args(None, s.max_turns),
                 ..command.clone()
@@ -436,7 +430,6 @@ async fn run_the_agent(
             verify_rounds(
                 p,
                 finale,
-                github,
                 &command,
                 &round_args,
                 check,
@@ -509,7 +502,6 @@ type RoundArgs<'a> = &'a dyn Fn(Option<&str>, Option<u32>) -> Vec<String>;
 async fn verify_rounds(
     p: &Prepared,
     finale: &Finale,
-    github: &GitHub,
     first: &AgentCommand,
     round_args: RoundArgs<'_>,
     check: &str,
@@ -550,7 +542,7 @@ async fn verify_rounds(
         };
         workflow::group("coworker: agent (fixing the failed checks)");
         let report = run_followed(
-            &finale.follower(github),
+            &finale.follower(),
             AgentCommand {
                 args: round_args(Some(&session), turns),
                 prompt,
@@ -660,26 +652,15 @@ async fn react_to_request(github: GitHub, d: Decision) {
 }
 
 /// Rewrites the tracking comment into its final state, creating it if that failed earlier.
-async fn finalize_comment(
-    github: &GitHub,
-    finale: &mut Finale,
-    outcome: &Outcome,
-    policy: RetryPolicy,
-) {
+async fn finalize_comment(finale: &mut Finale, outcome: &Outcome, policy: RetryPolicy) {
+    let Some(tracking) = finale.tracking.take() else {
+        return;
+    };
     if outcome.conclusion == Conclusion::Skipped && finale.comment.is_none() {
         return;
     }
     let body = render_final(&finale.header, outcome, &report_rows(outcome, finale));
-    let result = match finale.comment {
-        Some(c) => github.update_comment(c, &body, policy).await,
-        None if finale.target_number.is_some() => create_comment(github, finale, &body, policy)
-            .await
-            .map(|c| finale.comment = Some(c)),
-        None => Ok(()),
-    };
-    if let Err(e) = result {
-        workflow::error(&format!("could not write the final tracking comment: {e}"));
-    }
+    finale.comment = tracking.finish(&body, policy).await;
 }
 
 /// Facts shown beside duration, turns and cost, in the comment and the summary alike.

@@ -4,4 +4,5 @@ pub mod active_run;
 pub mod comment;
 pub mod outputs;
 pub mod summary;
+pub mod tracking;
 pub mod workflow;

@@ -1,6 +1,10 @@
-//! A stateful fake of the GitHub REST and GraphQL APIs on loopback. It keeps issues, comments and
-//! permissions in memory, answers from that state the way GitHub does, records every request, and
-//! can be told to fail the next matching requests (5xx, secondary rate limits).
+//! A stateful fake of the GitHub REST and GraphQL APIs on loopback. It keeps issues, comments,
+//! permissions and workflow runs in memory, answers from that state the way GitHub does, records
+//! every request, and can be told to fail the next matching requests (5xx, secondary rate limits)
+//! or to be slow: apply a request late, or apply it and answer late (after the client gave up).
+//! Slow requests finish on their own task, so they take effect even when the client hung up or
+//! the binary exited, as on GitHub; [`FakeGitHub::settle`] waits for them before a test reads
+//! the final state.
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::State;
@@ -97,6 +101,55 @@ impl Fault {
     }
 }
 
+/// A scripted slowness: the next `times` requests whose "METHOD path" starts with `prefix`.
+#[derive(Debug, Clone)]
+pub struct Delay {
+    pub prefix: String,
+    pub times: usize,
+    /// Waited before the request takes effect (it lands after requests sent later).
+    pub before: Duration,
+    /// Waited after it took effect, before the answer (an answer after the client's timeout:
+    /// the client gives up on a request GitHub applied).
+    pub after: Duration,
+}
+
+impl Delay {
+    /// The request takes effect `delay` late, and is answered then.
+    pub fn applied_late(prefix: &str, times: usize, delay: Duration) -> Delay {
+        Delay {
+            prefix: prefix.into(),
+            times,
+            before: delay,
+            after: Duration::ZERO,
+        }
+    }
+
+    /// The request takes effect at once; its answer comes `delay` late.
+    pub fn answered_late(prefix: &str, times: usize, delay: Duration) -> Delay {
+        Delay {
+            prefix: prefix.into(),
+            times,
+            before: Duration::ZERO,
+            after: delay,
+        }
+    }
+}
+
+/// One write to a comment as it took effect, in order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CommentWrite {
+    Created(String),
+    Edited(String),
+    Deleted,
+}
+
+/// A workflow run as the Actions API shows it.
+#[derive(Debug, Clone)]
+pub struct FakeRun {
+    pub status: String,
+    pub conclusion: Option<String>,
+}
+
 /// A pull request opened through the API.
 #[derive(Debug, Clone, Default)]
 pub struct FakePullRecord {
@@ -119,7 +172,15 @@ struct StateInner {
     permissions: HashMap<String, String>,
     reactions: Vec<(String, String)>,
     faults: Vec<Fault>,
+    delays: Vec<Delay>,
+    /// Every request waits a random time up to this, before or after taking effect.
+    random_delay: Option<Duration>,
     recorded: Vec<Recorded>,
+    /// Comment id → its writes as they took effect.
+    history: HashMap<u64, Vec<CommentWrite>>,
+    runs: HashMap<u64, FakeRun>,
+    /// Requests received whose handling has not finished (slow ones included).
+    in_flight: usize,
     next_id: u64,
 }
 
@@ -259,6 +320,68 @@ impl FakeGitHub {
 
     pub fn fail_next(&self, fault: Fault) {
         self.with(|s| s.faults.push(fault));
+    }
+
+    /// Forgets the scripted failures not used up yet.
+    pub fn clear_faults(&self) {
+        self.with(|s| s.faults.clear());
+    }
+
+    pub fn delay_next(&self, delay: Delay) {
+        self.with(|s| s.delays.push(delay));
+    }
+
+    /// Every request from now on waits a random time up to `max`, either before it takes
+    /// effect or after (then it is answered late).
+    pub fn random_delays(&self, max: Duration) {
+        self.with(|s| s.random_delay = Some(max));
+    }
+
+    /// Sets what `GET /repos/o/r/actions/runs/{id}` answers (unknown runs are 404).
+    pub fn set_run(&self, id: u64, status: &str, conclusion: Option<&str>) {
+        self.with(|s| {
+            s.runs.insert(
+                id,
+                FakeRun {
+                    status: status.into(),
+                    conclusion: conclusion.map(str::to_string),
+                },
+            )
+        });
+    }
+
+    /// Every comment created through the API (deleted ones included), by id.
+    pub fn created_comments(&self) -> Vec<u64> {
+        self.with(|s| {
+            let mut ids: Vec<u64> = s
+                .history
+                .iter()
+                .filter(|(_, h)| matches!(h.first(), Some(CommentWrite::Created(_))))
+                .map(|(id, _)| *id)
+                .collect();
+            ids.sort_unstable();
+            ids
+        })
+    }
+
+    /// The writes to comment `id` in the order they took effect.
+    pub fn history(&self, id: u64) -> Vec<CommentWrite> {
+        self.with(|s| s.history.get(&id).cloned().unwrap_or_default())
+    }
+
+    /// Waits until every request received so far has taken effect and been answered (or
+    /// would have been: the client may be gone); false if that takes longer than `timeout`.
+    pub async fn settle(&self, timeout: Duration) -> bool {
+        let deadline = tokio::time::Instant::now() + timeout;
+        loop {
+            let notified = self.shared.notify.notified();
+            if self.with(|s| s.in_flight) == 0 {
+                return true;
+            }
+            if tokio::time::timeout_at(deadline, notified).await.is_err() {
+                return self.with(|s| s.in_flight) == 0;
+            }
+        }
     }
 
     pub fn requests(&self) -> Vec<Recorded> {
@@ -420,6 +543,19 @@ fn error(status: u16, message: &str) -> Response {
         .into_response()
 }
 
+/// A random duration up to `max` (uniform enough for fault injection).
+fn random_up_to(max: Duration) -> Duration {
+    let mut b = [0u8; 4];
+    let _ = getrandom::fill(&mut b);
+    max.mul_f64(f64::from(u32::from_le_bytes(b)) / f64::from(u32::MAX))
+}
+
+fn random_bool() -> bool {
+    let mut b = [0u8; 1];
+    let _ = getrandom::fill(&mut b);
+    b[0] & 1 == 1
+}
+
 async fn handle(
     State(shared): State<Shared>,
     method: Method,
@@ -434,7 +570,8 @@ async fn handle(
         .get("authorization")
         .and_then(|v| v.to_str().ok())
         .map(str::to_string);
-    let response = {
+    let key = format!("{method} {path}");
+    let (fault, before, after) = {
         let mut s = shared.inner.lock().expect("lock");
         s.recorded.push(Recorded {
             method: method.to_string(),
@@ -446,36 +583,70 @@ async fn handle(
             body: body_json.clone(),
             authorization: authorization.clone(),
         });
-        let key = format!("{method} {path}");
-        if let Some(i) = s
+        s.in_flight += 1;
+        let fault = match s
             .faults
             .iter()
             .position(|f| key.starts_with(&f.prefix) && f.times > 0)
         {
-            let fault = s.faults[i].clone();
-            s.faults[i].times -= 1;
-            if fault.after_applying {
-                let base = shared.origin.lock().expect("lock").clone();
-                let _ = route(&mut s, &method, &path, &query, &body_json, &base);
+            Some(i) => {
+                s.faults[i].times -= 1;
+                Some(s.faults[i].clone())
             }
-            let mut r = error(fault.status, &fault.message);
-            for (k, v) in &fault.headers {
-                if let (Ok(k), Ok(v)) =
-                    (axum::http::HeaderName::from_bytes(k.as_bytes()), v.parse())
-                {
-                    r.headers_mut().insert(k, v);
-                }
+            None => None,
+        };
+        let (before, after) = match s
+            .delays
+            .iter()
+            .position(|d| key.starts_with(&d.prefix) && d.times > 0)
+        {
+            Some(i) => {
+                s.delays[i].times -= 1;
+                (s.delays[i].before, s.delays[i].after)
             }
-            r
-        } else if authorization.as_deref() != Some(&format!("Bearer {TOKEN}")) {
-            error(401, "Bad credentials")
-        } else {
-            let base = shared.origin.lock().expect("lock").clone();
-            route(&mut s, &method, &path, &query, &body_json, &base)
-        }
+            None => match s.random_delay {
+                Some(max) if random_bool() => (random_up_to(max), Duration::ZERO),
+                Some(max) => (Duration::ZERO, random_up_to(max)),
+                None => (Duration::ZERO, Duration::ZERO),
+            },
+        };
+        (fault, before, after)
     };
     shared.notify.notify_waiters();
-    response
+    // On its own task: a request takes effect (and counts as handled) even when the client
+    // hangs up first, like on GitHub.
+    let task = tokio::spawn(async move {
+        tokio::time::sleep(before).await;
+        let response = {
+            let mut s = shared.inner.lock().expect("lock");
+            let base = shared.origin.lock().expect("lock").clone();
+            if let Some(fault) = fault {
+                if fault.after_applying {
+                    let _ = route(&mut s, &method, &path, &query, &body_json, &base);
+                }
+                let mut r = error(fault.status, &fault.message);
+                for (k, v) in &fault.headers {
+                    if let (Ok(k), Ok(v)) =
+                        (axum::http::HeaderName::from_bytes(k.as_bytes()), v.parse())
+                    {
+                        r.headers_mut().insert(k, v);
+                    }
+                }
+                r
+            } else if authorization.as_deref() != Some(&format!("Bearer {TOKEN}")) {
+                error(401, "Bad credentials")
+            } else {
+                route(&mut s, &method, &path, &query, &body_json, &base)
+            }
+        };
+        shared.notify.notify_waiters();
+        tokio::time::sleep(after).await;
+        shared.inner.lock().expect("lock").in_flight -= 1;
+        shared.notify.notify_waiters();
+        response
+    });
+    task.await
+        .unwrap_or_else(|_| error(500, "the fake's request task failed"))
 }
 
 fn route(
@@ -540,6 +711,10 @@ fn route(
                 review: None,
             };
             let out = comment_json(&c, n);
+            s.history
+                .entry(c.id)
+                .or_default()
+                .push(CommentWrite::Created(text.into()));
             s.comments.push((n, c));
             (StatusCode::CREATED, axum::Json(out)).into_response()
         }
@@ -568,10 +743,43 @@ fn route(
                     c.last_edited_at = Some(now());
                     let n = *n;
                     let c = c.clone();
+                    s.history
+                        .entry(id)
+                        .or_default()
+                        .push(CommentWrite::Edited(text.into()));
                     axum::Json(comment_json(&c, n)).into_response()
                 }
                 None => error(404, "Not Found"),
             }
+        }
+        (Method::DELETE, ["issues", "comments", id])
+        | (Method::DELETE, ["pulls", "comments", id]) => {
+            let Ok(id) = id.parse::<u64>() else {
+                return error(404, "Not Found");
+            };
+            let review_path = rest[0] == "pulls";
+            let before = s.comments.len();
+            s.comments
+                .retain(|(_, c)| !(c.id == id && c.review.is_some() == review_path));
+            if s.comments.len() == before {
+                return error(404, "Not Found");
+            }
+            s.history.entry(id).or_default().push(CommentWrite::Deleted);
+            StatusCode::NO_CONTENT.into_response()
+        }
+        (Method::GET, ["actions", "runs", id]) => {
+            let Some((id, run)) = id
+                .parse::<u64>()
+                .ok()
+                .and_then(|id| Some((id, s.runs.get(&id)?.clone())))
+            else {
+                return error(404, "Not Found");
+            };
+            axum::Json(json!({
+                "id": id, "status": run.status, "conclusion": run.conclusion,
+                "html_url": format!("https://github.com/{OWNER}/{REPO}/actions/runs/{id}"),
+            }))
+            .into_response()
         }
         (Method::GET, ["pulls", pr, "comments"]) => {
             let Ok(pr) = pr.parse::<u64>() else {
@@ -606,6 +814,10 @@ fn route(
                 review: Some((root, file, line)),
             };
             let out = comment_json(&c, pr);
+            s.history
+                .entry(c.id)
+                .or_default()
+                .push(CommentWrite::Created(text.into()));
             s.comments.push((pr, c));
             (StatusCode::CREATED, axum::Json(out)).into_response()
         }
