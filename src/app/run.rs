@@ -214,8 +214,16 @@ async fn drive(
     // Round trip 3: is another run already working on this issue?
     if let (Some(own), Some(number)) = (finale.comment, finale.target_number) {
         let run_id = p.job.run_id.as_deref();
-        if let Some(active) =
-            super::one_agent::holder(&github, number, own, run_id, p.settings.timeout).await
+        let run_url = p.job.run_url();
+        if let Some(active) = super::one_agent::holder(
+            &github,
+            number,
+            own,
+            run_id,
+            run_url.as_deref(),
+            p.settings.timeout,
+        )
+        .await
         {
             let reason = crate::report::active_run::already_working_message(&active);
             println!("coworker: not starting a second agent: {reason}");

@@ -4,10 +4,10 @@
 //! that died. The fake keeps serving after the binary exits; each test reads its final state
 //! once every request has taken effect.
 use crate::support::coworker::{Job, comment_event};
-use crate::support::fake_github::{CommentWrite, Delay, FakeComment, FakeGitHub, FakeIssue};
-use crate::support::fake_model::FakeModel;
+use crate::support::fake_github::{self, CommentWrite, Delay, FakeComment, FakeGitHub, FakeIssue};
+use crate::support::fake_model::{FakeModel, Reply};
 use crate::support::harness::require_claude;
-use coworker::report::comment::{parse_marker, says_working};
+use coworker::report::comment::{CommentHeader, parse_marker, render_started, says_working};
 use futures_util::StreamExt;
 use std::process::Output;
 use std::time::{Duration, Instant};
@@ -168,6 +168,81 @@ async fn a_comment_applied_after_the_retry_is_deleted_not_left_working() {
         1 + created.len()
     );
     assert!(!created.is_empty() || String::from_utf8_lossy(&out.stdout).contains("not sent again"));
+}
+
+/// A "working" comment of run 4000 on issue 1, written now by `author`.
+fn working_comment_of_run_4000(github: &FakeGitHub, author: &str) -> u64 {
+    let header = CommentHeader {
+        agent_name: "Claude".into(),
+        actor: "Codertocat".into(),
+        run_url: Some("https://github.com/Codertocat/Hello-World/actions/runs/4000".into()),
+        request_url: None,
+        notes: vec![],
+        run_key: "4000aa".into(),
+    };
+    let now = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    github.add_comment(1, author, &render_started(&header), &now)
+}
+
+/// A fresh "working" comment whose run has completed (a runner that died before the final
+/// edit) does not stop a new request, and the new run corrects it; while that run is still in
+/// progress, it does.
+#[tokio::test]
+async fn a_working_comment_of_a_completed_run_does_not_lock_the_issue_and_is_corrected() {
+    let _claude = require_claude!();
+    let model = FakeModel::start().await;
+
+    let github = FakeGitHub::start().await;
+    github.set_run(4000, "completed", Some("cancelled"));
+    let stale = working_comment_of_run_4000(&github, fake_github::BOT_LOGIN);
+    // Anyone can write a comment that looks like ours: it neither locks nor gets edited.
+    let forged = working_comment_of_run_4000(&github, "drive-by");
+    let forged_body = github.comment(forged).expect("forged").body;
+    model.push_reply(Reply::text("Done despite the stale comment."));
+    let job = Job::new(
+        "issue_comment",
+        &comment_event("@claude go on"),
+        &github,
+        Some(&model.url()),
+    );
+    let out = run_and_settle(&job, &github).await;
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(job.output("conclusion").as_deref(), Some("success"));
+    let corrected = github.comment(stale).expect("stale comment").body;
+    assert!(!says_working(&corrected), "{corrected}");
+    assert!(corrected.contains("was interrupted"), "{corrected}");
+    assert!(
+        corrected.contains("(https://github.com/Codertocat/Hello-World/actions/runs/4000)")
+            && corrected.contains("(https://github.com/Codertocat/Hello-World/actions/runs/4242)"),
+        "links to the run that ended and the one that noticed: {corrected}"
+    );
+    assert_eq!(github.comment(forged).expect("forged").body, forged_body);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("marking it interrupted"), "{stdout}");
+
+    // Control: the same comment while its run is in progress stands the request down.
+    let github = FakeGitHub::start().await;
+    github.set_run(4000, "in_progress", None);
+    let busy = working_comment_of_run_4000(&github, fake_github::BOT_LOGIN);
+    let job = Job::new(
+        "issue_comment",
+        &comment_event("@claude go on"),
+        &github,
+        Some(&model.url()),
+    );
+    let out = run_and_settle(&job, &github).await;
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(job.output("conclusion").as_deref(), Some("skipped"));
+    assert!(says_working(&github.comment(busy).expect("busy").body));
+    let mine = tracking_comments(&github, 1)
+        .into_iter()
+        .find(|c| c.id != busy)
+        .expect("this run's comment");
+    assert!(
+        mine.body.contains("already working on this"),
+        "{}",
+        mine.body
+    );
 }
 
 /// Done when: 50 runs, every GitHub call delayed at random (before or after it takes effect),
