@@ -91,6 +91,14 @@ pub struct PreparedWorkspace {
 }
 
 impl PreparedWorkspace {
+    /// The run's branch if the remote had it before the agent started (`branch_name` then
+    /// names it even when this run pushed nothing).
+    pub fn branch_on_remote(&self) -> Option<&str> {
+        (self.checked_out == CheckedOut::Existing)
+            .then(|| self.work.push_branch())
+            .flatten()
+    }
+
     /// Lines for the tracking comment's header (read-only fork, replaced configuration).
     pub fn notes(&self) -> Vec<String> {
         let mut notes: Vec<String> = self.work.read_only_note().into_iter().collect();
@@ -156,7 +164,7 @@ pub struct Delivery<'a> {
 /// What delivery did, for the final comment, the outputs and the log.
 #[derive(Debug, Clone, Default)]
 pub struct DeliveryReport {
-    /// The branch the work is on (`branch_name` output), when there is one to push to.
+    /// The branch the binary may push to, if any (whether it did is `pushed`).
     pub branch: Option<String>,
     pub leftovers_commit: Option<String>,
     /// Commits made during this run.
@@ -252,6 +260,10 @@ pub async fn deliver(
                 _ => format!("could not push to {branch}: {e}"),
             };
             report.errors.push(text);
+            report.notes.push(format!(
+                "The work was not pushed: its {} commit(s) exist only on the job's runner, which discards them when the job ends.",
+                report.commits
+            ));
             return report;
         }
     }

@@ -484,7 +484,8 @@ async fn run_the_agent(
         }
     }
     if let Some(work) = &git_work {
-        outcome.branch = work.prepared.work.push_branch().map(str::to_string);
+        // `branch_name` names a branch only once it is on the remote (pushed now or earlier).
+        outcome.branch = work.prepared.branch_on_remote().map(str::to_string);
         if outcome.conclusion == Conclusion::Cancelled {
             println!("coworker: cancelled: the agent's work stays uncommitted and is not pushed");
         } else if rounds.ran() {
@@ -625,8 +626,8 @@ async fn hand_over(
     finale.rows.extend(report.comment_rows());
     finale.header.notes.extend(report.notes.iter().cloned());
     outcome.pull_request_url = report.pull.as_ref().map(|pr| pr.pull.url.clone());
-    if report.pushed.is_none() && report.commits == 0 {
-        outcome.branch = outcome.branch.take().filter(|_| report.pull.is_some());
+    if let Some(pushed) = &report.pushed {
+        outcome.branch = Some(pushed.branch.clone());
     }
     if !report.errors.is_empty() {
         if outcome.conclusion == Conclusion::Success {

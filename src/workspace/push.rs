@@ -48,6 +48,8 @@ impl Remote {
     /// Runs git against this remote. The header travels as `GIT_CONFIG_*` variables (git's
     /// environment form of `-c`), which unlike arguments do not show in the process list.
     /// Any extra header a config file sets for the URL is cleared first, so exactly one goes.
+    /// Transient failures (a 5xx, a dropped connection, a timeout) are retried with backoff,
+    /// each retry logged (see [`super::retry`]).
     pub async fn run(&self, git: &Git, args: &[&str]) -> Result<super::git::GitOutput, GitError> {
         let header = self.auth_header();
         let mut env: Vec<(String, String)> = Vec::new();
@@ -64,7 +66,41 @@ impl Remote {
         if let Some(t) = &self.token {
             secrets.push(t);
         }
-        git.run_with(args, &env, &secrets).await
+        let mut attempt = 1;
+        loop {
+            let result = git.run_with(args, &env, &secrets).await;
+            let error = match result {
+                Err(e) if super::retry::is_transient(&e) => e,
+                other => return other,
+            };
+            let Some(wait) = super::retry::wait_before_retry(attempt) else {
+                return Err(gave_up(error, attempt));
+            };
+            crate::report::workflow::warning(&format!(
+                "{error}; retrying in {:.1}s (attempt {} of {})",
+                wait.as_secs_f64(),
+                attempt + 1,
+                super::retry::MAX_ATTEMPTS
+            ));
+            tokio::time::sleep(wait).await;
+            attempt += 1;
+        }
+    }
+}
+
+/// The last failure of a call that was tried `attempts` times, saying so.
+fn gave_up(error: GitError, attempts: u32) -> GitError {
+    match error {
+        GitError::Failed {
+            subcommand,
+            status,
+            stderr,
+        } => GitError::Failed {
+            subcommand,
+            status,
+            stderr: format!("{stderr} (gave up after {attempts} attempts)"),
+        },
+        other => other,
     }
 }
 

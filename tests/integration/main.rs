@@ -16,6 +16,7 @@ mod run_context;
 mod run_deliver;
 mod run_e2e;
 mod run_gateway;
+mod run_git_retries;
 mod run_isolation;
 mod run_providers;
 mod run_secrets;

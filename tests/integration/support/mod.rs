@@ -5,6 +5,7 @@ pub mod fake_anthropic_upstream;
 pub mod fake_aws;
 pub mod fake_forward_proxy;
 pub mod fake_git_data;
+pub mod fake_git_http;
 pub mod fake_github;
 pub mod fake_model;
 pub mod fake_openai;
