@@ -10,6 +10,7 @@ pub mod inputs;
 pub mod isolation;
 pub mod outcome;
 pub mod prompt;
+pub mod redact;
 pub mod proxy;
 pub mod pull_request;
 pub mod report;
