@@ -344,7 +344,7 @@ async fn follow_progress(
     let interval = progress_interval();
     while rx.changed().await.is_ok() {
         let state = rx.borrow_and_update().clone();
-        let body = render_working(&header, &state.progress);
+        let body = crate::redact::redact(&render_working(&header, &state.progress));
         if let Err(e) = github
             .update_comment(comment, &body, RetryPolicy::once())
             .await

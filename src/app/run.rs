@@ -64,6 +64,7 @@ pub async fn run(args: RunArgs) -> i32 {
     for secret in prepared.settings.secrets() {
         workflow::add_mask(secret.expose());
     }
+    crate::redact::register(prepared.settings.secrets());
     let mut finale = Finale::default();
     let (mut outcome, github) = drive(&prepared, &cancel, &mut finale, started).await;
     outcome.duration = started.elapsed();
@@ -201,7 +202,7 @@ async fn drive(
     {
         finale.review_thread = Some((t.number, *thread_root));
     }
-    let started_body = render_started(&finale.header);
+    let started_body = crate::redact::redact(&render_started(&finale.header));
     match create_comment(&github, finale, &started_body, RetryPolicy::quick()).await {
         Ok(c) => finale.comment = Some(c),
         Err(e) => workflow::warning(&format!(
@@ -236,7 +237,7 @@ async fn drive(
 async fn create_comment(
     github: &GitHub,
     finale: &Finale,
-    body: &str,
+    body: &crate::redact::Redacted,
     policy: RetryPolicy,
 ) -> Result<CommentRef, crate::github::GitHubError> {
     match (finale.review_thread, finale.target_number) {
@@ -523,7 +524,7 @@ async fn verify_rounds(
         println!("$ {check}");
         let env = super::isolation::verify_env(&first.env);
         let run = run_verify(&first.jail, check, &p.job.workspace, &env, s.verify_timeout).await;
-        println!("{}", run.tail.trim_end());
+        println!("{}", crate::redact::redact(run.tail.trim_end()));
         println!("verify: {}", run.describe(s.verify_timeout));
         workflow::end_group();
         let prompt = match checks.record(run) {
@@ -627,7 +628,16 @@ async fn hand_over(
     if report.pushed.is_none() && report.commits == 0 {
         outcome.branch = outcome.branch.take().filter(|_| report.pull.is_some());
     }
-    if !report.errors.is_empty() {
+    if report.secret_scan.is_some() {
+        // Push protection kept the commits local: whatever else happened, the run failed.
+        if outcome.conclusion != Conclusion::Success && !outcome.reason.is_empty() {
+            finale.header.notes.push(outcome.reason.clone());
+        }
+        outcome.conclusion = Conclusion::Failure;
+        outcome.stopped_by = Some("secret-scan");
+        outcome.reason = report.errors.join("; ");
+        outcome.branch = None;
+    } else if !report.errors.is_empty() {
         if outcome.conclusion == Conclusion::Success {
             outcome.conclusion = Conclusion::Failure;
             outcome.reason = report.errors.join("; ");
@@ -668,7 +678,11 @@ async fn finalize_comment(
     if outcome.conclusion == Conclusion::Skipped && finale.comment.is_none() {
         return;
     }
-    let body = render_final(&finale.header, outcome, &report_rows(outcome, finale));
+    let body = crate::redact::redact(&render_final(
+        &finale.header,
+        outcome,
+        &report_rows(outcome, finale),
+    ));
     let result = match finale.comment {
         Some(c) => github.update_comment(c, &body, policy).await,
         None if finale.target_number.is_some() => create_comment(github, finale, &body, policy)

@@ -79,7 +79,10 @@ pub(super) fn credentials_of(vars: impl IntoIterator<Item = (String, String)>) -
 
 /// The process environment's credential values.
 pub(super) fn credentials() -> Vec<Secret> {
-    credentials_of(std::env::vars_os().filter_map(|(k, v)| Some((k.into_string().ok()?, v.into_string().ok()?))))
+    credentials_of(
+        std::env::vars_os()
+            .filter_map(|(k, v)| Some((k.into_string().ok()?, v.into_string().ok()?))),
+    )
 }
 
 /// The secret fields of a Google service-account or user credentials file (at most 1 MB).
@@ -130,7 +133,10 @@ mod tests {
     #[test]
     fn credentials_are_taken_by_name_and_pointers_are_not() {
         let found = credentials_of(vars(&[
-            ("AWS_SECRET_ACCESS_KEY", "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"),
+            (
+                "AWS_SECRET_ACCESS_KEY",
+                "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+            ),
             ("MY_SERVICE_TOKEN", "tok-1234567890"),
             ("DEPLOY_PASSWORD", "hunter2hunter2"),
             ("ACTIONS_ID_TOKEN_REQUEST_URL", "https://example.com/token"),
@@ -167,6 +173,10 @@ mod tests {
         let values: Vec<&str> = found.iter().map(Secret::expose).collect();
         assert_eq!(values.len(), 2, "{values:?}");
         assert!(values.contains(&"0123456789abcdef0123"));
-        assert!(values.iter().any(|v| v.starts_with("-----BEGIN PRIVATE KEY-----")));
+        assert!(
+            values
+                .iter()
+                .any(|v| v.starts_with("-----BEGIN PRIVATE KEY-----"))
+        );
     }
 }

@@ -21,9 +21,9 @@
 //! Not found: a secret split across lines or chunks, or re-encoded in a way not listed above
 //! (reversed, base64 of base64, a custom cipher). Redaction is the last line; the first is that
 //! the agent holds no credential at all (see `agent::env`).
+pub mod allow;
 mod env;
 mod literals;
-pub mod allow;
 pub mod scan;
 pub mod shapes;
 

@@ -84,7 +84,12 @@ impl ScanReport {
 
     /// The findings as one line, the first `n` of them.
     pub fn summary(&self, n: usize) -> String {
-        let mut parts: Vec<String> = self.findings.iter().take(n).map(|f| f.to_string()).collect();
+        let mut parts: Vec<String> = self
+            .findings
+            .iter()
+            .take(n)
+            .map(|f| f.to_string())
+            .collect();
         let rest = self.findings.len().saturating_sub(n) + self.more;
         if rest > 0 {
             parts.push(format!("and {rest} more"));
@@ -163,7 +168,11 @@ impl<'a> LogScanner<'a> {
             let place = Place::Line(self.current_path(), self.next_line);
             self.next_line += 1;
             self.check(added, place);
-        } else if line.starts_with('-') || line.starts_with('\\') || line.starts_with("rename from ") || line.starts_with("copy from ") {
+        } else if line.starts_with('-')
+            || line.starts_with('\\')
+            || line.starts_with("rename from ")
+            || line.starts_with("copy from ")
+        {
             // Removed lines and the old names are the remote's.
         } else {
             // Other headers (index, mode, rename to, Binary files … differ).
@@ -283,20 +292,28 @@ mod tests {
         let allow = AllowList::parse("path:config.env\nregex:.*").expect("allow");
         let report = scan(&log(), &redactor, &allow);
         assert_eq!(report.findings.len(), 1, "{report:?}");
-        assert_eq!(report.findings[0].kind, Kind::RunSecret(super::super::Encoding::Plain));
+        assert_eq!(
+            report.findings[0].kind,
+            Kind::RunSecret(super::super::Encoding::Plain)
+        );
         assert_eq!(report.allowed, 2);
     }
 
     #[test]
     fn many_findings_are_counted_not_kept() {
-        let mut log = String::from("\0commit 2222\n\0end\ndiff --git a/f b/f\n+++ b/f\n@@ -0,0 +1,60 @@\n");
+        let mut log =
+            String::from("\0commit 2222\n\0end\ndiff --git a/f b/f\n+++ b/f\n@@ -0,0 +1,60 @@\n");
         for _ in 0..60 {
             log.push_str(&format!("+{TOKEN}\n"));
         }
         let report = scan(&log, &Redactor::default(), &AllowList::default());
         assert_eq!(report.findings.len(), MAX_FINDINGS);
         assert_eq!(report.more, 10);
-        assert!(report.summary(2).ends_with("and 58 more"), "{}", report.summary(2));
+        assert!(
+            report.summary(2).ends_with("and 58 more"),
+            "{}",
+            report.summary(2)
+        );
         assert!(matches!(&report.findings[59 - 10].place, Place::Line(p, 50) if p == "f"));
     }
 }

@@ -29,7 +29,10 @@ const SHAPES: [(Kind, &str); 10] = [
     ),
     (Kind::GoogleApiKey, r"(?-u:\b)AIza[0-9A-Za-z_-]{35}"),
     (Kind::SlackToken, r"(?-u:\b)xox[a-z]-[A-Za-z0-9-]{10,}"),
-    (Kind::PrivateKey, r"-----BEGIN[ A-Z0-9]{0,40}PRIVATE KEY-----"),
+    (
+        Kind::PrivateKey,
+        r"-----BEGIN[ A-Z0-9]{0,40}PRIVATE KEY-----",
+    ),
     (
         Kind::Jwt,
         r"(?-u:\b)eyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]*",

@@ -46,7 +46,10 @@ fn base64_of_a_longer_text_holding_the_value_is_caught_at_every_offset() {
     for prefix in ["", "a", "ab", "x-access-token:", "Authorization: basic "] {
         let blob = STANDARD.encode(format!("{prefix}{CANARY} and then some more bytes"));
         let out = redacted(&blob);
-        assert!(out.contains("[redacted: secret in base64]"), "{prefix:?}: {out}");
+        assert!(
+            out.contains("[redacted: secret in base64]"),
+            "{prefix:?}: {out}"
+        );
         // What is left of the blob can no longer be decoded into the value.
         let rest: String = out.replace("[redacted: secret in base64]", "");
         assert!(!rest.contains(&STANDARD.encode(CANARY)[..8]));
@@ -78,7 +81,8 @@ fn values_under_the_floor_are_left_alone() {
 
 #[test]
 fn multi_line_values_are_caught_whole_and_by_line() {
-    let key = "{\n  \"clientid\": \"sb-abc!b1|aicore!b5\",\n  \"clientsecret\": \"zq9Wv+Kp2/Lm==\"\n}";
+    let key =
+        "{\n  \"clientid\": \"sb-abc!b1|aicore!b5\",\n  \"clientsecret\": \"zq9Wv+Kp2/Lm==\"\n}";
     let r = Redactor::new(vec![Secret::new(key)]);
     assert_eq!(r.redact(key).as_str(), "[redacted: secret]");
     let one = r.redact("the secret line: \"clientsecret\": \"zq9Wv+Kp2/Lm==\"");
@@ -96,7 +100,9 @@ fn github_tokens_are_replaced() {
         "github_pat_11ABCDEFG0123456789_abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123",
     ] {
         assert_eq!(
-            Redactor::default().redact(&format!("use {token} now")).as_str(),
+            Redactor::default()
+                .redact(&format!("use {token} now"))
+                .as_str(),
             "use [redacted: GitHub token] now",
             "{token}"
         );
@@ -112,11 +118,13 @@ fn anthropic_and_openai_keys_are_replaced_but_not_ordinary_words() {
         "key [redacted: Anthropic API key]"
     );
     assert_eq!(
-        r.redact("OPENAI_API_KEY=sk-proj-Ab3dEf6hIj9kLmN0pQrStUvWxYz12").as_str(),
+        r.redact("OPENAI_API_KEY=sk-proj-Ab3dEf6hIj9kLmN0pQrStUvWxYz12")
+            .as_str(),
         "OPENAI_API_KEY=[redacted: OpenAI API key]"
     );
     assert_eq!(
-        r.redact("sk-T3BlbkFJaBcDeFgHiJkLmNoPqRsTuVwXyZ012345678").as_str(),
+        r.redact("sk-T3BlbkFJaBcDeFgHiJkLmNoPqRsTuVwXyZ012345678")
+            .as_str(),
         "[redacted: OpenAI API key]"
     );
     for ordinary in [
@@ -143,11 +151,13 @@ fn aws_keys_are_replaced_with_the_secret_key_next_to_them() {
     );
     // Next to an ID without a label, and with a label without an ID.
     assert_eq!(
-        r.redact("ASIAY34FZKBOKMUTVV7A:wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY").as_str(),
+        r.redact("ASIAY34FZKBOKMUTVV7A:wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY")
+            .as_str(),
         "[redacted: AWS access key ID]:[redacted: AWS secret access key]"
     );
     assert_eq!(
-        r.redact("SECRET_ACCESS_KEY: \"wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY\"").as_str(),
+        r.redact("SECRET_ACCESS_KEY: \"wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY\"")
+            .as_str(),
         "SECRET_ACCESS_KEY: \"[redacted: AWS secret access key]\""
     );
     // A commit SHA beside an ID is not a secret key.
@@ -162,11 +172,13 @@ fn aws_keys_are_replaced_with_the_secret_key_next_to_them() {
 fn google_slack_and_jwt_shapes_are_replaced() {
     let r = Redactor::default();
     assert_eq!(
-        r.redact("key=AIzaSyA1b2C3d4E5f6G7h8I9j0KlMnOpQrStUvW").as_str(),
+        r.redact("key=AIzaSyA1b2C3d4E5f6G7h8I9j0KlMnOpQrStUvW")
+            .as_str(),
         "key=[redacted: Google API key]"
     );
     assert_eq!(
-        r.redact("xoxb-123456789012-1234567890123-AbCdEfGhIjKlMnOpQrStUvWx").as_str(),
+        r.redact("xoxb-123456789012-1234567890123-AbCdEfGhIjKlMnOpQrStUvWx")
+            .as_str(),
         "[redacted: Slack token]"
     );
     assert_eq!(
@@ -179,7 +191,10 @@ fn google_slack_and_jwt_shapes_are_replaced() {
 fn private_key_blocks_are_replaced_whole_even_when_cut_short() {
     let r = Redactor::default();
     let pem = "before\n-----BEGIN RSA PRIVATE KEY-----\nMIIEowIBAAKCAQEA\nabc/def+ghi==\n-----END RSA PRIVATE KEY-----\nafter";
-    assert_eq!(r.redact(pem).as_str(), "before\n[redacted: private key]\nafter");
+    assert_eq!(
+        r.redact(pem).as_str(),
+        "before\n[redacted: private key]\nafter"
+    );
     let cut = "see -----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAA";
     assert_eq!(r.redact(cut).as_str(), "see [redacted: private key]");
     let json = r#"{"private_key":"-----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBg\n","x":1}"#;
@@ -320,15 +335,15 @@ mod ordinary_markdown {
         prop_oneof![
             sentence(),
             sentence().prop_map(|s| format!("## {s}")),
-            prop::collection::vec(sentence(), 1..5)
-                .prop_map(|items| items.iter().map(|i| format!("- {i}")).collect::<Vec<_>>().join("\n")),
-            prop::collection::vec(sentence(), 1..4).prop_map(|lines| format!(
-                "```rust\n{}\n```",
-                lines.join("\n")
-            )),
-            (sentence(), "[a-z]{3,10}", "[a-z/]{1,20}").prop_map(|(t, host, path)| format!(
-                "[{t}](https://{host}.example.com/{path})"
-            )),
+            prop::collection::vec(sentence(), 1..5).prop_map(|items| items
+                .iter()
+                .map(|i| format!("- {i}"))
+                .collect::<Vec<_>>()
+                .join("\n")),
+            prop::collection::vec(sentence(), 1..4)
+                .prop_map(|lines| format!("```rust\n{}\n```", lines.join("\n"))),
+            (sentence(), "[a-z]{3,10}", "[a-z/]{1,20}")
+                .prop_map(|(t, host, path)| format!("[{t}](https://{host}.example.com/{path})")),
             prop::collection::vec((word(), word()), 1..5).prop_map(|rows| {
                 let mut t = String::from("| a | b |\n|---|---|");
                 for (a, b) in rows {

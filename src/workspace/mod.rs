@@ -4,6 +4,7 @@ pub mod branch;
 pub mod credentials;
 pub mod git;
 pub mod push;
+pub mod secret_scan;
 pub mod untrusted_config;
 
 use git::{Git, GitError};

@@ -25,4 +25,5 @@ mod session_store;
 mod support;
 mod workspace_deliver;
 mod workspace_git;
+mod workspace_secret_scan;
 mod workspace_verify;
