@@ -533,7 +533,11 @@ async fn a_committed_token_stops_the_push_unless_the_workflow_allows_it() {
     assert_eq!(job.output("conclusion").as_deref(), Some("failure"));
     assert_eq!(job.output("stopped_by").as_deref(), Some("secret-scan"));
     assert_eq!(job.output("branch_name").as_deref(), Some(""));
-    assert_eq!(fixture.remote_refs().await, before, "no push reached the remote");
+    assert_eq!(
+        fixture.remote_refs().await,
+        before,
+        "no push reached the remote"
+    );
     assert!(github.pulls().is_empty());
     let local = fixture
         .workspace_git("ws1")

@@ -133,7 +133,10 @@ async fn what_the_agent_prints_is_posted_redacted() {
         assert!(last.contains(marker), "{marker} in {last}");
     }
     let summary = job.summary();
-    assert!(summary.contains("[redacted: secret in base64]"), "{summary}");
+    assert!(
+        summary.contains("[redacted: secret in base64]"),
+        "{summary}"
+    );
     let outputs = std::fs::read_to_string(job.dir.path().join("output")).expect("outputs");
     let execution = std::fs::read_to_string(job.output("execution_file").expect("execution file"))
         .expect("execution file");
