@@ -12,7 +12,8 @@
 //!   blob is still found), hex and URL-encoding. One Aho-Corasick automaton finds them all in
 //!   one pass;
 //! - credential shapes any run could leak (GitHub, Anthropic, OpenAI, AWS, Google and Slack
-//!   tokens, private keys, JWTs), with one regular expression (see [`shapes`]).
+//!   tokens, Google access tokens, private keys, JWTs), with one regular expression (see
+//!   [`shapes`]).
 //!
 //! Values shorter than [`MIN_SECRET_LEN`] bytes are not matched by value: an 8-byte floor keeps
 //! a short value (`main`, `1234`, `true`) from wrecking ordinary text, and anything shorter is
@@ -55,6 +56,7 @@ pub enum Kind {
     AwsAccessKeyId,
     AwsSecretKey,
     GoogleApiKey,
+    GoogleAccessToken,
     SlackToken,
     PrivateKey,
     Jwt,
@@ -74,6 +76,7 @@ impl Kind {
             Self::AwsAccessKeyId => "AWS access key ID",
             Self::AwsSecretKey => "AWS secret access key",
             Self::GoogleApiKey => "Google API key",
+            Self::GoogleAccessToken => "Google access token",
             Self::SlackToken => "Slack token",
             Self::PrivateKey => "private key",
             Self::Jwt => "JWT",

@@ -15,7 +15,7 @@ use std::sync::LazyLock;
 
 /// Shapes in order of priority: at one position the first that matches wins (Anthropic's
 /// `sk-ant-` before OpenAI's `sk-`).
-const SHAPES: [(Kind, &str); 10] = [
+const SHAPES: [(Kind, &str); 11] = [
     (Kind::GitHubToken, r"gh[pousr]_[A-Za-z0-9]{30,255}"),
     (Kind::GitHubToken, r"github_pat_[A-Za-z0-9_]{30,255}"),
     (Kind::AnthropicKey, r"(?-u:\b)sk-ant-[A-Za-z0-9_-]{20,}"),
@@ -28,6 +28,8 @@ const SHAPES: [(Kind, &str); 10] = [
         r"(?-u:\b)(?:AKIA|ASIA|ABIA|ACCA)[A-Z0-9]{16}(?-u:\b)",
     ),
     (Kind::GoogleApiKey, r"(?-u:\b)AIza[0-9A-Za-z_-]{35}"),
+    // What the proxy mints from Vertex credentials (OAuth access tokens).
+    (Kind::GoogleAccessToken, r"(?-u:\b)ya29\.[0-9A-Za-z_-]{20,}"),
     (Kind::SlackToken, r"(?-u:\b)xox[a-z]-[A-Za-z0-9-]{10,}"),
     (
         Kind::PrivateKey,

@@ -177,6 +177,11 @@ fn google_slack_and_jwt_shapes_are_replaced() {
         "key=[redacted: Google API key]"
     );
     assert_eq!(
+        r.redact("Authorization: Bearer ya29.a0AfB_byC1d2E3f4G5h6I7j8K9l0")
+            .as_str(),
+        "Authorization: Bearer [redacted: Google access token]"
+    );
+    assert_eq!(
         r.redact("xoxb-123456789012-1234567890123-AbCdEfGhIjKlMnOpQrStUvWx")
             .as_str(),
         "[redacted: Slack token]"
