@@ -112,13 +112,22 @@ fn main() {
     outcome.answer = Some(leaky_answer);
     let leaky = render_final(&header, &outcome, &[]);
 
-    let t = Instant::now();
+    let mut builds = Vec::new();
+    for _ in 0..20 {
+        let t = Instant::now();
+        let built = Redactor::new(values.clone());
+        builds.push(t.elapsed());
+        drop(built);
+    }
+    let (build, _) = stats(builds);
     let r = Redactor::new(values);
-    let build = t.elapsed();
+    let shapes = Redactor::default();
     // Warm up (lazy regex compilation, caches).
     let _ = r.redact(&clean);
     let _ = r.redact(&leaky);
+    let _ = shapes.redact(&clean);
 
+    let (s50, s99, _) = measure(&shapes, &clean, iterations);
     let (c50, c99, c_len) = measure(&r, &clean, iterations);
     let (l50, l99, _) = measure(&r, &leaky, iterations);
     assert_eq!(
@@ -128,9 +137,14 @@ fn main() {
     );
     let markers = r.redact(&leaky).as_str().matches("[redacted: ").count();
     let mbps = |d: Duration, n: usize| n as f64 / d.as_secs_f64() / 1e6;
-    println!("redactor: {} secret values, built in {build:.2?}", 10);
+    println!("redactor: 10 secret values, {r:?}, built in {build:.2?} (median of 20)");
     println!("| comment | size | p50 | p99 | throughput at p50 |");
     println!("|---|---|---|---|---|");
+    println!(
+        "| clean, shapes only (no run values) | {} bytes | {s50:.1?} | {s99:.1?} | {:.0} MB/s |",
+        clean.len(),
+        mbps(s50, clean.len())
+    );
     println!(
         "| clean (unchanged) | {} chars / {} bytes | {c50:.1?} | {c99:.1?} | {:.0} MB/s |",
         clean.chars().count(),

@@ -176,13 +176,6 @@ impl Redactor {
         }
     }
 
-    /// This redactor plus `more` values.
-    pub fn with(&self, more: impl IntoIterator<Item = Secret>) -> Self {
-        let mut values = self.values.clone();
-        values.extend(more);
-        Self::new(values)
-    }
-
     /// Whether `value` is one of the run's values this redactor knows.
     pub fn knows(&self, value: &Secret) -> bool {
         self.values.contains(value)
@@ -255,19 +248,19 @@ pub fn current() -> Arc<Redactor> {
 /// Adds the run's secret values to the shared redactor (they are redacted from then on).
 pub fn register<'a>(secrets: impl IntoIterator<Item = &'a Secret>) {
     let mut slot = REGISTRY.write().unwrap_or_else(|e| e.into_inner());
-    let base = slot
-        .take()
-        .unwrap_or_else(|| Arc::new(Redactor::new(env::credentials())));
-    let new: Vec<Secret> = secrets
-        .into_iter()
-        .filter(|s| !s.is_empty() && !base.knows(s))
-        .cloned()
-        .collect();
-    *slot = Some(if new.is_empty() {
-        base
-    } else {
-        Arc::new(base.with(new))
-    });
+    let mut values = match slot.as_ref() {
+        Some(r) => r.values.clone(),
+        None => env::credentials(),
+    };
+    let before = values.len();
+    for s in secrets {
+        if !s.is_empty() && !values.contains(s) {
+            values.push(s.clone());
+        }
+    }
+    if slot.is_none() || values.len() > before {
+        *slot = Some(Arc::new(Redactor::new(values)));
+    }
 }
 
 /// `text` through the run's redactor.
