@@ -246,7 +246,13 @@ pub fn current() -> Arc<Redactor> {
 }
 
 /// Adds the run's secret values to the shared redactor (they are redacted from then on).
+/// The first call also compiles the shapes on another thread, so the first comment does not
+/// wait for it.
 pub fn register<'a>(secrets: impl IntoIterator<Item = &'a Secret>) {
+    static WARM: std::sync::Once = std::sync::Once::new();
+    WARM.call_once(|| {
+        std::thread::spawn(shapes::compile_now);
+    });
     let mut slot = REGISTRY.write().unwrap_or_else(|e| e.into_inner());
     let mut values = match slot.as_ref() {
         Some(r) => r.values.clone(),

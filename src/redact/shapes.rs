@@ -54,23 +54,32 @@ struct Compiled {
 static COMPILED: LazyLock<Option<Compiled>> = LazyLock::new(compile);
 
 fn compile() -> Option<Compiled> {
-    let mut pattern = String::new();
-    let mut groups = Vec::new();
-    let mut next = 1;
-    for (i, (kind, p)) in SHAPES.iter().enumerate() {
+    // One named group per shape (`s0`, `s1`…), so the groups' numbers come from the compiled
+    // expression; ASCII semantics throughout (`(?-u)`), which keeps the automaton small.
+    let mut pattern = String::from("(?-u)");
+    for (i, (_, p)) in SHAPES.iter().enumerate() {
         if i > 0 {
             pattern.push('|');
         }
-        pattern.push('(');
-        pattern.push_str(p);
-        pattern.push(')');
-        groups.push((next, *kind));
-        next += 1 + Regex::new(p).ok()?.captures_len() - 1;
+        pattern.push_str(&format!("(?P<s{i}>{p})"));
     }
-    Some(Compiled {
-        any: Regex::new(&pattern).ok()?,
-        groups,
-    })
+    let any = Regex::new(&pattern).ok()?;
+    let names: Vec<Option<&str>> = any.capture_names().collect();
+    let groups = SHAPES
+        .iter()
+        .enumerate()
+        .map(|(i, (kind, _))| {
+            let name = format!("s{i}");
+            let index = names.iter().position(|n| *n == Some(name.as_str()))?;
+            Some((index, *kind))
+        })
+        .collect::<Option<Vec<_>>>()?;
+    Some(Compiled { any, groups })
+}
+
+/// Compiles the expression now rather than on first use.
+pub(super) fn compile_now() {
+    LazyLock::force(&COMPILED);
 }
 
 /// Every credential-shaped string in `text`.
