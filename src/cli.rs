@@ -120,6 +120,8 @@ pub struct InputArgs {
     pub sandbox_writable_paths: Option<String>,
     #[arg(long, env = "INPUT_SANDBOX_HIDDEN_PATHS")]
     pub sandbox_hidden_paths: Option<String>,
+    #[arg(long, env = "INPUT_SECRET_SCAN_ALLOW", allow_hyphen_values = true)]
+    pub secret_scan_allow: Option<String>,
 }
 
 /// What the runner tells every step about the job, as `GITHUB_*`/`RUNNER_*` variables.

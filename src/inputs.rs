@@ -65,6 +65,8 @@ pub struct Settings {
     pub max_cost_usd: Option<f64>,
     /// `isolation`, `agent_user`, `sandbox_writable_paths`, `sandbox_hidden_paths`.
     pub isolation: crate::isolation::IsolationSettings,
+    /// Push protection's false positives.
+    pub secret_scan_allow: crate::redact::allow::AllowList,
 }
 
 fn text(value: &Option<String>) -> Option<String> {
@@ -266,6 +268,10 @@ impl Settings {
             max_turns,
             max_cost_usd,
             isolation,
+            secret_scan_allow: crate::redact::allow::AllowList::parse(
+                raw.secret_scan_allow.as_deref().unwrap_or(""),
+            )
+            .map_err(|e| invalid("secret_scan_allow", e.to_string()))?,
         })
     }
 
@@ -500,6 +506,21 @@ mod tests {
         let s = Settings::from_inputs(&a).expect("ok");
         assert_eq!(s.secrets().len(), 2);
         assert!(!format!("{s:?}").contains("canary"));
+    }
+
+    #[test]
+    fn secret_scan_allow_is_parsed_and_a_bad_entry_named() {
+        let mut a = args();
+        a.secret_scan_allow = Some("path:tests/fixtures/**\nregex:EXAMPLE$".into());
+        let s = Settings::from_inputs(&a).expect("ok");
+        assert!(!s.secret_scan_allow.is_empty());
+        a.secret_scan_allow = Some("regex:(".into());
+        let e = Settings::from_inputs(&a).expect_err("bad regex");
+        assert!(
+            e.to_string()
+                .starts_with("input secret_scan_allow: line 1:"),
+            "{e}"
+        );
     }
 
     #[test]

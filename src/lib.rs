@@ -12,6 +12,7 @@ pub mod outcome;
 pub mod prompt;
 pub mod proxy;
 pub mod pull_request;
+pub mod redact;
 pub mod report;
 pub mod secret;
 pub mod session;

@@ -166,7 +166,8 @@ pub async fn open_or_update(
         return Ok(None);
     }
     let failed = req.body.verification.as_ref().is_some_and(|v| !v.passed);
-    let body = render_body(&req.body);
+    let body = crate::redact::redact(&render_body(&req.body));
+    let title = crate::redact::redact(&req.title);
     let mut warnings = Vec::new();
     let (pull, created) = match github.find_open_pull(req.branch).await? {
         Some(existing) => (
@@ -175,7 +176,7 @@ pub async fn open_or_update(
         ),
         None => {
             let new = NewPullRequest {
-                title: &req.title,
+                title: &title,
                 head: req.branch,
                 base: req.base,
                 body: &body,

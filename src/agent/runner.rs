@@ -1,5 +1,5 @@
 //! Running the Claude Code CLI as a child process: prompt on stdin, stream-json on stdout,
-//! every line kept in the execution file, and a clean stop on timeout or cancellation.
+//! every line kept (redacted) in the execution file, and a clean stop on timeout or cancellation.
 use super::stream::{LineEffect, StreamState};
 use std::path::PathBuf;
 use std::process::Stdio;
@@ -172,7 +172,9 @@ pub async fn run_agent(
             line = next => match line {
                 Ok(Some(line)) => {
                     if let Some(f) = execution.as_mut() {
-                        let _ = f.write_all(format!("{line}\n").as_bytes()).await;
+                        // Kept for people to read (often uploaded as an artifact): redacted.
+                        let kept = crate::redact::redact(&line);
+                        let _ = f.write_all(format!("{kept}\n").as_bytes()).await;
                     }
                     if echo {
                         echo_line(&line);
@@ -261,7 +263,8 @@ fn kill_group(pid: Option<u32>) {
     signal_group(pid, nix::sys::signal::Signal::SIGKILL);
 }
 
-/// A short log line per event, so the job log tells the story without the raw JSON.
+/// A short log line per event, so the job log tells the story without the raw JSON; what it
+/// quotes of the agent passes the run's redactor.
 fn echo_line(line: &str) {
     let Ok(v) = serde_json::from_str::<serde_json::Value>(line) else {
         return;
@@ -274,12 +277,14 @@ fn echo_line(line: &str) {
             match b.get("type").and_then(|t| t.as_str()) {
                 Some("text") => {
                     let text = b.get("text").and_then(|t| t.as_str()).unwrap_or("");
-                    println!("💬 {}", text.lines().next().unwrap_or(""));
+                    let first = text.lines().next().unwrap_or("");
+                    println!("💬 {}", crate::redact::redact(first));
                 }
                 Some("tool_use") => {
                     let name = b.get("name").and_then(|t| t.as_str()).unwrap_or("tool");
                     let input = b.get("input").cloned().unwrap_or_default();
-                    println!("🔧 {}", super::progress::describe_tool(name, &input));
+                    let tool = super::progress::describe_tool(name, &input);
+                    println!("🔧 {}", crate::redact::redact(&tool));
                 }
                 _ => {}
             }

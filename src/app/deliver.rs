@@ -5,6 +5,9 @@
 use crate::context::Context;
 use crate::github::GitHub;
 use crate::pull_request::{CreatePr, PrBody, PrRequest, PrResult, open_or_update, title_for};
+use crate::redact::Redactor;
+use crate::redact::allow::AllowList;
+use crate::redact::scan::ScanReport;
 use crate::secret::Secret;
 use crate::trigger::{Decision, TargetKind};
 use crate::workspace::branch::{
@@ -13,6 +16,7 @@ use crate::workspace::branch::{
 use crate::workspace::credentials::{Stripped, set_identity, strip_credentials};
 use crate::workspace::git::{Git, GitError};
 use crate::workspace::push::{PushError, Pushed, Remote, push_head};
+use crate::workspace::secret_scan::SecretGate;
 use crate::workspace::untrusted_config::{Quarantine, quarantine, release};
 use crate::workspace::{commit_leftovers, leftovers_message};
 use std::path::Path;
@@ -159,6 +163,9 @@ pub struct Delivery<'a> {
     pub bot_email: &'a str,
     /// Where the temporary push repository goes (the runner's temp dir).
     pub scratch: &'a Path,
+    /// Push protection: the detector the commits are checked with, and its false positives.
+    pub redactor: &'a Redactor,
+    pub secret_scan_allow: &'a AllowList,
 }
 
 /// What delivery did, for the final comment, the outputs and the log.
@@ -175,6 +182,8 @@ pub struct DeliveryReport {
     pub notes: Vec<String>,
     /// Failures; the run should not count as a success when this is not empty.
     pub errors: Vec<String>,
+    /// Set when push protection kept the commits local.
+    pub secret_scan: Option<ScanReport>,
 }
 
 impl DeliveryReport {
@@ -252,8 +261,27 @@ pub async fn deliver(
             .push("The agent made no changes to push.".into());
         return report;
     }
-    match push_head(git, remote, branch, d.scratch).await {
+    let gate = SecretGate {
+        since: &prepared.start_sha,
+        redactor: d.redactor,
+        allow: d.secret_scan_allow,
+    };
+    match push_head(git, remote, branch, d.scratch, &gate).await {
         Ok(p) => report.pushed = Some(p),
+        Err(PushError::SecretsFound(scan)) => {
+            report.errors.push(format!(
+                "the secret scan stopped the push: {}",
+                scan.summary(3)
+            ));
+            report.notes.push(format!(
+                "Push protection: the agent's commits hold what looks like a secret ({}), so \
+                 nothing was pushed; the commits stay in this job's checkout only. If a finding \
+                 is a false positive, list it in `secret_scan_allow`.",
+                scan.summary(10)
+            ));
+            report.secret_scan = Some(scan);
+            return report;
+        }
         Err(e) => {
             let text = match &e {
                 PushError::Rejected { .. } => e.to_string(),

@@ -134,9 +134,16 @@ impl GitWork {
                 bot_name: &s.rules.bot_name,
                 bot_email: &s.bot_email,
                 scratch: &p.job.temp_dir,
+                redactor: &crate::redact::current(),
+                secret_scan_allow: &s.secret_scan_allow,
             },
         )
         .await;
+        if let Some(scan) = &report.secret_scan {
+            for finding in &scan.findings {
+                println!("secret scan: {finding}");
+            }
+        }
         if let Some(pushed) = &report.pushed {
             println!("pushed {} commit(s) to {}", report.commits, pushed.branch);
         }

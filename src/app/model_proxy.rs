@@ -186,7 +186,8 @@ pub async fn start(settings: &Settings) -> Result<AgentProxy, String> {
     for w in &setup.warnings {
         workflow::warning(w);
     }
-    for secret in setup.config.secret_values() {
+    let gateway_secrets = setup.config.secret_values();
+    for secret in &gateway_secrets {
         workflow::add_mask(secret.expose());
     }
     let withheld = setup.config.secret_env_names();
@@ -206,6 +207,7 @@ pub async fn start(settings: &Settings) -> Result<AgentProxy, String> {
             other => format!("the model proxy could not start: {other}"),
         })?;
     workflow::add_mask(proxy.token().expose());
+    crate::redact::register(gateway_secrets.iter().chain([proxy.token()]));
     println!(
         "model proxy listening on {} ({}{})",
         proxy.base_url(),

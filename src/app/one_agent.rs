@@ -114,7 +114,7 @@ async fn correct(
         kind: CommentKind::Issue,
     };
     if let Err(e) = github
-        .update_comment(comment, &body, RetryPolicy::quick())
+        .update_comment(comment, &crate::redact::redact(&body), RetryPolicy::quick())
         .await
     {
         workflow::warning(&format!(

@@ -66,6 +66,7 @@ pub async fn run(args: RunArgs) -> i32 {
     for secret in prepared.settings.secrets() {
         workflow::add_mask(secret.expose());
     }
+    crate::redact::register(prepared.settings.secrets());
     let mut finale = Finale::default();
     let (mut outcome, github) = drive(&prepared, &cancel, &mut finale, started).await;
     outcome.duration = started.elapsed();
@@ -525,7 +526,7 @@ async fn verify_rounds(
         println!("$ {check}");
         let env = super::isolation::verify_env(&first.env);
         let run = run_verify(&first.jail, check, &p.job.workspace, &env, s.verify_timeout).await;
-        println!("{}", run.tail.trim_end());
+        println!("{}", crate::redact::redact(run.tail.trim_end()));
         println!("verify: {}", run.describe(s.verify_timeout));
         workflow::end_group();
         let prompt = match checks.record(run) {
@@ -629,7 +630,16 @@ async fn hand_over(
     if let Some(pushed) = &report.pushed {
         outcome.branch = Some(pushed.branch.clone());
     }
-    if !report.errors.is_empty() {
+    if report.secret_scan.is_some() {
+        // Push protection kept the commits local: whatever else happened, the run failed.
+        if outcome.conclusion != Conclusion::Success && !outcome.reason.is_empty() {
+            finale.header.notes.push(outcome.reason.clone());
+        }
+        outcome.conclusion = Conclusion::Failure;
+        outcome.stopped_by = Some("secret-scan");
+        outcome.reason = report.errors.join("; ");
+        outcome.branch = None;
+    } else if !report.errors.is_empty() {
         if outcome.conclusion == Conclusion::Success {
             outcome.conclusion = Conclusion::Failure;
             outcome.reason = report.errors.join("; ");

@@ -3,6 +3,8 @@ pub mod http;
 
 pub use self::http::{GitHubError, RetryPolicy, Transport};
 use crate::inputs::RepoSlug;
+use crate::redact::Redacted;
+use crate::report::comment::MAX_COMMENT_CHARS;
 use ::http::Method;
 use serde_json::{Value, json};
 
@@ -130,9 +132,10 @@ impl GitHub {
     pub async fn create_issue_comment(
         &self,
         number: u64,
-        body: &str,
+        body: &Redacted,
         policy: RetryPolicy,
     ) -> Result<CommentRef, GitHubError> {
+        let body = &*body.limited(MAX_COMMENT_CHARS);
         let lookup = recent_comments(&format!("issues/{number}/comments"));
         let recheck = || -> futures_util::future::BoxFuture<'_, Option<Value>> {
             Box::pin(self.find_comment(&lookup, body))
@@ -180,9 +183,10 @@ impl GitHub {
         &self,
         pr: u64,
         thread_root: u64,
-        body: &str,
+        body: &Redacted,
         policy: RetryPolicy,
     ) -> Result<CommentRef, GitHubError> {
+        let body = &*body.limited(MAX_COMMENT_CHARS);
         let lookup = recent_comments(&format!("pulls/{pr}/comments"));
         let recheck = || -> futures_util::future::BoxFuture<'_, Option<Value>> {
             Box::pin(self.find_comment(&lookup, body))
@@ -202,9 +206,10 @@ impl GitHub {
     pub async fn update_comment(
         &self,
         comment: CommentRef,
-        body: &str,
+        body: &Redacted,
         policy: RetryPolicy,
     ) -> Result<(), GitHubError> {
+        let body = &*body.limited(MAX_COMMENT_CHARS);
         let path = self.comment_path(comment);
         self.transport
             .rest(Method::PATCH, &path, Some(&json!({ "body": body })), policy)
@@ -277,15 +282,18 @@ pub struct IssueComment {
     pub updated_at: String,
 }
 
-/// What a new pull request is made of.
+/// What a new pull request is made of; title and body are text for people, so redacted.
 #[derive(Debug, Clone)]
 pub struct NewPullRequest<'a> {
-    pub title: &'a str,
+    pub title: &'a Redacted,
     pub head: &'a str,
     pub base: &'a str,
-    pub body: &'a str,
+    pub body: &'a Redacted,
     pub draft: bool,
 }
+
+/// GitHub refuses pull request titles longer than this.
+const MAX_TITLE_CHARS: usize = 256;
 
 impl GitHub {
     /// The repository's default branch (`GET /repos/o/r`).
@@ -329,8 +337,10 @@ impl GitHub {
                 Method::POST,
                 &self.path("pulls"),
                 Some(&json!({
-                    "title": pr.title, "head": pr.head, "base": pr.base,
-                    "body": pr.body, "draft": pr.draft, "maintainer_can_modify": true,
+                    "title": pr.title.limited(MAX_TITLE_CHARS),
+                    "head": pr.head, "base": pr.base,
+                    "body": pr.body.limited(MAX_COMMENT_CHARS),
+                    "draft": pr.draft, "maintainer_can_modify": true,
                 })),
                 RetryPolicy::quick(),
             )
@@ -342,12 +352,12 @@ impl GitHub {
     pub async fn update_pull(
         &self,
         number: u64,
-        title: Option<&str>,
-        body: &str,
+        title: Option<&Redacted>,
+        body: &Redacted,
     ) -> Result<PullRequest, GitHubError> {
-        let mut patch = json!({ "body": body });
+        let mut patch = json!({ "body": body.limited(MAX_COMMENT_CHARS) });
         if let Some(t) = title {
-            patch["title"] = json!(t);
+            patch["title"] = json!(t.limited(MAX_TITLE_CHARS));
         }
         let v = self
             .transport

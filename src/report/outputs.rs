@@ -1,12 +1,16 @@
 //! Writing step outputs to `$GITHUB_OUTPUT` with the heredoc form, so any value (multi-line,
-//! hostile) round-trips: the delimiter is random and checked against the value.
+//! hostile) round-trips: the delimiter is random and checked against the value. Every value
+//! passes the run's redactor first: outputs end up in later steps' logs and in comments.
 use std::io::Write;
 use std::path::Path;
 
-/// Appends `name<<DELIM\nvalue\nDELIM` records; fails only on I/O.
+/// Appends `name<<DELIM\nvalue\nDELIM` records, values redacted; fails only on I/O.
 pub fn write_outputs(path: &Path, values: &[(&str, String)]) -> std::io::Result<()> {
+    let redactor = crate::redact::current();
     let mut text = String::new();
     for (name, value) in values {
+        let value = redactor.redact(value);
+        let value = value.as_str();
         let delimiter = unique_delimiter(value);
         text.push_str(&format!("{name}<<{delimiter}\n{value}\n{delimiter}\n"));
     }

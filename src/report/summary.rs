@@ -1,4 +1,4 @@
-//! The step summary: a Markdown page on the run's summary tab.
+//! The step summary: a Markdown page on the run's summary tab, redacted when written.
 use crate::outcome::{Conclusion, Outcome};
 use std::fmt::Write;
 use std::io::Write as _;
@@ -63,13 +63,14 @@ fn table_cell(text: &str) -> String {
     text.replace('|', "\\|").replace(['\n', '\r'], " ")
 }
 
-/// Appends to `$GITHUB_STEP_SUMMARY`.
+/// Appends to `$GITHUB_STEP_SUMMARY`, through the run's redactor.
 pub fn append(path: &Path, markdown: &str) -> std::io::Result<()> {
+    let markdown = crate::redact::redact(markdown);
     let mut f = std::fs::OpenOptions::new()
         .create(true)
         .append(true)
         .open(path)?;
-    f.write_all(markdown.as_bytes())?;
+    f.write_all(markdown.as_str().as_bytes())?;
     f.write_all(b"\n")
 }
 

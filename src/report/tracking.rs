@@ -13,6 +13,7 @@
 //!   land late), so after the final edit the comment is read back once and the final body sent
 //!   again if it differs.
 use crate::github::{CommentKind, CommentRef, GitHub, GitHubError, IssueComment, RetryPolicy};
+use crate::redact::Redacted;
 use crate::report::comment::parse_marker;
 use crate::report::workflow;
 use chrono::{DateTime, Utc};
@@ -56,19 +57,20 @@ pub struct TrackingComment {
 }
 
 struct Writer {
-    progress: watch::Sender<Option<String>>,
+    progress: watch::Sender<Option<Redacted>>,
     close: CancellationToken,
     task: JoinHandle<()>,
 }
 
 /// Where a round shows its progress: hands the newest body to the writer, never writes itself.
 #[derive(Clone)]
-pub struct ProgressSink(watch::Sender<Option<String>>);
+pub struct ProgressSink(watch::Sender<Option<Redacted>>);
 
 impl ProgressSink {
-    /// Replaces the body waiting to be written (an older one not yet sent is dropped).
+    /// Replaces the body waiting to be written (an older one not yet sent is dropped); it is
+    /// redacted here, so nothing the agent printed reaches GitHub unfiltered.
     pub fn show(&self, body: String) {
-        self.0.send_replace(Some(body));
+        self.0.send_replace(Some(crate::redact::redact(&body)));
     }
 }
 
@@ -77,7 +79,8 @@ impl TrackingComment {
     /// as `policy` says. A failure is logged and left to [`Self::finish`], which looks for the
     /// comment before posting again.
     pub async fn open(github: GitHub, place: Place, body: &str, policy: RetryPolicy) -> Self {
-        let key = parse_marker(body)
+        let body = &crate::redact::redact(body);
+        let key = parse_marker(body.as_str())
             .and_then(|m| m.key)
             .unwrap_or_default()
             .to_string();
@@ -131,6 +134,7 @@ impl TrackingComment {
     /// Writes the final `body` as the comment's last state and returns the comment (None when
     /// GitHub could not be brought to store it; the error is logged).
     pub async fn finish(mut self, body: &str, policy: RetryPolicy) -> Option<CommentRef> {
+        let body = &crate::redact::redact(body);
         if let Some(w) = self.writer.take() {
             // No new progress edit starts after this; one in flight is waited for, so its
             // answer is in before the final edit is sent.
@@ -150,7 +154,7 @@ impl TrackingComment {
 
     async fn write_final(
         &self,
-        body: &str,
+        body: &Redacted,
         policy: RetryPolicy,
     ) -> Result<CommentRef, GitHubError> {
         let known = match self.comment {
@@ -177,7 +181,7 @@ impl TrackingComment {
     /// Reads the comments of this run back once: the final one re-sent when a late edit
     /// overwrote it, any other comment of the run (a creation GitHub applied behind a lost
     /// answer) deleted, or failing that, given the final body too.
-    async fn read_back(&self, comment: CommentRef, body: &str, policy: RetryPolicy) {
+    async fn read_back(&self, comment: CommentRef, body: &Redacted, policy: RetryPolicy) {
         let own = match self.own_comments().await {
             Ok(own) => own,
             Err(e) => {
@@ -186,7 +190,7 @@ impl TrackingComment {
             }
         };
         match own.iter().find(|c| c.id == comment.id) {
-            Some(c) if same_text(&c.body, body) => {}
+            Some(c) if same_text(&c.body, body.as_str()) => {}
             Some(_) => {
                 println!(
                     "coworker: the tracking comment changed after its final edit (a late edit landed); writing the final state again"
@@ -224,7 +228,11 @@ impl TrackingComment {
         }
     }
 
-    async fn create(&self, body: &str, policy: RetryPolicy) -> Result<CommentRef, GitHubError> {
+    async fn create(
+        &self,
+        body: &Redacted,
+        policy: RetryPolicy,
+    ) -> Result<CommentRef, GitHubError> {
         match self.place {
             Place::Issue(n) => self.github.create_issue_comment(n, body, policy).await,
             Place::ReviewThread { pr, root } => {
@@ -273,11 +281,11 @@ fn same_text(stored: &str, sent: &str) -> bool {
 async fn write_progress(
     github: GitHub,
     comment: CommentRef,
-    mut rx: watch::Receiver<Option<String>>,
+    mut rx: watch::Receiver<Option<Redacted>>,
     close: CancellationToken,
     interval: Duration,
 ) {
-    let mut last: Option<String> = None;
+    let mut last: Option<Redacted> = None;
     loop {
         tokio::select! {
             biased;
@@ -287,7 +295,7 @@ async fn write_progress(
         let Some(body) = rx.borrow_and_update().clone() else {
             continue;
         };
-        if last.as_deref() == Some(body.as_str()) {
+        if last.as_ref() == Some(&body) {
             continue;
         }
         // Not raced against `close`: dropping a sent request would not stop GitHub from

@@ -1,5 +1,6 @@
 //! GitHub Actions workflow commands (`::group::`, `::error::`, `::add-mask::`), escaped so that
-//! user-controlled text cannot smuggle in a command of its own.
+//! user-controlled text cannot smuggle in a command of its own. Annotations (`error`, `warning`,
+//! `notice`) can quote the agent and show on the run's page, so they pass the run's redactor.
 
 /// Escapes a command's message: `%`, CR and LF would otherwise end or forge the command.
 pub fn escape_data(text: &str) -> String {
@@ -17,15 +18,24 @@ pub fn end_group() {
 }
 
 pub fn error(message: &str) {
-    println!("::error::{}", escape_data(message));
+    println!(
+        "::error::{}",
+        escape_data(crate::redact::redact(message).as_str())
+    );
 }
 
 pub fn warning(message: &str) {
-    println!("::warning::{}", escape_data(message));
+    println!(
+        "::warning::{}",
+        escape_data(crate::redact::redact(message).as_str())
+    );
 }
 
 pub fn notice(message: &str) {
-    println!("::notice::{}", escape_data(message));
+    println!(
+        "::notice::{}",
+        escape_data(crate::redact::redact(message).as_str())
+    );
 }
 
 /// Tells the runner to hide `value` in every later log line; each line of a multi-line secret too.

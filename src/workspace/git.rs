@@ -160,17 +160,8 @@ impl Git {
             .copied()
             .unwrap_or("")
             .to_string();
-        let mut cmd = tokio::process::Command::new(&self.program);
-        cmd.env_clear()
-            .envs(self.env.iter().map(|(k, v)| (k, v)))
-            .envs(extra_env.iter().map(|(k, v)| (k, v)))
-            .current_dir(&self.dir)
-            .args(HARDENING)
-            .args(args)
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .kill_on_drop(true);
+        let mut cmd = self.command(args);
+        cmd.envs(extra_env.iter().map(|(k, v)| (k, v)));
         let out = cmd.output().await.map_err(|e| GitError::Spawn {
             subcommand: subcommand.clone(),
             message: e.to_string(),
@@ -196,6 +187,22 @@ impl Git {
                 stderr: last_lines(&stderr, 6),
             })
         }
+    }
+
+    /// `git <args>` with this repository's environment and hardening, stdout and stderr piped,
+    /// for a caller that reads the output as it comes (a large log).
+    pub fn command(&self, args: &[&str]) -> tokio::process::Command {
+        let mut cmd = tokio::process::Command::new(&self.program);
+        cmd.env_clear()
+            .envs(self.env.iter().map(|(k, v)| (k, v)))
+            .current_dir(&self.dir)
+            .args(HARDENING)
+            .args(args)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .kill_on_drop(true);
+        cmd
     }
 
     /// The commit HEAD points at.

@@ -5,6 +5,7 @@ pub mod credentials;
 pub mod git;
 pub mod push;
 pub mod retry;
+pub mod secret_scan;
 pub mod untrusted_config;
 
 use git::{Git, GitError};

@@ -4,9 +4,12 @@
 //! The push does not run in the working tree: after the agent, `.git/config` and `.git/hooks`
 //! are the agent's work (an `insteadOf` rewrite could send the token elsewhere, a hook could read
 //! it). It runs in a fresh, empty bare repository that borrows the working tree's objects, with
-//! system and global configuration switched off.
+//! system and global configuration switched off. There, before the push, the commits are
+//! scanned for secrets (`secret_scan`); a finding keeps them local.
 use super::branch::{BranchError, check_branch_name};
 use super::git::{Git, GitError, PROXY_VARIABLES};
+use super::secret_scan::{SecretGate, scan_commits};
+use crate::redact::scan::ScanReport;
 use crate::secret::Secret;
 use std::path::Path;
 
@@ -120,6 +123,14 @@ pub enum PushError {
     },
     #[error("cannot prepare the push: {0}")]
     Setup(String),
+    #[error(
+        "the secret scan found {} possible secret(s) in the commits, so nothing was pushed: {}",
+        .0.findings.len() + .0.more,
+        .0.summary(5)
+    )]
+    SecretsFound(ScanReport),
+    #[error("the commits could not be scanned for secrets, so nothing was pushed: {0}")]
+    ScanFailed(#[source] GitError),
 }
 
 /// A successful push.
@@ -131,7 +142,8 @@ pub struct Pushed {
     pub updated: bool,
 }
 
-/// Pushes the working tree's HEAD to `refs/heads/<branch>` and nothing else.
+/// Pushes the working tree's HEAD to `refs/heads/<branch>` and nothing else, once the commits
+/// since `gate.since` passed the secret scan.
 ///
 /// `scratch` is a directory for the temporary push repository (the runner's temp dir).
 pub async fn push_head(
@@ -139,6 +151,7 @@ pub async fn push_head(
     remote: &Remote,
     branch: &str,
     scratch: &Path,
+    gate: &SecretGate<'_>,
 ) -> Result<Pushed, PushError> {
     check_branch_name(branch)?;
     let git_err = |source| PushError::Git {
@@ -184,6 +197,12 @@ pub async fn push_head(
             .map_err(|e| PushError::Setup(format!("copy the shallow file: {e}")))?;
     }
     let pristine = pristine.at(&repo);
+    let scan = scan_commits(&pristine, &sha, gate)
+        .await
+        .map_err(PushError::ScanFailed)?;
+    if !scan.is_clean() {
+        return Err(PushError::SecretsFound(scan));
+    }
     let refspec = format!("{sha}:refs/heads/{branch}");
     let url = remote.url();
     let result = remote

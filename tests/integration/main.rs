@@ -28,4 +28,5 @@ mod support;
 mod tracking_comment;
 mod workspace_deliver;
 mod workspace_git;
+mod workspace_secret_scan;
 mod workspace_verify;

@@ -499,3 +499,85 @@ async fn git_calls_go_through_the_runners_corporate_proxy() {
         "the failure names the proxy's answer: {comment}"
     );
 }
+
+/// A token-shaped value the agent commits.
+const LEAKED: &str = "ghp_Canary0Push1Protection2Value3Xy4Zw5Q";
+
+#[tokio::test]
+async fn a_committed_token_stops_the_push_unless_the_workflow_allows_it() {
+    let _claude = require_claude!();
+    let fixture = Fixture::new().await;
+    let github = FakeGitHub::start().await;
+    let model = FakeModel::start().await;
+    let before = fixture.remote_refs().await;
+    let job = job_in_checkout(
+        &fixture,
+        "ws1",
+        &comment_event("@claude add the deploy settings"),
+        &github,
+        &model,
+    )
+    .await;
+    let agent_commits = |ws: &str| {
+        model.push_reply(write(
+            &fixture.path(&format!("{ws}/deploy/settings.ini")),
+            &format!("region=eu\ntoken={LEAKED}\n"),
+        ));
+        model.push_reply(bash("git add deploy/settings.ini"));
+        model.push_reply(bash("git commit -m 'Add the deploy settings'"));
+        model.push_reply(Reply::text("Added deploy/settings.ini."));
+    };
+    agent_commits("ws1");
+    let out = job.run().await;
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(job.output("conclusion").as_deref(), Some("failure"));
+    assert_eq!(job.output("stopped_by").as_deref(), Some("secret-scan"));
+    assert_eq!(job.output("branch_name").as_deref(), Some(""));
+    assert_eq!(
+        fixture.remote_refs().await,
+        before,
+        "no push reached the remote"
+    );
+    assert!(github.pulls().is_empty());
+    let local = fixture
+        .workspace_git("ws1")
+        .text(&["log", "-1", "--format=%s"])
+        .await
+        .expect("log");
+    assert_eq!(local, "Add the deploy settings", "the commit stays local");
+    let last = final_comment(&github, 1);
+    assert!(last.contains("`deploy/settings.ini` line 2"), "{last}");
+    assert!(last.contains("GitHub token"), "{last}");
+    assert!(last.contains("secret_scan_allow"), "{last}");
+    for (call, body) in github.comment_writes() {
+        assert!(!body.contains(LEAKED), "{call} posted the value: {body}");
+    }
+    assert!(!String::from_utf8_lossy(&out.stdout).contains(LEAKED));
+    assert!(job.summary().contains("secret-scan"), "{}", job.summary());
+
+    // The workflow lists it as a known test value: the same work is pushed.
+    let mut job = job_in_checkout(
+        &fixture,
+        "ws2",
+        &comment_event("@claude add the deploy settings again"),
+        &github,
+        &model,
+    )
+    .await;
+    job.set(
+        "INPUT_SECRET_SCAN_ALLOW",
+        &format!("# a fixture token, not a credential\n{LEAKED}"),
+    );
+    agent_commits("ws2");
+    let out = job.run().await;
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(job.output("stopped_by").as_deref(), Some(""));
+    assert_eq!(
+        fixture
+            .remote_file(BRANCH, "deploy/settings.ini")
+            .await
+            .as_deref(),
+        Some(format!("region=eu\ntoken={LEAKED}").as_str())
+    );
+    assert_eq!(github.pulls().len(), 1);
+}

@@ -1,7 +1,7 @@
 //! Delivery against the fake GitHub: the pull request opened once, updated by the next run,
 //! labelled and kept a draft when the checks fail; and the one-agent-per-issue check.
 use crate::support::fake_github::{self, FakeGitHub};
-use crate::support::git_fixture::Fixture;
+use crate::support::git_fixture::{Fixture, allow_nothing, shapes_only};
 use coworker::app::deliver::{Delivery, deliver, prepare_workspace};
 use coworker::github::{GitHub, NewPullRequest, Transport};
 use coworker::inputs::RepoSlug;
@@ -87,6 +87,8 @@ async fn one_run(
         bot_name: BOT,
         bot_email: BOT_EMAIL,
         scratch: &scratch,
+        redactor: shapes_only(),
+        secret_scan_allow: allow_nothing(),
     };
     deliver(&ws, &f.remote(), &p, &d).await
 }
@@ -259,10 +261,10 @@ async fn a_duplicate_pull_request_is_refused_with_githubs_message() {
     fake.add_pull("claude/1-x", "master", "first");
     let e = gh
         .create_pull(&NewPullRequest {
-            title: "t",
+            title: &coworker::redact::redact("t"),
             head: "claude/1-x",
             base: "master",
-            body: "b",
+            body: &coworker::redact::redact("b"),
             draft: true,
         })
         .await
@@ -300,7 +302,7 @@ async fn a_second_request_finds_the_run_already_working_on_the_issue() {
     let busy = gh
         .create_issue_comment(
             1,
-            &render_started(&header("111")),
+            &coworker::redact::redact(&render_started(&header("111"))),
             coworker::github::RetryPolicy::quick(),
         )
         .await
@@ -356,6 +358,8 @@ async fn work_on_a_pull_requests_branch_is_pushed_there_and_failing_checks_label
         bot_name: BOT,
         bot_email: BOT_EMAIL,
         scratch: &scratch,
+        redactor: shapes_only(),
+        secret_scan_allow: allow_nothing(),
     };
     let report = deliver(&ws, &f.remote(), &p, &d).await;
     assert!(report.errors.is_empty(), "{:?}", report.errors);

@@ -1,11 +1,12 @@
 //! The workspace around the agent, against a local bare repository standing in for GitHub's:
 //! branches, credentials, the agent configuration of pull requests, and the push.
-use crate::support::git_fixture::{CHECKOUT_TOKEN, Fixture};
+use crate::support::git_fixture::{CHECKOUT_TOKEN, Fixture, allow_nothing, shapes_only};
 use coworker::app::deliver::{Delivery, deliver, prepare_workspace};
 use coworker::pull_request::{CreatePr, PrBody};
 use coworker::secret::Secret;
 use coworker::workspace::branch::{CheckedOut, WorkBranch, issue_branch};
 use coworker::workspace::push::{PushError, push_head};
+use coworker::workspace::secret_scan::SecretGate;
 
 const BOT: &str = "github-actions[bot]";
 const BOT_EMAIL: &str = "41898282+github-actions[bot]@users.noreply.github.com";
@@ -29,6 +30,8 @@ fn delivery(scratch: &std::path::Path) -> Delivery<'_> {
         bot_name: BOT,
         bot_email: BOT_EMAIL,
         scratch,
+        redactor: shapes_only(),
+        secret_scan_allow: allow_nothing(),
     }
 }
 
@@ -144,6 +147,11 @@ async fn the_push_goes_to_the_designated_branch_only_and_never_forces() {
         &f.remote(),
         "claude/1-spelling-error-in-the-readme-file",
         &f.path("scratch"),
+        &SecretGate {
+            since: &p.start_sha,
+            redactor: shapes_only(),
+            allow: allow_nothing(),
+        },
     )
     .await
     .expect_err("diverged");

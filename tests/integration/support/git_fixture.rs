@@ -178,3 +178,17 @@ impl Fixture {
             .ok()
     }
 }
+
+/// Push protection's detector with no value of a run, shapes only.
+pub fn shapes_only() -> &'static coworker::redact::Redactor {
+    static R: std::sync::LazyLock<coworker::redact::Redactor> =
+        std::sync::LazyLock::new(coworker::redact::Redactor::default);
+    &R
+}
+
+/// An empty `secret_scan_allow`.
+pub fn allow_nothing() -> &'static coworker::redact::allow::AllowList {
+    static A: std::sync::LazyLock<coworker::redact::allow::AllowList> =
+        std::sync::LazyLock::new(coworker::redact::allow::AllowList::default);
+    &A
+}
