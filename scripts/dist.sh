@@ -37,7 +37,9 @@ case "$version" in
 [0-9]*.[0-9]*.[0-9]*) ;;
 *) die "cannot read the version from Cargo.toml (cargo pkgid gave '$version')" ;;
 esac
-export SOURCE_DATE_EPOCH="${SOURCE_DATE_EPOCH:-$(git -C "$root" log -1 --format=%ct 2>/dev/null || date +%s)}"
+# Only tar sees it: cc (the C builds of ring and zstd) reruns when SOURCE_DATE_EPOCH changes, which
+# would rebuild everything after each commit.
+archive_epoch="${SOURCE_DATE_EPOCH:-$(git -C "$root" log -1 --format=%ct 2>/dev/null || date +%s)}"
 
 # The pinned linker toolchain, installed once; prints nothing when already there.
 ensure_zig() {
@@ -91,7 +93,7 @@ pack() {
   mkdir -p "$dist_dir"
   local tar_flags=()
   if tar --version 2>/dev/null | grep -q 'GNU tar'; then
-    tar_flags=(--sort=name --owner=0 --group=0 --numeric-owner --mtime="@$SOURCE_DATE_EPOCH")
+    tar_flags=(--sort=name --owner=0 --group=0 --numeric-owner --mtime="@$archive_epoch")
   fi
   tar -C "$stage" "${tar_flags[@]}" -cf - "$name" | gzip -n -9 >"$dist_dir/$name.tar.gz.tmp"
   mv -f "$dist_dir/$name.tar.gz.tmp" "$dist_dir/$name.tar.gz"

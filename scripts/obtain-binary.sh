@@ -32,7 +32,13 @@
 #   COWORKER_DOWNLOAD_MAX_BYTES largest archive accepted (default 256 MiB)
 set -euo pipefail
 
-action_dir=$(cd "${GITHUB_ACTION_PATH:-$(dirname "$0")/..}" && pwd -P)
+# Builtins only on the way to a tool-cache hit: every fork costs a millisecond or more on a busy
+# runner.
+script_dir=.
+case "$0" in */*) script_dir=${0%/*} ;; esac
+cd -P -- "${GITHUB_ACTION_PATH:-$script_dir/..}"
+action_dir=$PWD
+cd - >/dev/null
 cache_root="${RUNNER_TOOL_CACHE:-${RUNNER_TEMP:-/tmp}}/coworker"
 checksums_file="$action_dir/release-checksums.txt"
 # The files that determine the binary; anything else in the action cannot change it.
@@ -49,7 +55,9 @@ fail() {
 started=${EPOCHREALTIME:-}
 ready() {
   if [ -n "$started" ] && [ -n "${EPOCHREALTIME:-}" ]; then
-    awk -v s="$started" -v e="$EPOCHREALTIME" 'BEGIN { printf "coworker: binary ready in %.3fs\n", e - s }'
+    # Microseconds from EPOCHREALTIME's seconds.micros, in shell arithmetic.
+    local us=$((10#${EPOCHREALTIME/[.,]/} - 10#${started/[.,]/}))
+    printf 'coworker: binary ready in %d.%03ds\n' $((us / 1000000)) $((us / 1000 % 1000))
   fi
   if [ -n "${GITHUB_OUTPUT:-}" ]; then
     echo "path=$1" >>"$GITHUB_OUTPUT"
@@ -58,34 +66,34 @@ ready() {
 
 # --- the platform ---------------------------------------------------------------------------
 
-# The Rust target triple whose release archive runs here. Linux builds exist for glibc (2.17
-# baseline) and musl; which one is told by the program loader present, not by the host's name:
-# in a container job the steps run in the container's userland.
-release_target() {
+# Sets target: the Rust target triple whose release archive runs here. Linux builds exist for
+# glibc (2.17 baseline) and musl; which one is told by the program loader present, not by the
+# host's name: in a container job the steps run in the container's userland.
+set_release_target() {
   if [ -n "${COWORKER_TARGET:-}" ]; then
-    printf '%s\n' "$COWORKER_TARGET"
+    target=$COWORKER_TARGET
     return
   fi
-  local os arch
-  os=$(printf '%s' "${RUNNER_OS:-$(uname -s)}" | tr '[:upper:]' '[:lower:]')
-  arch=$(printf '%s' "${RUNNER_ARCH:-$(uname -m)}" | tr '[:upper:]' '[:lower:]')
+  local os=${RUNNER_OS:-} arch=${RUNNER_ARCH:-}
+  [ -n "$os" ] || os=$(uname -s)
+  [ -n "$arch" ] || arch=$(uname -m)
   case "$arch" in
-  x64 | x86_64 | amd64) arch=x86_64 ;;
-  arm64 | aarch64) arch=aarch64 ;;
+  X64 | x64 | x86_64 | amd64 | AMD64) arch=x86_64 ;;
+  ARM64 | arm64 | aarch64) arch=aarch64 ;;
   *) arch="unsupported-$arch" ;;
   esac
   case "$os" in
-  linux)
+  Linux | linux)
     local glibc_loader=/lib64/ld-linux-x86-64.so.2
     [ "$arch" = aarch64 ] && glibc_loader=/lib/ld-linux-aarch64.so.1
     if [ ! -e "$glibc_loader" ] && [ -e "/lib/ld-musl-$arch.so.1" ]; then
-      printf '%s-unknown-linux-musl\n' "$arch"
+      target="$arch-unknown-linux-musl"
     else
-      printf '%s-unknown-linux-gnu\n' "$arch"
+      target="$arch-unknown-linux-gnu"
     fi
     ;;
-  macos | darwin) printf '%s-apple-darwin\n' "$arch" ;;
-  *) printf '%s-unsupported-%s\n' "$arch" "$os" ;;
+  macOS | macos | Darwin | darwin) target="$arch-apple-darwin" ;;
+  *) target="$arch-unsupported-$os" ;;
   esac
 }
 
@@ -150,14 +158,28 @@ build_from_source() {
 
 # --- the release (steps 1, 2 and 4) ---------------------------------------------------------
 
-# The version release-checksums.txt was written for (its `# version: X` header line).
-checksums_version() {
-  sed -n 's/^# version: *\([^ ]*\) *$/\1/p' "$checksums_file" | head -n 1
-}
-
-# The SHA-256 release-checksums.txt names for the file $1 (sha256sum format, text or binary mode).
-expected_sha256() {
-  awk -v f="$1" '$2 == f || $2 == "*" f { print $1; exit }' "$checksums_file"
+# Reads release-checksums.txt: sets version (its `# version: X` header line) and expected (the
+# SHA-256 it names for the file $1, sha256sum format, text or binary mode; empty if none).
+read_checksums() {
+  local line sum file
+  version=
+  expected=
+  while IFS= read -r line || [ -n "$line" ]; do
+    case "$line" in
+    "# version:"*)
+      [ -n "$version" ] || version=${line#"# version:"}
+      version=${version// /}
+      ;;
+    "#"* | "") ;;
+    *)
+      sum=${line%% *}
+      file=${line#* }
+      file=${file# }
+      file=${file#\*}
+      if [ -z "$expected" ] && [ "$file" = "$1" ]; then expected=$sum; fi
+      ;;
+    esac
+  done <"$checksums_file"
 }
 
 # The SHA-256 of file $1, by whichever tool this runner has (checked by check_tools).
@@ -284,12 +306,13 @@ download() {
 
 obtain() {
   local target version archive expected
-  target=$(release_target)
+  set_release_target
   if [ ! -f "$checksums_file" ]; then
     build_from_source "this checkout of the action has no release-checksums.txt (a branch or commit ref, or a fork)"
     return
   fi
-  version=$(checksums_version)
+  # The archive's name holds the version, which the header gives: read twice (a small file).
+  read_checksums ""
   case "$version" in
   [0-9]*.[0-9]*.[0-9]*) ;;
   *) fail "release-checksums.txt in $action_dir has no valid '# version: X.Y.Z' header line" ;;
@@ -298,7 +321,7 @@ obtain() {
   *[!0-9A-Za-z.+-]*) fail "release-checksums.txt in $action_dir names an invalid version: $version" ;;
   esac
   archive="coworker-$version-$target.tar.gz"
-  expected=$(expected_sha256 "$archive")
+  read_checksums "$archive"
   if [ -z "$expected" ]; then
     build_from_source "release-checksums.txt names no archive for $target (no release binary for this platform)"
     return
@@ -357,7 +380,10 @@ obtain() {
 
 case "${1:-obtain}" in
 obtain) obtain ;;
-target) release_target ;;
+target)
+  set_release_target
+  printf '%s\n' "$target"
+  ;;
 key) source_key ;;
 path) build_path ;;
 *)

@@ -13,6 +13,7 @@ mod proxy_errors;
 mod proxy_openai;
 mod proxy_sap;
 mod red_team;
+mod release_workflow;
 mod run_context;
 mod run_deliver;
 mod run_e2e;

@@ -624,8 +624,15 @@ async fn network_errors_are_retried() {
 #[tokio::test]
 async fn an_oversized_download_is_refused_with_or_without_a_length() {
     // 256 KiB of incompressible padding against a 64 KiB cap.
-    let padding: Vec<u8> = (0..256 * 1024u32)
-        .map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8)
+    let mut state = 0x9E37_79B9_7F4A_7C15_u64;
+    let padding: Vec<u8> = (0..256 * 1024)
+        .map(|_| {
+            // xorshift64: bytes gzip cannot shrink.
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            (state >> 24) as u8
+        })
         .collect();
     for behaviour in [Behaviour::Serve, Behaviour::StreamUnsized] {
         let world = ReleaseWorld::new(&[]).await;
@@ -639,6 +646,7 @@ async fn an_oversized_download_is_refused_with_or_without_a_length() {
             &tmp.join("big-dist"),
             &world.action().join("release-checksums.txt"),
         );
+        assert!(archive.len() > 200 * 1024, "{}", archive.len());
         world.serve(archive, behaviour.clone());
         let (path, _) = world.cargo_path();
         let (out, _) = world
