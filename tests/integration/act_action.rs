@@ -557,13 +557,18 @@ async fn act_empty_tool_cache_gets_the_verified_release_and_runs_the_agent() {
     let version = env!("CARGO_PKG_VERSION");
     let target_out = scrubbed_command(
         "bash",
-        &[("RUNNER_OS".to_owned(), "Linux".to_owned()), ("RUNNER_ARCH".to_owned(), runner_arch().to_owned())],
+        &[
+            ("RUNNER_OS".to_owned(), "Linux".to_owned()),
+            ("RUNNER_ARCH".to_owned(), runner_arch().to_owned()),
+        ],
     )
     .arg(world.action().join("scripts/obtain-binary.sh"))
     .arg("target")
     .output()
     .expect("obtain-binary.sh target");
-    let target = String::from_utf8_lossy(&target_out.stdout).trim().to_owned();
+    let target = String::from_utf8_lossy(&target_out.stdout)
+        .trim()
+        .to_owned();
     let archive_file = format!("coworker-{version}-{target}.tar.gz");
     let archive = archive_with(
         version,
@@ -574,7 +579,11 @@ async fn act_empty_tool_cache_gets_the_verified_release_and_runs_the_agent() {
     let dist = world.path().join("dist");
     std::fs::create_dir_all(&dist).expect("mkdir dist");
     std::fs::write(dist.join(&archive_file), &archive).expect("write archive");
-    write_release_checksums(version, &dist, &world.action().join("release-checksums.txt"));
+    write_release_checksums(
+        version,
+        &dist,
+        &world.action().join("release-checksums.txt"),
+    );
     let asset = format!("/our-org/coworker/releases/download/v{version}/{archive_file}");
     release.put(&asset, archive.clone(), Behaviour::Serve);
     assert!(!world.tool_cache().exists(), "the tool cache starts empty");

@@ -64,9 +64,11 @@ async fn the_linux_archive_runs_bare_within_the_glibc_2_17_baseline() {
     // SHA256SUMS names the archive with its real checksum.
     let sums = std::fs::read_to_string(dist.join("SHA256SUMS")).expect("SHA256SUMS");
     assert_eq!(sums.lines().count(), 1, "{sums}");
-    let checked = run(Command::new("sha256sum")
-        .current_dir(&dist)
-        .args(["--check", "--strict", "SHA256SUMS"]));
+    let checked = run(Command::new("sha256sum").current_dir(&dist).args([
+        "--check",
+        "--strict",
+        "SHA256SUMS",
+    ]));
     assert_eq!(checked.trim(), format!("{name}.tar.gz: OK"));
 
     // The archive holds the binary and the licence and readme, in one folder.
@@ -135,7 +137,9 @@ async fn the_linux_archive_runs_bare_within_the_glibc_2_17_baseline() {
         newest.1,
         dynamic
             .lines()
-            .filter(|l| l.contains("GLIBC_2.1") || l.contains("GLIBC_2.2") || l.contains("GLIBC_2.3"))
+            .filter(|l| l.contains("GLIBC_2.1")
+                || l.contains("GLIBC_2.2")
+                || l.contains("GLIBC_2.3"))
             .collect::<Vec<_>>()
             .join("\n")
     );

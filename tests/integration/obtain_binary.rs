@@ -157,7 +157,9 @@ fn a_miss_builds_once_into_the_tool_cache_and_then_hits() {
     let first_log = String::from_utf8_lossy(&first.stdout).into_owned();
     assert!(first.status.success(), "{first:?}");
     assert!(
-        first_log.contains("no release-checksums.txt (a branch or commit ref, or a fork): building from source"),
+        first_log.contains(
+            "no release-checksums.txt (a branch or commit ref, or a fork): building from source"
+        ),
         "{first_log}"
     );
     assert!(first_log.contains("binary ready in"), "{first_log}");
@@ -214,7 +216,8 @@ fn a_miss_without_cargo_fails_with_an_annotation() {
     assert!(!out.status.success());
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(
-        stdout.contains("::error title=coworker::no release binary for this checkout of the action"),
+        stdout
+            .contains("::error title=coworker::no release binary for this checkout of the action"),
         "{stdout}"
     );
 }
@@ -397,7 +400,11 @@ async fn a_cold_cache_without_cargo_gets_the_verified_release_then_hits_the_cach
     let (cold, cold_time) = world.obtain("/usr/bin:/bin", &[]).await;
     let log = stdout_of(&cold);
     assert!(cold.status.success(), "{cold:?}");
-    let url = format!("{}{}", world.server.url(), release_path(&archive_name(TARGET)));
+    let url = format!(
+        "{}{}",
+        world.server.url(),
+        release_path(&archive_name(TARGET))
+    );
     assert!(
         log.contains(&format!("tool-cache miss: downloading {url}")),
         "{log}"
@@ -420,15 +427,15 @@ async fn a_cold_cache_without_cargo_gets_the_verified_release_then_hits_the_cach
         .join(format!("coworker/{VERSION}/{TARGET}"))
         .join(&sha256_hex(&world.archive)[..16])
         .join("coworker");
-    assert_eq!(
-        world.outputs(),
-        format!("path={}\n", installed.display())
-    );
+    assert_eq!(world.outputs(), format!("path={}\n", installed.display()));
     let ran = scrubbed_command(&installed, &[])
         .arg("run")
         .output()
         .expect("run the installed binary");
-    assert_eq!(String::from_utf8_lossy(&ran.stdout).trim(), "fake-coworker run");
+    assert_eq!(
+        String::from_utf8_lossy(&ran.stdout).trim(),
+        "fake-coworker run"
+    );
     for file in ["LICENSE-MIT", "LICENSE-APACHE"] {
         assert!(installed.with_file_name(file).is_file(), "{file} installed");
     }
@@ -443,13 +450,22 @@ async fn a_cold_cache_without_cargo_gets_the_verified_release_then_hits_the_cach
     assert_eq!(world.server.requests().len(), 1, "a hit downloads nothing");
     assert_eq!(
         world.outputs(),
-        format!("path={}\npath={}\n", installed.display(), installed.display())
+        format!(
+            "path={}\npath={}\n",
+            installed.display(),
+            installed.display()
+        )
     );
     // Nothing but the entry is left in the tool cache (no download stage, no temp files).
     let mut files: Vec<String> = world
         .cached_files()
         .iter()
-        .map(|p| p.file_name().unwrap_or_default().to_string_lossy().into_owned())
+        .map(|p| {
+            p.file_name()
+                .unwrap_or_default()
+                .to_string_lossy()
+                .into_owned()
+        })
         .collect();
     files.sort();
     assert_eq!(files, ["LICENSE-APACHE", "LICENSE-MIT", "coworker"]);
@@ -489,21 +505,23 @@ async fn a_tampered_archive_or_an_attackers_sha256sums_is_refused_and_nothing_is
     let (path, _) = world.cargo_path();
     let evil = fake_binary(&world.tmp.path().join("evil"), VERSION);
     let evil_archive = archive_with(VERSION, TARGET, &evil, &[("payload", b"evil".to_vec())]);
-    let sums = format!(
-        "{}  {}\n",
-        sha256_hex(&evil_archive),
-        archive_name(TARGET)
-    );
+    let sums = format!("{}  {}\n", sha256_hex(&evil_archive), archive_name(TARGET));
     world.serve(evil_archive.clone(), Behaviour::Serve);
-    world
-        .server
-        .put(&release_path("SHA256SUMS"), sums.into_bytes(), Behaviour::Serve);
+    world.server.put(
+        &release_path("SHA256SUMS"),
+        sums.into_bytes(),
+        Behaviour::Serve,
+    );
     let (out, _) = world.obtain(&path, &[]).await;
     let stdout = world.assert_nothing_installed(&out);
     assert!(stdout.contains("checksum mismatch"), "{stdout}");
     assert!(stdout.contains(&sha256_hex(&evil_archive)), "{stdout}");
     assert!(
-        !world.server.requests().iter().any(|p| p.ends_with("SHA256SUMS")),
+        !world
+            .server
+            .requests()
+            .iter()
+            .any(|p| p.ends_with("SHA256SUMS")),
         "{:?}",
         world.server.requests()
     );
@@ -520,7 +538,11 @@ async fn a_binary_that_is_not_the_named_version_is_refused() {
     std::fs::create_dir_all(&dist).expect("mkdir");
     let archive = archive_with(VERSION, TARGET, &wrong, &[]);
     std::fs::write(dist.join(archive_name(TARGET)), &archive).expect("write");
-    write_release_checksums(VERSION, &dist, &world.action().join("release-checksums.txt"));
+    write_release_checksums(
+        VERSION,
+        &dist,
+        &world.action().join("release-checksums.txt"),
+    );
     world.serve(archive, Behaviour::Serve);
     let (path, _) = world.cargo_path();
     let (out, _) = world.obtain(&path, &[]).await;
@@ -595,7 +617,12 @@ async fn a_hanging_server_is_cut_off_by_the_time_cap() {
     let stdout = world.assert_nothing_installed(&out);
     assert!(stdout.contains("timed out after 1s"), "{stdout}");
     // Three attempts of 1 s each, 1 s and 2 s apart.
-    assert_eq!(world.server.requests().len(), 3, "{:?}", world.server.requests());
+    assert_eq!(
+        world.server.requests().len(),
+        3,
+        "{:?}",
+        world.server.requests()
+    );
     assert!(
         took >= Duration::from_secs(5) && took < Duration::from_secs(20),
         "{took:?}"
@@ -616,7 +643,10 @@ async fn network_errors_are_retried() {
         stderr.contains("download attempt 1 of 3 failed: HTTP 503"),
         "{stderr}"
     );
-    assert!(stderr.contains("download attempt 2 of 3 failed"), "{stderr}");
+    assert!(
+        stderr.contains("download attempt 2 of 3 failed"),
+        "{stderr}"
+    );
     assert_eq!(world.server.requests().len(), 3);
     assert!(world.outputs().starts_with("path="), "{}", world.outputs());
 }
@@ -650,7 +680,10 @@ async fn an_oversized_download_is_refused_with_or_without_a_length() {
         world.serve(archive, behaviour.clone());
         let (path, _) = world.cargo_path();
         let (out, _) = world
-            .obtain(&path, &[("COWORKER_DOWNLOAD_MAX_BYTES", "65536".to_owned())])
+            .obtain(
+                &path,
+                &[("COWORKER_DOWNLOAD_MAX_BYTES", "65536".to_owned())],
+            )
             .await;
         let stdout = world.assert_nothing_installed(&out);
         assert!(
@@ -687,7 +720,10 @@ async fn a_mirror_or_a_local_directory_replaces_the_release_url() {
     let (out, _) = world
         .obtain(
             "/usr/bin:/bin",
-            &[("COWORKER_RELEASE_URL", format!("file://{}", mirror.display()))],
+            &[(
+                "COWORKER_RELEASE_URL",
+                format!("file://{}", mirror.display()),
+            )],
         )
         .await;
     assert!(out.status.success(), "{out:?}");
@@ -698,7 +734,10 @@ async fn a_mirror_or_a_local_directory_replaces_the_release_url() {
 /// A PATH holding everything in /usr/bin except the `hidden` programs.
 fn path_without(dir: &Path, hidden: &[&str]) -> String {
     std::fs::create_dir_all(dir).expect("mkdir");
-    for entry in std::fs::read_dir("/usr/bin").expect("read /usr/bin").flatten() {
+    for entry in std::fs::read_dir("/usr/bin")
+        .expect("read /usr/bin")
+        .flatten()
+    {
         let name = entry.file_name();
         if hidden.iter().any(|h| name == *h) {
             continue;
@@ -715,7 +754,10 @@ async fn a_runner_with_wget_and_shasum_only_gets_the_release_too() {
         crate::support::harness::tool_missing("wget and shasum");
         return;
     }
-    let path = path_without(&world.tmp.path().join("bin"), &["curl", "sha256sum", "cargo"]);
+    let path = path_without(
+        &world.tmp.path().join("bin"),
+        &["curl", "sha256sum", "cargo"],
+    );
     let (out, _) = world.obtain(&path, &[]).await;
     assert!(out.status.success(), "{out:?}");
     assert!(world.outputs().starts_with("path="), "{}", world.outputs());
@@ -726,7 +768,10 @@ async fn a_runner_with_wget_and_shasum_only_gets_the_release_too() {
     let mut tampered = world.archive.clone();
     tampered[10] ^= 0x80;
     world.serve(tampered, Behaviour::Serve);
-    let path = path_without(&world.tmp.path().join("bin"), &["curl", "sha256sum", "cargo"]);
+    let path = path_without(
+        &world.tmp.path().join("bin"),
+        &["curl", "sha256sum", "cargo"],
+    );
     let (out, _) = world.obtain(&path, &[]).await;
     let stdout = world.assert_nothing_installed(&out);
     assert!(stdout.contains("checksum mismatch"), "{stdout}");
@@ -750,7 +795,12 @@ fn the_release_target_follows_the_runner_platform() {
             ("RUNNER_ARCH".to_owned(), arch.to_owned()),
         ];
         env.extend_from_slice(extra);
-        stdout_line(&run_script(&action, &tmp.path().join("cache"), &env, "target"))
+        stdout_line(&run_script(
+            &action,
+            &tmp.path().join("cache"),
+            &env,
+            "target",
+        ))
     };
     assert_eq!(target("macOS", "ARM64", &[]), "aarch64-apple-darwin");
     assert_eq!(target("macOS", "X64", &[]), "x86_64-apple-darwin");

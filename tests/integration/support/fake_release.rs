@@ -62,7 +62,10 @@ async fn answer(State(shared): State<Shared>, uri: Uri) -> Response {
         return (StatusCode::NOT_FOUND, "Not Found").into_response();
     };
     match asset.behaviour {
-        Behaviour::Serve => ([(header::CONTENT_TYPE, "application/octet-stream")], asset.bytes)
+        Behaviour::Serve => (
+            [(header::CONTENT_TYPE, "application/octet-stream")],
+            asset.bytes,
+        )
             .into_response(),
         Behaviour::Hang => {
             std::future::pending::<()>().await;
@@ -102,13 +105,18 @@ impl FakeRelease {
 
     /// Serves `bytes` at `path` (starting with `/`) the way `behaviour` says.
     pub fn put(&self, path: &str, bytes: Vec<u8>, behaviour: Behaviour) {
-        self.shared.0.lock().expect("fake release lock").assets.insert(
-            path.to_owned(),
-            Asset {
-                bytes: bytes.into(),
-                behaviour,
-            },
-        );
+        self.shared
+            .0
+            .lock()
+            .expect("fake release lock")
+            .assets
+            .insert(
+                path.to_owned(),
+                Asset {
+                    bytes: bytes.into(),
+                    behaviour,
+                },
+            );
     }
 
     /// Every path requested so far, in order.
