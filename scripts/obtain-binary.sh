@@ -359,11 +359,12 @@ obtain() {
   fi
   log "verified $archive: sha256 $actual as release-checksums.txt says"
   mkdir "$stage/unpacked"
-  tar -xzf "$stage/$archive" -C "$stage/unpacked"
+  tar -xzf "$stage/$archive" -C "$stage/unpacked" || fail "could not unpack $archive; nothing was installed"
   local unpacked="$stage/unpacked/coworker-$version-$target"
   [ -x "$unpacked/coworker" ] || fail "$archive has no coworker-$version-$target/coworker; nothing was installed"
   local shown
   shown=$("$unpacked/coworker" --version 2>&1) || shown="(failed: $shown)"
+  shown=${shown//$'\n'/ }
   if [ "$shown" != "coworker $version" ]; then
     fail "the binary in $archive says '$shown', not 'coworker $version' as release-checksums.txt says; nothing was installed"
   fi
