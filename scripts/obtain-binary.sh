@@ -204,16 +204,26 @@ check_tools() {
 # owner/name of this action: from the runner's layout of downloaded actions
 # (…/_actions/<owner>/<name>/<ref>, exact even when another composite action wraps this one),
 # else from github.action_repository as action.yml passes it, else GITHUB_ACTION_REPOSITORY.
-action_repository() {
+# Sets repo and repo_source.
+set_action_repository() {
   local rest
   case "$action_dir" in
   */_actions/*/*/*)
     rest=${action_dir##*/_actions/}
-    printf '%s\n' "$rest" | cut -d/ -f1-2
+    repo=${rest%%/*}/
+    rest=${rest#*/}
+    repo=$repo${rest%%/*}
+    repo_source="the runner's folder of downloaded actions"
     return
     ;;
   esac
-  printf '%s\n' "${COWORKER_ACTION_REPOSITORY:-${GITHUB_ACTION_REPOSITORY:-}}"
+  if [ -n "${COWORKER_ACTION_REPOSITORY:-}" ]; then
+    repo=$COWORKER_ACTION_REPOSITORY
+    repo_source="github.action_repository"
+  else
+    repo=${GITHUB_ACTION_REPOSITORY:-}
+    repo_source="GITHUB_ACTION_REPOSITORY"
+  fi
 }
 
 # Sets base_url: where the releases' files are, without /v<version>/<archive>.
@@ -222,12 +232,13 @@ set_release_base_url() {
     base_url=${COWORKER_RELEASE_URL%/}
     return
   fi
-  local repo
-  repo=$(action_repository)
+  local repo repo_source
+  set_action_repository
   if [ -z "$repo" ]; then
     fail "cannot tell which repository this action comes from (GITHUB_ACTION_REPOSITORY is empty), so not where its releases are: set COWORKER_RELEASE_URL to the releases/download URL (see the README)"
   fi
   base_url="${GITHUB_SERVER_URL:-https://github.com}/$repo/releases/download"
+  log "the action's repository is $repo (from $repo_source)"
 }
 
 # One curl attempt at $1 into $2; prints the HTTP status (000 without one), returns curl's exit.

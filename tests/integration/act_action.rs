@@ -634,6 +634,13 @@ async fn act_empty_tool_cache_gets_the_verified_release_and_runs_the_agent() {
         "{log}"
     );
     assert!(!log.contains("building from source"), "{log}");
+    // GITHUB_ACTION_REPOSITORY is empty in a composite's steps; action.yml's expression is not.
+    assert!(
+        log.contains(
+            "coworker: the action's repository is our-org/coworker (from github.action_repository)"
+        ),
+        "{log}"
+    );
     assert_eq!(release.requests(), vec![asset]);
     let installed = world
         .tool_cache()

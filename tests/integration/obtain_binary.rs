@@ -333,10 +333,17 @@ impl ReleaseWorld {
             ("PATH", path.to_owned()),
         ];
         env.extend(extra.iter().cloned());
+        // The script of the action where GITHUB_ACTION_PATH (the last one given) says it is.
+        let action = env
+            .iter()
+            .rev()
+            .find(|(k, _)| *k == "GITHUB_ACTION_PATH")
+            .map(|(_, v)| PathBuf::from(v))
+            .unwrap_or_else(|| self.action());
         let mut cmd = std::process::Command::new("bash");
         cmd.env_clear()
             .envs(env)
-            .arg(self.action().join("scripts/obtain-binary.sh"));
+            .arg(action.join("scripts/obtain-binary.sh"));
         let started = Instant::now();
         let out = tokio::time::timeout(
             Duration::from_secs(60),
@@ -691,6 +698,46 @@ async fn an_oversized_download_is_refused_with_or_without_a_length() {
             "{behaviour:?}: {stdout}"
         );
     }
+}
+
+/// On a runner the action lives in `_work/_actions/<owner>/<name>/<ref>`: that names the
+/// repository exactly, even when another composite action wraps this one (whose
+/// github.action_repository would then be the outer action's).
+#[tokio::test]
+async fn the_runners_folder_of_downloaded_actions_names_the_repository() {
+    let world = ReleaseWorld::new(&[TARGET]).await;
+    let placed = world
+        .tmp
+        .path()
+        .join("_work/_actions/their-org/coworker-fork/v9");
+    std::fs::create_dir_all(placed.parent().expect("parent")).expect("mkdir");
+    std::fs::rename(world.action(), &placed).expect("move the action");
+    let fork_asset = format!(
+        "/their-org/coworker-fork/releases/download/v{VERSION}/{}",
+        archive_name(TARGET)
+    );
+    world
+        .server
+        .put(&fork_asset, world.archive.clone(), Behaviour::Serve);
+    let (out, _) = world
+        .obtain(
+            "/usr/bin:/bin",
+            &[
+                ("GITHUB_ACTION_PATH", placed.display().to_string()),
+                // What an outer composite action's github.action_repository would say.
+                ("COWORKER_ACTION_REPOSITORY", "outer-org/wrapper".to_owned()),
+            ],
+        )
+        .await;
+    assert!(out.status.success(), "{out:?}");
+    assert!(
+        stdout_of(&out).contains(
+            "the action's repository is their-org/coworker-fork (from the runner's folder of downloaded actions)"
+        ),
+        "{}",
+        stdout_of(&out)
+    );
+    assert_eq!(world.server.requests(), vec![fork_asset]);
 }
 
 #[tokio::test]
