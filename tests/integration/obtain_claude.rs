@@ -87,7 +87,12 @@ fn the_pinned_cli_is_installed_into_the_tool_cache_once_then_reused() {
     );
     assert_eq!(written.trim(), format!("path={}", expected.display()));
 
+    let started = std::time::Instant::now();
     let (second, written) = obtain(&env);
+    eprintln!(
+        "obtain-claude.sh tool-cache hit: {:.0} ms (the CLI is not started)",
+        started.elapsed().as_secs_f64() * 1e3
+    );
     assert!(second.status.success(), "{second:?}");
     assert!(
         stdout(&second).contains(&format!("tool-cache hit: {}", expected.display())),
@@ -118,6 +123,38 @@ fn an_install_that_fails_fails_the_step_and_writes_no_path() {
     assert!(
         written.is_empty(),
         "no path for a failed install: {written}"
+    );
+    // The half-done install was a stage that is gone: nothing a later job could mistake for a hit.
+    let left: Vec<_> = std::fs::read_dir(tool_cache.path().join("claude-code"))
+        .map(|d| d.flatten().map(|e| e.file_name()).collect())
+        .unwrap_or_default();
+    assert!(left.is_empty(), "{left:?}");
+}
+
+#[test]
+fn an_unfinished_install_left_by_an_older_job_is_replaced() {
+    let Some(cache) = npm_cache() else { return };
+    let tool_cache = tempfile::tempdir().expect("tempdir");
+    // What a killed `npm install --prefix` leaves: the folder, no CLI.
+    let prefix = tool_cache.path().join(format!("claude-code/{PINNED}"));
+    std::fs::create_dir_all(prefix.join("node_modules/@anthropic-ai")).expect("mkdir");
+    let (out, written) = obtain(&[
+        ("PATH", path_without_claude()),
+        ("RUNNER_TOOL_CACHE", tool_cache.path().display().to_string()),
+        ("npm_config_cache", cache.display().to_string()),
+        ("npm_config_offline", "true".to_string()),
+    ]);
+    assert!(out.status.success(), "{out:?}");
+    assert!(stdout(&out).contains("installing"), "{}", stdout(&out));
+    let cli = prefix.join("node_modules/.bin/claude");
+    assert_eq!(written.trim(), format!("path={}", cli.display()));
+    let ran = std::process::Command::new(&cli)
+        .arg("--version")
+        .output()
+        .expect("run the installed CLI");
+    assert!(
+        String::from_utf8_lossy(&ran.stdout).contains(PINNED),
+        "{ran:?}"
     );
 }
 

@@ -9,6 +9,7 @@ pub mod fake_git_http;
 pub mod fake_github;
 pub mod fake_model;
 pub mod fake_openai;
+pub mod fake_release;
 pub mod fake_sap;
 pub mod fake_vertex;
 pub mod git_fixture;
