@@ -698,14 +698,17 @@ jobs:
 
 /// Stands in for `claude` on PATH: records the environment the agent was started with, then
 /// runs the real CLI.
-fn claude_recorder(dir: &Path, real: &Path, record: &Path) -> PathBuf {
+/// A `claude` that records its environment, then runs the real CLI. The agent is confined to its
+/// workspace and act removes that after the job, so the record is written into the workspace,
+/// committed with the agent's work and read back from the pushed branch ([`read_record`]). The
+/// proxy's per-run token is left out: push protection would (rightly) refuse to push it.
+fn claude_recorder(dir: &Path, real: &Path) -> PathBuf {
     std::fs::create_dir_all(dir).expect("mkdir recorder");
     let path = dir.join("claude");
     std::fs::write(
         &path,
         format!(
-            "#!/usr/bin/env bash\nenv > '{}'\nexec '{}' \"$@\"\n",
-            record.display(),
+            "#!/usr/bin/env bash\nenv | grep -v -e '^ANTHROPIC_API_KEY=' -e '^ANTHROPIC_AUTH_TOKEN=' > {AGENT_ENV_RECORD}\nexec '{}' \"$@\"\n",
             real.display()
         ),
     )
@@ -713,6 +716,33 @@ fn claude_recorder(dir: &Path, real: &Path, record: &Path) -> PathBuf {
     std::fs::set_permissions(&path, std::os::unix::fs::PermissionsExt::from_mode(0o755))
         .expect("chmod recorder");
     path
+}
+
+/// The file the recording `claude` writes its environment to, in the workspace.
+const AGENT_ENV_RECORD: &str = "coworker-test-agent.env";
+
+/// The record as pushed to `remote` on the agent's branch.
+fn read_record(remote: &Path) -> Option<String> {
+    let refs = std::process::Command::new("git")
+        .arg("--git-dir")
+        .arg(remote)
+        .args(["for-each-ref", "--format=%(refname)", "refs/heads/claude/"])
+        .output()
+        .ok()?;
+    let branch = String::from_utf8_lossy(&refs.stdout)
+        .lines()
+        .next()?
+        .to_string();
+    let shown = std::process::Command::new("git")
+        .arg("--git-dir")
+        .arg(remote)
+        .args(["show", &format!("{branch}:{AGENT_ENV_RECORD}")])
+        .output()
+        .ok()?;
+    shown
+        .status
+        .success()
+        .then(|| String::from_utf8_lossy(&shown.stdout).into_owned())
 }
 
 #[tokio::test]
@@ -729,9 +759,8 @@ async fn act_runs_the_seed_sap_workflow_through_the_embedded_proxy() {
     );
     let world = ActWorld::new(SEED_SAP_WORKFLOW);
     world.seed_binary(Path::new(env!("CARGO_BIN_EXE_coworker")));
-    let agent_env = world.path().join("agent.env");
     let bin = world.path().join("bin");
-    claude_recorder(&bin, &claude, &agent_env);
+    claude_recorder(&bin, &claude);
     let path = format!(
         "{}:{}",
         bin.display(),
@@ -833,7 +862,7 @@ async fn act_runs_the_seed_sap_workflow_through_the_embedded_proxy() {
     );
 
     // The agent ran against the loopback proxy and never held a gateway credential.
-    let env = std::fs::read_to_string(&agent_env).expect("the agent was started");
+    let env = read_record(&remote).expect("the agent was started and its record pushed");
     let var = |name: &str| {
         env.lines()
             .find_map(|l| l.strip_prefix(name)?.strip_prefix('='))
