@@ -292,10 +292,7 @@ async fn run_the_agent(
         }
     };
     let jail = match super::isolation::prepare(s, &p.job.workspace) {
-        Ok(jail) => {
-            finale.rows.push(("isolation".into(), jail.describe()));
-            std::sync::Arc::new(jail)
-        }
+        Ok(jail) => std::sync::Arc::new(jail),
         Err(e) => return Outcome::new(Conclusion::Failure, e.to_string()),
     };
     let commit_tools = git_work
@@ -356,6 +353,11 @@ async fn run_the_agent(
         Ok(proxy) => proxy,
         Err(reason) => return Outcome::new(Conclusion::Failure, reason),
     };
+    // What the agent runs under and where the model credentials live, for every auditor.
+    finale.rows.push((
+        "isolation".into(),
+        format!("{}, {}", jail.describe(), proxy.credentials()),
+    ));
     let secrets = s.secrets();
     let mut env =
         crate::agent::env::agent_env(std::env::vars(), &proxy.env, &secrets, &proxy.withheld);

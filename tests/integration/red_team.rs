@@ -245,7 +245,9 @@ async fn red_team(user: Option<OrdinaryUser>) {
     let last = comments.last().expect("a tracking comment");
     assert!(last.body.contains("Red team finished."), "{}", last.body);
     assert!(
-        last.body.contains("no_new_privs") && last.body.contains("landlock"),
+        last.body.contains("no_new_privs")
+            && last.body.contains("landlock")
+            && last.body.contains("credentials in the proxy (anthropic)"),
         "the comment states the isolation in force: {}",
         last.body
     );
