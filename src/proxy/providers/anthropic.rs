@@ -189,32 +189,12 @@ impl AnthropicProvider {
         if !resp.status().is_success() {
             return Err(upstream_error(ctx, resp).await);
         }
-        let mut recorder = UsageRecorder::new(ctx.meter.clone());
         let is_sse = resp
             .headers()
             .get("content-type")
             .and_then(|v| v.to_str().ok())
             .is_some_and(|v| v.starts_with("text/event-stream"));
-        if call.stream && is_sse {
-            let headers = resp.headers().clone();
-            let stream = relay(
-                resp.bytes_stream(),
-                PassThrough::default(),
-                recorder,
-                ctx.timers,
-            );
-            return Ok(sse_response(Body::from_stream(stream), Some(&headers)));
-        }
-        let status = resp.status();
-        let bytes = read_capped(resp, MAX_RESPONSE_BODY).await?;
-        if let Some(u) = serde_json::from_slice::<Value>(&bytes)
-            .ok()
-            .and_then(|v| v.get("usage").cloned())
-        {
-            recorder.usage.merge_json(&u);
-        }
-        recorder.finish();
-        Ok(json_response(status, bytes))
+        relay_messages(ctx, resp, call.stream && is_sse).await
     }
 
     pub async fn count_tokens(&self, ctx: &Ctx, mut call: Call) -> Result<Response, ApiError> {
@@ -301,6 +281,36 @@ impl Transform for PassThrough {
     fn usage(&self) -> Usage {
         self.usage
     }
+}
+
+/// Hands an upstream's successful Anthropic Messages answer to the client, counting its usage:
+/// an SSE stream passed through as it arrives (`stream`), or one JSON body read with a cap.
+pub(super) async fn relay_messages(
+    ctx: &Ctx,
+    resp: reqwest::Response,
+    stream: bool,
+) -> Result<Response, ApiError> {
+    let mut recorder = UsageRecorder::new(ctx.meter.clone());
+    if stream {
+        let headers = resp.headers().clone();
+        let stream = relay(
+            resp.bytes_stream(),
+            PassThrough::default(),
+            recorder,
+            ctx.timers,
+        );
+        return Ok(sse_response(Body::from_stream(stream), Some(&headers)));
+    }
+    let status = resp.status();
+    let bytes = read_capped(resp, MAX_RESPONSE_BODY).await?;
+    if let Some(u) = serde_json::from_slice::<Value>(&bytes)
+        .ok()
+        .and_then(|v| v.get("usage").cloned())
+    {
+        recorder.usage.merge_json(&u);
+    }
+    recorder.finish();
+    Ok(json_response(status, bytes))
 }
 
 #[cfg(test)]

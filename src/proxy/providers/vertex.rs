@@ -1,21 +1,14 @@
 //! Claude on Google Vertex AI: `…/publishers/anthropic/models/{model}:rawPredict` and
 //! `:streamRawPredict`. The body is the Anthropic Messages body without `model` and with
 //! Vertex's `anthropic_version`; the answers are Anthropic's own, passed through.
-use axum::body::Body;
 use axum::response::Response;
 use bytes::Bytes;
 use serde_json::{Map, Value};
 
-use super::anthropic::PassThrough;
 use super::invoke::strip_cache_scope;
-use super::{
-    Call, Ctx, MAX_RESPONSE_BODY, connect_error, json_response, read_capped, send_timed,
-    sse_response, upstream_error,
-};
+use super::{Call, Ctx, connect_error, send_timed, upstream_error};
 use crate::proxy::builtin::VertexUpstream;
 use crate::proxy::errors::ApiError;
-use crate::proxy::relay::relay;
-use crate::proxy::usage::UsageRecorder;
 
 /// Top-level fields Vertex's Claude endpoint accepts (the first-party ones minus `model`).
 const BODY_FIELDS: &[&str] = &[
@@ -148,27 +141,7 @@ impl VertexProvider {
         if !resp.status().is_success() {
             return Err(upstream_error(ctx, resp).await);
         }
-        let mut recorder = UsageRecorder::new(ctx.meter.clone());
-        if call.stream {
-            let headers = resp.headers().clone();
-            let stream = relay(
-                resp.bytes_stream(),
-                PassThrough::default(),
-                recorder,
-                ctx.timers,
-            );
-            return Ok(sse_response(Body::from_stream(stream), Some(&headers)));
-        }
-        let status = resp.status();
-        let bytes = read_capped(resp, MAX_RESPONSE_BODY).await?;
-        if let Some(u) = serde_json::from_slice::<Value>(&bytes)
-            .ok()
-            .and_then(|v| v.get("usage").cloned())
-        {
-            recorder.usage.merge_json(&u);
-        }
-        recorder.finish();
-        Ok(json_response(status, bytes))
+        super::anthropic::relay_messages(ctx, resp, call.stream).await
     }
 }
 
