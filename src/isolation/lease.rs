@@ -126,7 +126,7 @@ impl Drop for Lease {
     }
 }
 
-fn lchown(path: &Path, uid: u32, gid: u32) -> std::io::Result<()> {
+pub(super) fn lchown(path: &Path, uid: u32, gid: u32) -> std::io::Result<()> {
     nix::unistd::fchownat(
         nix::fcntl::AT_FDCWD,
         path,
@@ -138,7 +138,7 @@ fn lchown(path: &Path, uid: u32, gid: u32) -> std::io::Result<()> {
 }
 
 /// Visits `root` and everything beneath it without following symlinks.
-fn walk(root: &Path, visit: &mut dyn FnMut(&Path, &std::fs::Metadata)) {
+pub(super) fn walk(root: &Path, visit: &mut dyn FnMut(&Path, &std::fs::Metadata)) {
     let mut stack = vec![root.to_path_buf()];
     while let Some(path) = stack.pop() {
         let Ok(meta) = std::fs::symlink_metadata(&path) else {

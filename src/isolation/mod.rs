@@ -320,19 +320,13 @@ impl AgentJail {
 
 /// Gives `root` and everything beneath it to `uid:gid` (the agent's own fresh folders).
 fn give_tree(root: &Path, uid: u32, gid: u32) -> std::io::Result<()> {
-    let mut stack = vec![root.to_path_buf()];
-    while let Some(p) = stack.pop() {
-        nix::unistd::fchownat(
-            nix::fcntl::AT_FDCWD,
-            &p,
-            Some(nix::unistd::Uid::from_raw(uid)),
-            Some(nix::unistd::Gid::from_raw(gid)),
-            nix::fcntl::AtFlags::AT_SYMLINK_NOFOLLOW,
-        )
-        .map_err(std::io::Error::from)?;
-        if std::fs::symlink_metadata(&p).is_ok_and(|m| m.is_dir()) {
-            stack.extend(std::fs::read_dir(&p)?.flatten().map(|e| e.path()));
+    let mut result = Ok(());
+    lease::walk(root, &mut |path, _| {
+        if let Err(e) = lease::lchown(path, uid, gid)
+            && result.is_ok()
+        {
+            result = Err(e);
         }
-    }
-    Ok(())
+    });
+    result
 }
