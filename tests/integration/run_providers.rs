@@ -65,6 +65,20 @@ fn assert_env_printed_without(received: &[String], canaries: &[&str]) {
     }
 }
 
+/// A model that accepts only `credential`, has the agent print its environment, then answers.
+async fn env_printing_model(credential: &str) -> FakeModel {
+    let model = FakeModel::start_with(FakeModelOptions {
+        expected_api_key: Some(credential.into()),
+    })
+    .await;
+    model.push_reply(Reply::tool_use(
+        "Bash",
+        json!({"command": "env; echo END-OF-ENV", "description": "print env"}),
+    ));
+    model.push_reply(Reply::text("Here is what I saw."));
+    model
+}
+
 fn assert_succeeded(job: &Job, out: &std::process::Output, provider: &str) {
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert_eq!(out.status.code(), Some(0), "{stdout}");
@@ -85,15 +99,7 @@ fn assert_succeeded(job: &Job, out: &std::process::Output, provider: &str) {
 async fn an_anthropic_key_stays_in_the_proxy() {
     let _claude = require_claude!();
     let github = FakeGitHub::start().await;
-    let model = FakeModel::start_with(FakeModelOptions {
-        expected_api_key: Some(API_KEY.into()),
-    })
-    .await;
-    model.push_reply(Reply::tool_use(
-        "Bash",
-        json!({"command": "env; echo END-OF-ENV", "description": "print env"}),
-    ));
-    model.push_reply(Reply::text("Here is what I saw."));
+    let model = env_printing_model(API_KEY).await;
     let mut job = provider_job(&github, Some(&model.url()));
     job.set("INPUT_ANTHROPIC_API_KEY", API_KEY);
     let out = job.run().await;
@@ -158,15 +164,7 @@ async fn claude_code_sends_the_oauth_beta_with_an_oauth_token() {
 async fn an_oauth_token_stays_in_the_proxy_which_adds_the_oauth_beta_once() {
     let _claude = require_claude!();
     let github = FakeGitHub::start().await;
-    let model = FakeModel::start_with(FakeModelOptions {
-        expected_api_key: Some(OAUTH_TOKEN.into()),
-    })
-    .await;
-    model.push_reply(Reply::tool_use(
-        "Bash",
-        json!({"command": "env; echo END-OF-ENV", "description": "print env"}),
-    ));
-    model.push_reply(Reply::text("Here is what I saw."));
+    let model = env_printing_model(OAUTH_TOKEN).await;
     let mut job = provider_job(&github, Some(&model.url()));
     job.set("CLAUDE_CODE_OAUTH_TOKEN", OAUTH_TOKEN);
     let out = job.run().await;
@@ -200,6 +198,19 @@ fn bedrock_job(github: &FakeGitHub, aws: &FakeAws) -> Job {
     job.set("INPUT_USE_BEDROCK", "true")
         .set("AWS_REGION", fake_aws::REGION)
         .set("AWS_ENDPOINT_URL", &aws.url());
+    job
+}
+
+/// Bedrock with a web identity token file and a role, as on an OIDC-federated runner.
+fn web_identity_bedrock_job(github: &FakeGitHub, aws: &FakeAws) -> Job {
+    let mut job = bedrock_job(github, aws);
+    let token_file = job.dir.path().join("web-identity-token");
+    std::fs::write(&token_file, fake_aws::WEB_IDENTITY_TOKEN).expect("token file");
+    job.set(
+        "AWS_WEB_IDENTITY_TOKEN_FILE",
+        &token_file.display().to_string(),
+    )
+    .set("AWS_ROLE_ARN", fake_aws::ROLE_ARN);
     job
 }
 
@@ -252,15 +263,8 @@ async fn bedrock_with_a_web_identity_exchanges_it_once_and_keeps_it_from_the_age
     let _claude = require_claude!();
     let github = FakeGitHub::start().await;
     let aws = FakeAws::start().await;
-    let mut job = bedrock_job(&github, &aws);
-    let token_file = job.dir.path().join("web-identity-token");
-    std::fs::write(&token_file, fake_aws::WEB_IDENTITY_TOKEN).expect("token file");
+    let mut job = web_identity_bedrock_job(&github, &aws);
     job.set(
-        "AWS_WEB_IDENTITY_TOKEN_FILE",
-        &token_file.display().to_string(),
-    )
-    .set("AWS_ROLE_ARN", fake_aws::ROLE_ARN)
-    .set(
         "ANTHROPIC_MODEL",
         "eu.anthropic.claude-opus-4-1-20250805-v1:0",
     );
@@ -297,14 +301,7 @@ async fn expiring_bedrock_keys_are_renewed_before_each_use() {
     let github = FakeGitHub::start().await;
     let aws = FakeAws::start().await;
     aws.set_lifetime_secs(0);
-    let mut job = bedrock_job(&github, &aws);
-    let token_file = job.dir.path().join("web-identity-token");
-    std::fs::write(&token_file, fake_aws::WEB_IDENTITY_TOKEN).expect("token file");
-    job.set(
-        "AWS_WEB_IDENTITY_TOKEN_FILE",
-        &token_file.display().to_string(),
-    )
-    .set("AWS_ROLE_ARN", fake_aws::ROLE_ARN);
+    let job = web_identity_bedrock_job(&github, &aws);
     let out = job.run().await;
     assert!(aws.refused().is_empty(), "{:?}", aws.refused());
     assert_succeeded(&job, &out, "bedrock");
