@@ -117,9 +117,13 @@ fn load_from(
     }
     let from_env = |name: &str| {
         env(name)
-            .map(|v| v.trim().to_string())
-            .filter(|v| !v.is_empty())
-            .map(Secret::new)
+            .filter(|v| !v.trim().is_empty())
+            .map(|v| {
+                crate::proxy::config::header_safe(v, || format!("environment variable {name}"))
+            })
+            .transpose()
+            .map(|v| v.map(Secret::new))
+            .map_err(|e| invalid("anthropic_api_key", &e))
     };
     let (kind, credential) = if let Some(key) = &auth.anthropic_api_key {
         (
@@ -131,11 +135,11 @@ fn load_from(
             ProviderKind::OAuth,
             AnthropicCredential::OAuth(token.clone()),
         )
-    } else if let Some(key) = from_env("ANTHROPIC_API_KEY") {
+    } else if let Some(key) = from_env("ANTHROPIC_API_KEY")? {
         (ProviderKind::Anthropic, AnthropicCredential::ApiKey(key))
-    } else if let Some(token) = from_env("CLAUDE_CODE_OAUTH_TOKEN") {
+    } else if let Some(token) = from_env("CLAUDE_CODE_OAUTH_TOKEN")? {
         (ProviderKind::OAuth, AnthropicCredential::OAuth(token))
-    } else if let Some(token) = from_env("ANTHROPIC_AUTH_TOKEN") {
+    } else if let Some(token) = from_env("ANTHROPIC_AUTH_TOKEN")? {
         (
             ProviderKind::Anthropic,
             AnthropicCredential::AuthToken(token),

@@ -20,6 +20,13 @@ pub enum ConfigError {
     },
     #[error("config field `{field}` refers to environment variable {var}, which is not set")]
     MissingEnv { field: String, var: String },
+    /// A credential that cannot travel in an HTTP header: sending it would put an empty header
+    /// on the wire and the upstream would answer 401 with no hint of the cause.
+    #[error(
+        "{source_name} holds a credential with a control character inside it; it cannot be sent \
+         in an HTTP header (only surrounding whitespace is trimmed)"
+    )]
+    BadCredential { source_name: String },
     #[error("config field `{0}` is required")]
     Missing(String),
     #[error("config has no usable model in `model_list`")]
@@ -360,9 +367,15 @@ impl SapCredentials {
         let client_id = get("AICORE_CLIENT_ID")
             .or_else(|| from_key(&["clientid"]))
             .ok_or_else(|| ConfigError::Sap("AICORE_CLIENT_ID missing".into()))?;
+        let client_id = header_safe(client_id, || {
+            "AICORE_CLIENT_ID (or AICORE_SERVICE_KEY's clientid)".into()
+        })?;
         let client_secret = get("AICORE_CLIENT_SECRET")
             .or_else(|| from_key(&["clientsecret"]))
             .ok_or_else(|| ConfigError::Sap("AICORE_CLIENT_SECRET missing".into()))?;
+        let client_secret = header_safe(client_secret, || {
+            "AICORE_CLIENT_SECRET (or AICORE_SERVICE_KEY's clientsecret)".into()
+        })?;
         let base_url = get("AICORE_BASE_URL")
             .or_else(|| from_key(&["serviceurls", "AI_API_URL"]))
             .ok_or_else(|| ConfigError::Sap("AICORE_BASE_URL missing".into()))?;
@@ -414,9 +427,11 @@ impl Reader<'_> {
                 })?;
                 if secret {
                     self.secret_envs.push(var.to_string());
+                    return header_safe(value, || format!("environment variable {var}"));
                 }
-                Ok(value)
+                Ok(value.trim().to_string())
             }
+            None if secret => header_safe(s, || format!("config field `{field}`")),
             None => Ok(s),
         }
     }
@@ -457,20 +472,34 @@ impl Reader<'_> {
         };
         let upstream = match provider.as_str() {
             "anthropic" => Upstream::Anthropic(HttpUpstream {
-                api_base: api_base
-                    .or_else(|| self.env_default("ANTHROPIC_API_BASE", false))
-                    .unwrap_or_else(|| "https://api.anthropic.com".into()),
-                api_key: api_key
-                    .or_else(|| self.env_default("ANTHROPIC_API_KEY", true).map(Secret::new)),
+                api_base: match api_base {
+                    Some(b) => b,
+                    None => self
+                        .env_default("ANTHROPIC_API_BASE", false)?
+                        .unwrap_or_else(|| "https://api.anthropic.com".into()),
+                },
+                api_key: match api_key {
+                    Some(k) => Some(k),
+                    None => self
+                        .env_default("ANTHROPIC_API_KEY", true)?
+                        .map(Secret::new),
+                },
                 model: name,
             }),
             "openai" => Upstream::OpenAi(HttpUpstream {
-                api_base: api_base
-                    .or_else(|| self.env_default("OPENAI_API_BASE", false))
-                    .or_else(|| self.env_default("OPENAI_BASE_URL", false))
-                    .unwrap_or_else(|| "https://api.openai.com/v1".into()),
-                api_key: api_key
-                    .or_else(|| self.env_default("OPENAI_API_KEY", true).map(Secret::new)),
+                api_base: match api_base {
+                    Some(b) => b,
+                    None => match self.env_default("OPENAI_API_BASE", false)? {
+                        Some(b) => b,
+                        None => self
+                            .env_default("OPENAI_BASE_URL", false)?
+                            .unwrap_or_else(|| "https://api.openai.com/v1".into()),
+                    },
+                },
+                api_key: match api_key {
+                    Some(k) => Some(k),
+                    None => self.env_default("OPENAI_API_KEY", true)?.map(Secret::new),
+                },
                 model: name,
             }),
             "sap" => {
@@ -495,13 +524,34 @@ impl Reader<'_> {
         Ok(Some(ModelRoute { alias, upstream }))
     }
 
-    fn env_default(&mut self, var: &str, secret: bool) -> Option<String> {
-        let v = (self.env)(var).filter(|v| !v.is_empty())?;
+    fn env_default(&mut self, var: &str, secret: bool) -> Result<Option<String>, ConfigError> {
+        let Some(v) = (self.env)(var).filter(|v| !v.trim().is_empty()) else {
+            return Ok(None);
+        };
         if secret {
             self.secret_envs.push(var.to_string());
+            return header_safe(v, || format!("environment variable {var}")).map(Some);
         }
-        Some(v)
+        Ok(Some(v.trim().to_string()))
     }
+}
+
+/// A credential as it will travel in a header: surrounding whitespace (the newline a shell or a
+/// secrets file leaves at the end) is trimmed; anything else a header cannot carry is refused,
+/// naming where the value came from but never the value.
+pub(crate) fn header_safe(
+    value: String,
+    source_name: impl FnOnce() -> String,
+) -> Result<String, ConfigError> {
+    let trimmed = value.trim();
+    if reqwest::header::HeaderValue::from_str(trimmed).is_err()
+        || reqwest::header::HeaderValue::from_str(&format!("Bearer {trimmed}")).is_err()
+    {
+        return Err(ConfigError::BadCredential {
+            source_name: source_name(),
+        });
+    }
+    Ok(trimmed.to_string())
 }
 
 fn as_map<'v>(
@@ -584,6 +634,37 @@ router_settings: {routing_strategy: simple-shuffle}
         let err = ProxyConfig::from_litellm_yaml(yaml, &|_| None).expect_err("must fail");
         let text = err.to_string();
         assert!(text.contains("NOPE") && text.contains("api_key"), "{text}");
+    }
+
+    #[test]
+    fn credentials_from_the_environment_are_trimmed_or_refused_by_name() {
+        let yaml = "model_list:\n  - model_name: a\n    litellm_params: {model: anthropic/x, api_key: os.environ/X}\n";
+        let (cfg, _) = ProxyConfig::from_litellm_yaml(yaml, &env_of(&[("X", " key-1\n")]))
+            .expect("a trailing newline is trimmed");
+        let Upstream::Anthropic(u) = &cfg.models[0].upstream else {
+            panic!("not anthropic")
+        };
+        assert_eq!(u.api_key.as_ref().map(|k| k.expose()), Some("key-1"));
+
+        let err = ProxyConfig::from_litellm_yaml(yaml, &env_of(&[("X", "ke\x01y")]))
+            .expect_err("a control character inside cannot be sent");
+        let text = err.to_string();
+        assert!(text.contains("environment variable X"), "{text}");
+        assert!(!text.contains("ke\x01y"), "the value leaked: {text}");
+
+        let openai = "model_list:\n  - model_name: a\n    litellm_params: {model: openai/x}\n";
+        let err = ProxyConfig::from_litellm_yaml(openai, &env_of(&[("OPENAI_API_KEY", "a\nb")]))
+            .expect_err("default variable checked too");
+        assert!(err.to_string().contains("OPENAI_API_KEY"), "{err}");
+
+        let sap = env_of(&[
+            ("AICORE_AUTH_URL", "https://auth.example/"),
+            ("AICORE_CLIENT_ID", "cid"),
+            ("AICORE_CLIENT_SECRET", "cs\rx"),
+            ("AICORE_BASE_URL", "https://api.example"),
+        ]);
+        let err = SapCredentials::from_env(&sap).expect_err("control char in the secret");
+        assert!(err.to_string().contains("AICORE_CLIENT_SECRET"), "{err}");
     }
 
     #[test]

@@ -181,6 +181,21 @@ async fn plan_lists_the_proxy_models_and_refuses_a_broken_proxy_config() {
         "{v}"
     );
 
+    // A key with a control character inside cannot travel in a header: refused by name.
+    let mut bad = Job::new("issue_comment", &comment_event("@claude x"), &github, None);
+    bad.set("INPUT_PROXY_CONFIG", fixture_config)
+        .set("FAKE_ANTHROPIC_BASE", "http://127.0.0.1:9")
+        .set("FAKE_OPENAI_BASE", "http://127.0.0.1:9/v1")
+        .set("FAKE_ANTHROPIC_KEY", "k\u{1}k")
+        .set("FAKE_OPENAI_KEY", "k")
+        .set("PROXY_MASTER_KEY", "sk-plan");
+    let (code, _, stderr) = plan(&bad, &["--offline"]).await;
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(
+        stderr.contains("input proxy_config") && stderr.contains("FAKE_ANTHROPIC_KEY"),
+        "{stderr}"
+    );
+
     // A config that is not a model list is refused by plan; run says why in its comment.
     let mut job = Job::new("issue_comment", &comment_event("@claude x"), &github, None);
     job.set("INPUT_PROXY_CONFIG", "model_list: 42");

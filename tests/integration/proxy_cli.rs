@@ -192,3 +192,37 @@ async fn an_https_gateway_is_reached_through_a_corporate_proxy_tunnel() {
         "the gateway was reached through the corporate proxy: {seen:?}"
     );
 }
+
+/// Issue 15 #4: a key read through `os.environ/VAR` with a trailing newline (what `$(cat file)`
+/// or a secrets file leaves) reaches the upstream trimmed instead of as an empty header and a
+/// bare 401; a control character inside the key refuses the config, naming the variable.
+#[tokio::test]
+async fn environment_keys_are_trimmed_or_refused_by_name() {
+    let fake = FakeAnthropicUpstream::start("cli-upstream-key").await;
+    let (mut child, url) = listening(
+        command(&fake)
+            .env("FAKE_ANTHROPIC_KEY", "cli-upstream-key\n")
+            .args(["--port", "0"]),
+    )
+    .await;
+    let resp = ask(&url).await;
+    assert_eq!(resp.status(), 200, "the trimmed key was accepted upstream");
+    let _ = resp.bytes().await;
+    assert_eq!(fake.requests()[0].headers["x-api-key"], "cli-upstream-key");
+    child.start_kill().expect("kill");
+    let _ = child.wait().await;
+
+    let out = command(&fake)
+        .env("FAKE_ANTHROPIC_KEY", "cli-up\u{1}stream-key")
+        .args(["--port", "0"])
+        .output()
+        .await
+        .expect("run");
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("FAKE_ANTHROPIC_KEY") && stderr.contains("control character"),
+        "{stderr}"
+    );
+    assert!(out.stdout.is_empty(), "it never listened");
+}
