@@ -8,6 +8,86 @@ pub enum ArgsError {
     Reserved { flag: String },
     #[error("input settings: {0}")]
     Settings(String),
+    /// A flag whose value coworker reads (or the CLI would silently misread) has a bad value:
+    /// `--max-turns abc` would otherwise run uncapped.
+    #[error("input claude_args: {flag} {problem}")]
+    Value { flag: String, problem: String },
+}
+
+/// The permission modes the pinned Claude Code CLI accepts (`claude --help`, 2.1.x).
+const PERMISSION_MODES: [&str; 6] = [
+    "acceptEdits",
+    "auto",
+    "bypassPermissions",
+    "default",
+    "dontAsk",
+    "plan",
+];
+
+/// Checks the values of the flags whose meaning coworker relies on, in every occurrence.
+fn check_values(rest: &[String]) -> Result<(), ArgsError> {
+    let mut i = 0;
+    while i < rest.len() {
+        let word = &rest[i];
+        let (flag, value, step) = match word.split_once('=') {
+            Some((f, v)) if f.starts_with("--") => (f, Some(v), 1),
+            _ => {
+                let next = rest
+                    .get(i + 1)
+                    .map(String::as_str)
+                    .filter(|v| !v.starts_with("--"));
+                (word.as_str(), next, 1 + usize::from(next.is_some()))
+            }
+        };
+        let bad = |problem: String| ArgsError::Value {
+            flag: flag.to_string(),
+            problem,
+        };
+        match flag {
+            "--max-turns" => match value {
+                Some(v) if v.trim().parse::<u32>().is_ok_and(|n| n > 0) => {}
+                Some(v) => {
+                    return Err(bad(format!(
+                        "must be a positive whole number, not {:?}",
+                        truncate(v)
+                    )));
+                }
+                None => return Err(bad("needs a value (a positive whole number)".into())),
+            },
+            "--model" => {
+                if value.is_none_or(|v| v.trim().is_empty()) {
+                    return Err(bad("needs a model name".into()));
+                }
+            }
+            "--permission-mode" => match value {
+                Some(v) if PERMISSION_MODES.contains(&v) => {}
+                Some(v) => {
+                    return Err(bad(format!(
+                        "must be one of {}, not {:?}",
+                        PERMISSION_MODES.join(", "),
+                        truncate(v)
+                    )));
+                }
+                None => {
+                    return Err(bad(format!(
+                        "needs a value: one of {}",
+                        PERMISSION_MODES.join(", ")
+                    )));
+                }
+            },
+            _ => {
+                i += 1;
+                continue;
+            }
+        }
+        i += step;
+    }
+    Ok(())
+}
+
+/// A value quoted back in an error line stays short and on one line.
+fn truncate(v: &str) -> String {
+    v.chars().take(40).collect()
 }
 
 /// The `settings` input as JSON text for `--settings`: a path is read here, by coworker, because
@@ -98,6 +178,7 @@ impl ClaudeArgs {
             out.rest.push(word.clone());
             i += 1;
         }
+        check_values(&out.rest)?;
         Ok(out)
     }
 
@@ -179,6 +260,36 @@ mod tests {
     fn a_hash_inside_a_line_is_kept() {
         let a = ClaudeArgs::parse("--append-system-prompt \"use # for comments\"").expect("parses");
         assert_eq!(a.rest[1], "use # for comments");
+    }
+
+    #[test]
+    fn values_coworker_relies_on_are_checked() {
+        for bad in [
+            "--max-turns abc",
+            "--max-turns",
+            "--max-turns --model x",
+            "--max-turns=0",
+            "--max-turns -3",
+            "--model",
+            "--model=",
+            "--model \"\"",
+            "--permission-mode yolo",
+            "--permission-mode",
+            "--max-turns 3 --max-turns x",
+        ] {
+            let e = ClaudeArgs::parse(bad).expect_err(bad);
+            let text = e.to_string();
+            assert!(text.starts_with("input claude_args: --"), "{bad}: {text}");
+            assert!(!text.contains('\n'), "{text}");
+        }
+        for good in [
+            "--max-turns 5",
+            "--max-turns=7 --model sonnet",
+            "--permission-mode acceptEdits",
+            "--permission-mode=dontAsk --model=claude-opus-4-1",
+        ] {
+            ClaudeArgs::parse(good).expect(good);
+        }
     }
 
     #[test]

@@ -323,3 +323,29 @@ async fn plan_shows_which_provider_holds_the_credentials() {
         "{stderr}"
     );
 }
+
+/// Issue 15 #9: values the CLI would ignore or misread (`--max-turns abc` ran uncapped) are
+/// input errors, one line naming the input, in `plan` and in `run` before anything is posted.
+#[tokio::test]
+async fn claude_args_values_coworker_relies_on_are_checked() {
+    let github = FakeGitHub::start().await;
+    for args in [
+        "--max-turns abc",
+        "--max-turns",
+        "--model \"\"",
+        "--permission-mode yolo",
+    ] {
+        let mut job = Job::new("issue_comment", &comment_event("@claude x"), &github, None);
+        job.set("INPUT_CLAUDE_ARGS", args);
+        let (code, _, stderr) = plan(&job, &["--offline"]).await;
+        assert_eq!(code, Some(2), "{args}: {stderr}");
+        let line = stderr
+            .lines()
+            .find(|l| l.contains("input claude_args"))
+            .unwrap_or_else(|| panic!("{args}: {stderr}"));
+        assert!(line.contains("--"), "{args}: {line}");
+        let out = job.run().await;
+        assert_eq!(out.status.code(), Some(2), "{args}: run refuses it too");
+        assert!(github.requests().is_empty(), "{args}: nothing was posted");
+    }
+}
