@@ -368,6 +368,25 @@ impl JobEnv {
         })
     }
 
+    /// The GitHub URLs must be ones a request can ever reach: a scheme other than http(s), no
+    /// host or an unparsable value is an input error at once, not half a minute of retries.
+    pub fn check_urls(&self) -> Result<(), InputError> {
+        for (name, value) in [
+            ("GITHUB_API_URL", &self.api_url),
+            ("GITHUB_GRAPHQL_URL", &self.graphql_url),
+            ("GITHUB_SERVER_URL", &self.server_url),
+        ] {
+            if let Err(problem) = reachable_url(value) {
+                let shown: String = value.chars().take(60).collect();
+                return Err(InputError::Environment(format!(
+                    "{name} {:?} can never be reached: {problem}",
+                    shown
+                )));
+            }
+        }
+        Ok(())
+    }
+
     /// Link to this job run, for comments and summaries.
     pub fn run_url(&self) -> Option<String> {
         let repo = self.repository.as_ref()?;
@@ -380,9 +399,60 @@ impl JobEnv {
     }
 }
 
+/// Why `text` can never be requested, if it cannot: not a URL, not http(s), or no host.
+pub fn reachable_url(text: &str) -> Result<(), String> {
+    let url = reqwest::Url::parse(text).map_err(|e| format!("not a URL ({e})"))?;
+    if !matches!(url.scheme(), "http" | "https") {
+        return Err(format!(
+            "the scheme must be http or https, not {}",
+            url.scheme()
+        ));
+    }
+    if url.host_str().is_none_or(str::is_empty) {
+        return Err("it names no host".into());
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn github_urls_that_can_never_work_name_their_variable() {
+        let mut raw = GithubEnvArgs::default();
+        JobEnv::from_args(&raw)
+            .expect("defaults")
+            .check_urls()
+            .expect("defaults work");
+        for (bad, var) in [
+            ("ftp://x", "GITHUB_API_URL"),
+            ("not a url", "GITHUB_API_URL"),
+            ("http://", "GITHUB_API_URL"),
+            ("file:///tmp/x", "GITHUB_API_URL"),
+        ] {
+            raw.api_url = Some(bad.into());
+            let e = JobEnv::from_args(&raw)
+                .expect("lenient")
+                .check_urls()
+                .expect_err(bad);
+            let text = e.to_string();
+            assert!(text.starts_with(var), "{bad}: {text}");
+            assert!(!text.contains('\n'), "{text}");
+        }
+        raw.api_url = None;
+        raw.server_url = Some("github.example.com".into());
+        let e = JobEnv::from_args(&raw)
+            .expect("lenient")
+            .check_urls()
+            .expect_err("no scheme");
+        assert!(e.to_string().starts_with("GITHUB_SERVER_URL"), "{e}");
+        raw.server_url = Some("http://127.0.0.1:8080".into());
+        JobEnv::from_args(&raw)
+            .expect("ok")
+            .check_urls()
+            .expect("loopback http works");
+    }
 
     fn args() -> InputArgs {
         InputArgs::default()

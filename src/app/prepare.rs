@@ -18,6 +18,7 @@ pub fn prepare(inputs: &InputArgs, github: &GithubEnvArgs) -> anyhow::Result<Pre
     // Checked here so plan and run refuse it alike, before anything is posted.
     crate::agent::args::ClaudeArgs::parse(&settings.claude_args)?;
     let job = JobEnv::from_args(github)?;
+    job.check_urls()?;
     let event = Event::load(job.event_name.as_deref(), job.event_path.as_deref())?;
     let decision = decide(&event, &settings.rules);
     Ok(Prepared {
