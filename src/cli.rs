@@ -213,11 +213,89 @@ pub fn command() -> clap::Command {
         .mut_subcommand("plan", describe)
 }
 
-/// Parses the process's arguments against [`command`].
+/// Parses the process's arguments against [`command`]. A usage error is one line naming the
+/// input or variable at fault, like every other input error (clap's own are several lines and
+/// name a `--flag` the workflow never wrote).
 pub fn parse() -> Result<Cli, clap::Error> {
     use clap::FromArgMatches;
-    let matches = command().try_get_matches()?;
-    Cli::from_arg_matches(&matches)
+    let cmd = command();
+    let matches = cmd
+        .clone()
+        .try_get_matches()
+        .map_err(|e| one_line(&cmd, e, &|name| std::env::var_os(name)))?;
+    Cli::from_arg_matches(&matches).map_err(|e| one_line(&cmd, e, &|name| std::env::var_os(name)))
+}
+
+/// The name a workflow author knows an argument by: `input x` for `INPUT_X`, else the variable.
+fn source_name(arg: &clap::Arg) -> String {
+    match arg.get_env().map(|e| e.to_string_lossy().into_owned()) {
+        Some(env) => match env.strip_prefix("INPUT_") {
+            Some(input) => format!("input {}", input.to_ascii_lowercase()),
+            None => env,
+        },
+        None => format!("--{}", arg.get_id()),
+    }
+}
+
+fn one_line(
+    cmd: &clap::Command,
+    e: clap::Error,
+    env: &dyn Fn(&str) -> Option<std::ffi::OsString>,
+) -> clap::Error {
+    use clap::error::{ContextKind, ContextValue, ErrorKind};
+    if !e.use_stderr()
+        || matches!(
+            e.kind(),
+            ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand
+        )
+    {
+        return e;
+    }
+    let sub = std::env::args()
+        .nth(1)
+        .and_then(|name| cmd.find_subcommand(&name).cloned());
+    let args: Vec<clap::Arg> = sub
+        .iter()
+        .flat_map(|s| s.get_arguments().cloned().collect::<Vec<_>>())
+        .collect();
+    let named = match e.get(ContextKind::InvalidArg) {
+        Some(ContextValue::String(text)) => {
+            let flag = text.split_whitespace().next().unwrap_or_default();
+            args.iter()
+                .find(|a| a.get_long().is_some_and(|l| format!("--{l}") == flag))
+                .map(source_name)
+        }
+        _ => None,
+    };
+    // An invalid UTF-8 value carries no argument in its context: find the variable holding one.
+    let named = named.or_else(|| {
+        (e.kind() == ErrorKind::InvalidUtf8)
+            .then(|| {
+                args.iter().find(|a| {
+                    a.get_env()
+                        .and_then(|n| env(&n.to_string_lossy()))
+                        .is_some_and(|v| v.to_str().is_none())
+                })
+            })
+            .flatten()
+            .map(source_name)
+    });
+    let problem = match e.kind() {
+        ErrorKind::InvalidUtf8 => "the value is not valid UTF-8".to_string(),
+        ErrorKind::InvalidValue if matches!(e.get(ContextKind::InvalidValue), Some(ContextValue::String(v)) if v.is_empty()) => {
+            "set but empty".to_string()
+        }
+        _ => {
+            let text = e.to_string();
+            let first = text.lines().next().unwrap_or_default();
+            first.strip_prefix("error: ").unwrap_or(first).to_string()
+        }
+    };
+    let line = match named {
+        Some(name) => format!("{name}: {problem}"),
+        None => problem,
+    };
+    clap::Error::raw(e.kind(), format!("{line}\n"))
 }
 
 #[cfg(test)]

@@ -349,3 +349,58 @@ async fn claude_args_values_coworker_relies_on_are_checked() {
         assert!(github.requests().is_empty(), "{args}: nothing was posted");
     }
 }
+
+/// Issue 15 #9: a GitHub URL that can never work (`ftp://x`, no host) was retried for ~28 s;
+/// now it is an input error at once naming the variable, and run still writes its outputs.
+#[tokio::test]
+async fn github_urls_that_can_never_work_are_input_errors_at_once() {
+    let github = FakeGitHub::start().await;
+    for (var, value) in [
+        ("GITHUB_API_URL", "ftp://x"),
+        ("GITHUB_API_URL", "http://"),
+        ("GITHUB_SERVER_URL", "github.example.com"),
+    ] {
+        let mut job = Job::new("issue_comment", &comment_event("@claude x"), &github, None);
+        job.set(var, value);
+        let started = std::time::Instant::now();
+        let (code, _, stderr) = plan(&job, &[]).await;
+        assert_eq!(code, Some(2), "{var}={value}: {stderr}");
+        assert_eq!(stderr.trim().lines().count(), 1, "{stderr}");
+        assert!(stderr.contains(var), "{stderr}");
+        let out = job.run().await;
+        assert_eq!(out.status.code(), Some(2), "{var}={value}");
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(5),
+            "{var}={value} took {:?}",
+            started.elapsed()
+        );
+        assert!(String::from_utf8_lossy(&out.stdout).contains(var));
+        assert_eq!(job.output("conclusion").as_deref(), Some("failure"));
+    }
+    assert!(github.requests().is_empty(), "nothing was attempted");
+}
+
+/// Issue 15 #9: clap's own usage errors (several lines, naming a `--flag` nobody wrote) are one
+/// line naming the input or variable, like every other input error.
+#[tokio::test]
+async fn usage_errors_are_one_line_naming_the_input() {
+    use std::os::unix::ffi::OsStrExt;
+    let github = FakeGitHub::start().await;
+    let job = Job::new("issue_comment", &comment_event("@claude x"), &github, None);
+    let cases: [(&str, &[u8], &str); 3] = [
+        ("INPUT_PROMPT", b"a\xffb", "input prompt"),
+        ("GITHUB_EVENT_PATH", b"", "GITHUB_EVENT_PATH"),
+        ("RUNNER_TEMP", b"", "RUNNER_TEMP"),
+    ];
+    for sub in ["plan", "run"] {
+        for (var, value, named) in cases {
+            let mut cmd = job.command(&[sub]);
+            cmd.env(var, std::ffi::OsStr::from_bytes(value));
+            let out = cmd.output().expect("runs");
+            let stderr = String::from_utf8_lossy(&out.stderr);
+            assert_eq!(out.status.code(), Some(2), "{sub} {var}: {stderr}");
+            assert_eq!(stderr.trim().lines().count(), 1, "{sub} {var}: {stderr}");
+            assert!(stderr.contains(named), "{sub} {var}: {stderr}");
+        }
+    }
+}
