@@ -449,10 +449,10 @@ fn is_ancestor(repo: &Repo, ancestor: &str, descendant: &str) -> bool {
         if sha == ancestor {
             return true;
         }
-        if seen.insert(sha.clone()) {
-            if let Some(c) = repo.commits.get(&sha) {
-                queue.extend(c.parents.iter().cloned());
-            }
+        if seen.insert(sha.clone())
+            && let Some(c) = repo.commits.get(&sha)
+        {
+            queue.extend(c.parents.iter().cloned());
         }
     }
     false
