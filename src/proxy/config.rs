@@ -251,6 +251,14 @@ impl ProxyConfig {
         if model.is_empty() {
             return Err(ConfigError::Missing("litellm_model".into()));
         }
+        // Without a proxy_config only SAP AI Core is built: `openai/gpt-4o` would be sent to
+        // SAP as a deployment name and fail there, far from the cause.
+        if let Some((provider, _)) = model.split_once('/') {
+            return Err(ConfigError::Provider(format!(
+                "{provider:?} is not a SAP AI Core model; without proxy_config use_litellm reaches \
+                 SAP AI Core only (sap/<model>): describe other gateways in proxy_config"
+            )));
+        }
         let credentials = SapCredentials::from_env(env)?;
         Ok(ProxyConfig {
             models: vec![ModelRoute {
@@ -677,6 +685,30 @@ router_settings: {routing_strategy: simple-shuffle}
         );
         assert_eq!(cfg.route("main").map(|r| r.alias.as_str()), Some("main"));
         assert!(cfg.route("gpt-4o").is_none());
+    }
+
+    #[test]
+    fn litellm_model_of_another_provider_is_refused_without_a_config() {
+        let env = env_of(&[
+            ("AICORE_AUTH_URL", "https://auth.example/"),
+            ("AICORE_CLIENT_ID", "cid"),
+            ("AICORE_CLIENT_SECRET", "csecret"),
+            ("AICORE_BASE_URL", "https://api.example"),
+        ]);
+        for bad in [
+            "openai/gpt-4o",
+            "anthropic/claude-sonnet-4-5",
+            "sap/openai/gpt",
+        ] {
+            let e = ProxyConfig::from_aicore_env(bad, &env).expect_err(bad);
+            assert!(e.to_string().contains("proxy_config"), "{bad}: {e}");
+        }
+        for good in [
+            "sap/anthropic--claude-4.6-sonnet",
+            "anthropic--claude-4.6-sonnet",
+        ] {
+            ProxyConfig::from_aicore_env(good, &env).expect(good);
+        }
     }
 
     #[test]

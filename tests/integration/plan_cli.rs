@@ -404,3 +404,27 @@ async fn usage_errors_are_one_line_naming_the_input() {
         }
     }
 }
+
+/// Issue 15 #8: without proxy_config, use_litellm builds only the SAP provider; a model of
+/// another provider was sent to SAP as a deployment name. Now one input error naming it.
+#[tokio::test]
+async fn litellm_model_of_another_provider_without_proxy_config_is_an_input_error() {
+    let github = FakeGitHub::start().await;
+    let mut job = Job::new("issue_comment", &comment_event("@claude x"), &github, None);
+    job.set("INPUT_USE_LITELLM", "true")
+        .set("INPUT_LITELLM_MODEL", "openai/gpt-4o")
+        .set("AICORE_AUTH_URL", "http://127.0.0.1:9")
+        .set("AICORE_CLIENT_ID", "id")
+        .set("AICORE_CLIENT_SECRET", "secret")
+        .set("AICORE_BASE_URL", "http://127.0.0.1:9");
+    let (code, _, stderr) = plan(&job, &["--offline"]).await;
+    assert_eq!(code, Some(2), "{stderr}");
+    assert_eq!(stderr.trim().lines().count(), 1, "{stderr}");
+    assert!(
+        stderr.contains("input litellm_model") && stderr.contains("proxy_config"),
+        "{stderr}"
+    );
+    job.set("INPUT_LITELLM_MODEL", "sap/anthropic--claude-4.6-sonnet");
+    let (code, _, stderr) = plan(&job, &["--offline"]).await;
+    assert_eq!(code, Some(0), "a SAP model is fine: {stderr}");
+}
