@@ -5,6 +5,27 @@ use crate::proxy::usage::Usage;
 use serde_json::Value;
 use std::collections::HashMap;
 
+/// The turn cap when `max_turns` is not set. A fix or a review takes Claude Code 10 to 40 turns;
+/// 50 leaves room for a verify round and stops a loop long before the 30-minute timeout.
+pub const DEFAULT_MAX_TURNS: u32 = 50;
+/// The cost cap when `max_cost_usd` is not set: 50 turns of Sonnet with a large context cost
+/// 1-3 USD, so 5 USD lets a normal run finish and bounds a runaway (or an Opus run) per request.
+pub const DEFAULT_MAX_COST_USD: f64 = 5.0;
+
+/// The caps in force, for the comment and the summary: "50 turns, $5.00, 30 min, tokens unlimited".
+pub fn describe_limits(
+    max_turns: Option<u32>,
+    max_cost_usd: Option<f64>,
+    timeout: std::time::Duration,
+    max_tokens_total: Option<u64>,
+) -> String {
+    let turns = max_turns.map_or("turns unlimited".to_string(), |n| format!("{n} turns"));
+    let cost = max_cost_usd.map_or("cost unlimited".to_string(), |c| format!("${c:.2}"));
+    let tokens = max_tokens_total.map_or("tokens unlimited".to_string(), |t| format!("{t} tokens"));
+    let minutes = timeout.as_secs().div_ceil(60);
+    format!("{turns}, {cost}, {minutes} min, {tokens}")
+}
+
 /// `--max-turns N` when the input is set and `claude_args` does not already choose one.
 pub fn max_turns_args(user: &ClaudeArgs, max_turns: Option<u32>) -> Vec<String> {
     match max_turns {
@@ -132,6 +153,19 @@ impl CostMeter {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn limits_read_as_one_line() {
+        let d = std::time::Duration::from_secs(30 * 60);
+        assert_eq!(
+            describe_limits(Some(50), Some(5.0), d, None),
+            "50 turns, $5.00, 30 min, tokens unlimited"
+        );
+        assert_eq!(
+            describe_limits(None, None, d, Some(1000)),
+            "turns unlimited, cost unlimited, 30 min, 1000 tokens"
+        );
+    }
 
     fn line(id: &str, model: &str, input: u64, output: u64, cache_read: u64) -> String {
         serde_json::json!({

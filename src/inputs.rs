@@ -183,18 +183,20 @@ impl Settings {
                 )
             })?,
         };
-        let max_turns = text(&raw.max_turns)
-            .map(|v| {
-                v.parse::<u32>().ok().filter(|n| *n > 0).ok_or_else(|| {
-                    invalid(
-                        "max_turns",
-                        format!("expected a positive whole number, got {v:?}"),
-                    )
-                })
-            })
-            .transpose()?;
-        let max_cost_usd = text(&raw.max_cost_usd)
-            .map(|v| {
+        let max_turns = match text(&raw.max_turns) {
+            None => Some(crate::budget::DEFAULT_MAX_TURNS),
+            Some(v) if v.eq_ignore_ascii_case("none") => None,
+            Some(v) => Some(v.parse::<u32>().ok().filter(|n| *n > 0).ok_or_else(|| {
+                invalid(
+                    "max_turns",
+                    format!("expected a positive whole number or \"none\", got {v:?}"),
+                )
+            })?),
+        };
+        let max_cost_usd = match text(&raw.max_cost_usd) {
+            None => Some(crate::budget::DEFAULT_MAX_COST_USD),
+            Some(v) if v.eq_ignore_ascii_case("none") => None,
+            Some(v) => Some(
                 v.trim_start_matches('$')
                     .parse::<f64>()
                     .ok()
@@ -202,11 +204,13 @@ impl Settings {
                     .ok_or_else(|| {
                         invalid(
                             "max_cost_usd",
-                            format!("expected a positive amount in US dollars, got {v:?}"),
+                            format!(
+                                "expected a positive amount in US dollars or \"none\", got {v:?}"
+                            ),
                         )
-                    })
-            })
-            .transpose()?;
+                    })?,
+            ),
+        };
         let verify_failed_label =
             text(&raw.verify_failed_label).unwrap_or_else(|| "coworker:verify-failed".into());
         if verify_failed_label.chars().count() > 50 {
@@ -523,6 +527,11 @@ mod tests {
         assert_eq!(s.verify_rounds, 2);
         assert_eq!(s.verify_failed_label, "coworker:verify-failed");
         assert!(!s.request_review_from_actor);
+        assert_eq!((s.max_turns, s.max_cost_usd), (Some(50), Some(5.0)));
+        let mut a = args();
+        a.max_turns = Some("none".into());
+        a.max_cost_usd = Some("None".into());
+        let s = Settings::from_inputs(&a).expect("uncapped on request");
         assert_eq!((s.max_turns, s.max_cost_usd), (None, None));
 
         let mut a = args();

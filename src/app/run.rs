@@ -358,6 +358,10 @@ async fn run_the_agent(
         "isolation".into(),
         format!("{}, {}", jail.describe(), proxy.credentials()),
     ));
+    finale.rows.push((
+        "limits".into(),
+        crate::budget::describe_limits(s.max_turns, s.max_cost_usd, s.timeout, s.max_tokens_total),
+    ));
     let secrets = s.secrets();
     let mut env =
         crate::agent::env::agent_env(std::env::vars(), &proxy.env, &secrets, &proxy.withheld);

@@ -89,6 +89,11 @@ async fn issue_comment_gets_a_tracking_comment_an_agent_run_and_a_final_answer()
         "{last}"
     );
     assert!(last.contains("2 turns"), "{last}");
+    // Issue 15 #8: a run is capped by default, and the caps in force are shown.
+    assert!(
+        last.contains("50 turns, $5.00, 30 min, tokens unlimited"),
+        "{last}"
+    );
     assert!(
         last.contains("https://github.com/Codertocat/Hello-World/actions/runs/4242"),
         "{last}"
@@ -122,6 +127,12 @@ async fn issue_comment_gets_a_tracking_comment_an_agent_run_and_a_final_answer()
     assert!(lines.lines().any(|l| l.contains("\"type\":\"result\"")));
     assert!(job.summary().contains("success"));
     assert!(job.summary().contains("Write ×1"));
+    assert!(
+        job.summary()
+            .contains("| limits | 50 turns, $5.00, 30 min, tokens unlimited |"),
+        "{}",
+        job.summary()
+    );
 }
 
 #[tokio::test]
