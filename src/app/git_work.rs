@@ -141,7 +141,7 @@ impl GitWork {
         .await;
         if let Some(scan) = &report.secret_scan {
             for finding in &scan.findings {
-                println!("secret scan: {finding}");
+                workflow::echo_untrusted(&format!("secret scan: {finding}"));
             }
         }
         if let Some(pushed) = &report.pushed {
@@ -155,7 +155,7 @@ impl GitWork {
             );
         }
         for note in &report.notes {
-            println!("{note}");
+            workflow::echo_untrusted(note);
         }
         for e in &report.errors {
             workflow::error(e);

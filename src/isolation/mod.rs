@@ -274,10 +274,10 @@ impl AgentJail {
         .await
         .unwrap_or_default();
         for s in &ended {
-            println!(
+            crate::report::workflow::echo_untrusted(&format!(
                 "isolation: ended a process the agent left running: pid {} `{}`",
                 s.pid, s.command
-            );
+            ));
         }
         ended
     }

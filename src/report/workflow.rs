@@ -45,18 +45,38 @@ pub fn add_mask(value: &str) {
     }
 }
 
-/// Prevents log lines that start with `::` from being read as commands while agent text is echoed.
-pub fn stop_commands(token: &str) {
-    println!("::stop-commands::{token}");
+/// Echoes text the agent may have shaped (a file name, a process's command line) to the log,
+/// redacted, with the runner's command processing stopped around it: a line of it reading
+/// `::set-env ...` or `::add-mask::...` is shown, never obeyed. The token is fresh and random,
+/// so the text cannot name it to resume commands early.
+pub fn echo_untrusted(text: &str) {
+    let token = crate::secret::Secret::random();
+    print!(
+        "{}",
+        untrusted_block(crate::redact::redact(text).as_str(), token.expose())
+    );
 }
 
-pub fn resume_commands(token: &str) {
-    println!("::{token}::");
+fn untrusted_block(text: &str, token: &str) -> String {
+    format!("::stop-commands::{token}\n{text}\n::{token}::\n")
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn untrusted_text_is_fenced_by_a_token_it_does_not_hold() {
+        let block = untrusted_block("x\n::set-env name=A::b", "t0k3n");
+        assert_eq!(
+            block,
+            "::stop-commands::t0k3n\nx\n::set-env name=A::b\n::t0k3n::\n"
+        );
+        let a = crate::secret::Secret::random();
+        let b = crate::secret::Secret::random();
+        assert_ne!(a.expose(), b.expose());
+        assert!(a.expose().len() >= 16);
+    }
 
     #[test]
     fn newlines_cannot_start_a_new_command() {

@@ -12,12 +12,12 @@
 use super::store::SessionStoreKind;
 use crate::secret::Secret;
 
-/// Repository visibility as reported by the GitHub API (`private`, `visibility`).
+/// Repository visibility as reported by the GitHub API's `private` flag. An enterprise's
+/// `internal` repositories report `private: true` and are handled alike, so they need no case.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Visibility {
     Public,
     Private,
-    Internal,
     /// Not known (API call failed): treated like public.
     Unknown,
 }
@@ -91,7 +91,7 @@ pub fn save_decision<'a>(
             "not saving the agent session: this repository is public (or its visibility is unknown) and \
              no session_key is set, so the transcript would be readable by anyone; {HOW_TO_SET_KEY}"
         )),
-        Visibility::Private | Visibility::Internal => match encryption {
+        Visibility::Private => match encryption {
             EncryptionSetting::Off => SaveDecision::Clear,
             EncryptionSetting::Auto => SaveDecision::Skip(format!(
                 "not saving the agent session: no session_key is set; {HOW_TO_SET_KEY}, or set \
@@ -143,7 +143,7 @@ mod tests {
         assert_eq!(
             save_decision(
                 &SessionStoreKind::Git,
-                Visibility::Internal,
+                Visibility::Private,
                 None,
                 EncryptionSetting::Off
             ),

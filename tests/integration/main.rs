@@ -4,6 +4,7 @@ mod dist;
 mod examples;
 mod fake_model_cli;
 mod graphql_schema;
+mod log_commands;
 mod msrv;
 mod obtain_binary;
 mod obtain_claude;
