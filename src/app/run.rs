@@ -49,6 +49,7 @@ pub async fn run(args: RunArgs) -> i32 {
     let started = Instant::now();
     let cancel = CancellationToken::new();
     spawn_signal_listener(cancel.clone());
+    crate::workspace::git::cancel_with(cancel.clone());
     // Outputs are written even when the inputs are unusable, as long as we know where.
     let fallback_job = JobEnv::from_args(&args.github).ok();
     let prepared = match prepare(&args.inputs, &args.github) {
@@ -69,6 +70,10 @@ pub async fn run(args: RunArgs) -> i32 {
     crate::redact::register(prepared.settings.secrets());
     let mut finale = Finale::default();
     let (mut outcome, github) = drive(&prepared, &cancel, &mut finale, started).await;
+    // Once the runner asked to stop, what failed after (a git call cut short) is the stop.
+    if cancel.is_cancelled() && outcome.conclusion == Conclusion::Failure {
+        outcome.conclusion = Conclusion::Cancelled;
+    }
     outcome.duration = started.elapsed();
     outcome.execution_file = finale.execution_file.clone();
     // Outputs and summary first: a GitHub outage or the runner's kill after a cancellation

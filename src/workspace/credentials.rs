@@ -53,7 +53,7 @@ async fn local_entries(git: &Git) -> Result<Vec<(String, String)>, GitError> {
         .or_else(|e| match &e {
             // An empty config file lists nothing but exits 0; a missing one is not an error either.
             GitError::Failed { .. } => Ok(String::new()),
-            GitError::Spawn { .. } => Err(e),
+            GitError::Spawn { .. } | GitError::Cancelled { .. } => Err(e),
         })?;
     Ok(out
         .split('\0')

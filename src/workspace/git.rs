@@ -40,10 +40,28 @@ const HARDENING: [&str; 4] = [
     "core.fsmonitor=false",
 ];
 
+/// The run's cancellation, seen by every git call: a SIGTERM while a fetch or a push hangs on
+/// the network stops git at once and reads as a cancellation, not as a git failure.
+static CANCELLATION: std::sync::OnceLock<tokio_util::sync::CancellationToken> =
+    std::sync::OnceLock::new();
+
+/// Makes every later git call end (its child killed) when `token` is cancelled.
+pub fn cancel_with(token: tokio_util::sync::CancellationToken) {
+    let _ = CANCELLATION.set(token);
+}
+
+fn cancellation() -> Option<&'static tokio_util::sync::CancellationToken> {
+    CANCELLATION.get()
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum GitError {
     #[error("git {subcommand} could not be started: {message}")]
     Spawn { subcommand: String, message: String },
+    /// The run was cancelled (SIGTERM/SIGINT) while git ran, or git itself was ended by the
+    /// runner's signal: not a failure of git, never retried.
+    #[error("git {subcommand} stopped: the run was cancelled")]
+    Cancelled { subcommand: String },
     #[error("git {subcommand} failed ({status}): {stderr}")]
     Failed {
         subcommand: String,
@@ -58,6 +76,7 @@ impl GitError {
         match self {
             Self::Failed { stderr, .. } => stderr,
             Self::Spawn { message, .. } => message,
+            Self::Cancelled { .. } => "",
         }
     }
 }
@@ -162,10 +181,35 @@ impl Git {
             .to_string();
         let mut cmd = self.command(args);
         cmd.envs(extra_env.iter().map(|(k, v)| (k, v)));
-        let out = cmd.output().await.map_err(|e| GitError::Spawn {
+        let cancelled = || GitError::Cancelled {
+            subcommand: subcommand.clone(),
+        };
+        if cancellation().is_some_and(|c| c.is_cancelled()) {
+            return Err(cancelled());
+        }
+        // Dropping the output future kills git (kill_on_drop).
+        let out = match cancellation() {
+            Some(token) => tokio::select! {
+                out = cmd.output() => out,
+                () = token.cancelled() => return Err(cancelled()),
+            },
+            None => cmd.output().await,
+        }
+        .map_err(|e| GitError::Spawn {
             subcommand: subcommand.clone(),
             message: e.to_string(),
         })?;
+        // The runner signals the whole process group: git may die of it before our own
+        // listener has marked the run cancelled.
+        {
+            use nix::sys::signal::Signal;
+            use std::os::unix::process::ExitStatusExt;
+            if let Some(sig) = out.status.signal()
+                && [Signal::SIGTERM as i32, Signal::SIGINT as i32].contains(&sig)
+            {
+                return Err(cancelled());
+            }
+        }
         let scrub = |bytes: &[u8]| {
             let mut text = String::from_utf8_lossy(bytes).into_owned();
             for s in secrets.iter().filter(|s| !s.is_empty()) {

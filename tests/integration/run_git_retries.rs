@@ -158,3 +158,62 @@ async fn a_remote_that_keeps_failing_stops_the_run_before_the_agent() {
         "{comment}"
     );
 }
+
+/// Issue 15 #9: a SIGTERM while git's fetch (before the agent) or push (after it) hangs on the
+/// network ends the run as cancelled (exit 130), not as "git fetch failed (killed)"; whether the
+/// runner signals coworker alone or its whole process group (git dies of it too). Synchronised
+/// on the fake having received the request it holds open.
+#[tokio::test]
+async fn sigterm_while_git_hangs_on_the_network_is_a_cancellation() {
+    use nix::sys::signal::{Signal, kill, killpg};
+    use nix::unistd::Pid;
+    use std::os::unix::process::CommandExt;
+    let _claude = require_claude!();
+    for (endpoint, whole_group) in [
+        (Endpoint::InfoRefs, false),
+        (Endpoint::ReceivePack, false),
+        (Endpoint::ReceivePack, true),
+    ] {
+        let s = setup().await;
+        s.git.hang_next(endpoint);
+        let mut cmd = s.job.command(&["run"]);
+        cmd.process_group(0);
+        let mut child = tokio::process::Command::from(cmd)
+            .kill_on_drop(true)
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .expect("coworker starts");
+        let pid = Pid::from_raw(child.id().expect("pid") as i32);
+        tokio::select! {
+            () = s.git.hung() => {}
+            status = child.wait() => panic!("{endpoint:?}: coworker ended before git hung: {status:?}"),
+        }
+        if whole_group {
+            killpg(pid, Signal::SIGTERM).expect("signal the group");
+        } else {
+            kill(pid, Signal::SIGTERM).expect("signal coworker");
+        }
+        // A hang guard, not synchronisation: the run must end by itself well before this.
+        let out =
+            tokio::time::timeout(std::time::Duration::from_secs(60), child.wait_with_output())
+                .await
+                .unwrap_or_else(|_| panic!("{endpoint:?}: coworker hung after SIGTERM"))
+                .expect("wait");
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert_eq!(
+            out.status.code(),
+            Some(130),
+            "{endpoint:?} group={whole_group}: {stdout}"
+        );
+        assert_eq!(
+            s.job.output("conclusion").as_deref(),
+            Some("cancelled"),
+            "{endpoint:?} group={whole_group}"
+        );
+        assert_eq!(s.job.output("branch_name").as_deref(), Some(""));
+        let comment = final_comment(&s.github);
+        assert!(!comment.contains("is working"), "{comment}");
+        assert!(comment.contains("cancelled"), "{endpoint:?}: {comment}");
+        assert!(!comment.contains("(killed)"), "{endpoint:?}: {comment}");
+    }
+}

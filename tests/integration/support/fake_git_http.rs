@@ -44,6 +44,8 @@ pub struct GitRequest {
 #[derive(Default)]
 struct Inner {
     faults: Vec<(Endpoint, usize, u16)>,
+    /// Endpoints whose next request is held open without an answer.
+    hangs: Vec<Endpoint>,
     requests: Vec<GitRequest>,
 }
 
@@ -51,6 +53,8 @@ struct Inner {
 struct Shared {
     root: PathBuf,
     inner: Arc<Mutex<Inner>>,
+    /// Signalled when a request is being held open.
+    hung: Arc<tokio::sync::Notify>,
 }
 
 pub struct FakeGitHttp {
@@ -71,6 +75,7 @@ impl FakeGitHttp {
         let shared = Shared {
             root: root.into(),
             inner: Arc::new(Mutex::new(Inner::default())),
+            hung: Arc::new(tokio::sync::Notify::new()),
         };
         let app = Router::new().fallback(handle).with_state(shared.clone());
         let (addr, task) = super::serve::serve_on_loopback(app).await;
@@ -85,6 +90,16 @@ impl FakeGitHttp {
     pub fn fail_next(&self, endpoint: Endpoint, times: usize, status: u16) {
         let mut inner = self.shared.inner.lock().expect("lock");
         inner.faults.push((endpoint, times, status));
+    }
+
+    /// The next request to `endpoint` is held open and never answered (a hung GitHub).
+    pub fn hang_next(&self, endpoint: Endpoint) {
+        self.shared.inner.lock().expect("lock").hangs.push(endpoint);
+    }
+
+    /// Returns once a request is being held open by [`Self::hang_next`].
+    pub async fn hung(&self) {
+        self.shared.hung.notified().await;
     }
 
     pub fn requests(&self) -> Vec<GitRequest> {
@@ -116,6 +131,20 @@ async fn handle(
             .and_then(|v| v.to_str().ok())
             .map(str::to_string)
     };
+    let hang = {
+        let mut inner = shared.inner.lock().expect("lock");
+        match endpoint.and_then(|e| inner.hangs.iter().position(|h| *h == e)) {
+            Some(i) => {
+                inner.hangs.remove(i);
+                true
+            }
+            None => false,
+        }
+    };
+    if hang {
+        shared.hung.notify_one();
+        std::future::pending::<()>().await;
+    }
     let fault = {
         let mut inner = shared.inner.lock().expect("lock");
         endpoint.and_then(|e| {
