@@ -375,7 +375,7 @@ fn extract_to(payload: &[u8], staging: &Path, limits: &Limits) -> Result<Manifes
         remaining: stream_cap,
         cap: limits.max_total_bytes,
     };
-    let mut archive = tar::Archive::new(capped);
+    let mut archive = tar::Archive::new(super::tar_guard::HeaderGuard::new(capped));
     let mut digest = Sha256::new();
     let mut files = 0u64;
     let mut bytes = 0u64;
@@ -531,6 +531,12 @@ fn corrupt(e: io::Error) -> ArchiveError {
 
 /// Maps the decompression cap (signalled as an io error carrying `CapExceeded`) to `TooLarge`.
 fn corrupt_or_cap(e: io::Error) -> ArchiveError {
+    if let Some(refused) = e
+        .get_ref()
+        .and_then(|inner| inner.downcast_ref::<super::tar_guard::HeaderRefused>())
+    {
+        return ArchiveError::Corrupt(refused.to_string());
+    }
     match e
         .get_ref()
         .and_then(|inner| inner.downcast_ref::<CapExceeded>())

@@ -26,6 +26,7 @@ pub mod policy;
 pub mod project_dir;
 pub mod seal;
 pub mod store;
+mod tar_guard;
 
 use std::path::Path;
 

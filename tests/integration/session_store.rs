@@ -427,3 +427,61 @@ async fn dir_store_concurrent_writers_leave_one_complete_archive() {
         "no temporary files left behind"
     );
 }
+
+/// Issue 15 #9: an answer larger than any archive could be (here an endless one) is refused as it
+/// streams, not buffered whole before the cap is checked.
+#[tokio::test]
+async fn an_endless_answer_is_refused_while_it_streams() {
+    use axum::body::Body;
+    let chunk = bytes::Bytes::from(vec![b'a'; 64 * 1024]);
+    let sent = Arc::new(std::sync::atomic::AtomicU64::new(0));
+    let counter = sent.clone();
+    let app = axum::Router::new().fallback(move || {
+        let chunk = chunk.clone();
+        let counter = counter.clone();
+        async move {
+            let endless = futures_util::stream::repeat_with(move || {
+                counter.fetch_add(chunk.len() as u64, std::sync::atomic::Ordering::Relaxed);
+                Ok::<_, std::io::Error>(chunk.clone())
+            });
+            Body::from_stream(endless)
+        }
+    });
+    let (addr, _task) = crate::support::serve::serve_on_loopback(app).await;
+    let client =
+        GitDataClient::new(&format!("http://{addr}/api/v3"), Secret::new(TOKEN)).expect("client");
+    let err = tokio::time::timeout(
+        std::time::Duration::from_secs(30),
+        GitStore::new(client, 1 << 20).load(&key()),
+    )
+    .await
+    .expect("refused in time")
+    .expect_err("refused");
+    assert!(matches!(err, StoreError::TooLarge { .. }), "{err:?}");
+    let read = sent.load(std::sync::atomic::Ordering::Relaxed);
+    assert!(read < 64 << 20, "{read} bytes were pulled before refusing");
+}
+
+/// Issue 15 #9: a 3 GiB archive (sparse: no disk used) in a `dir:` store is refused from its
+/// size alone, before any byte is read.
+#[tokio::test]
+async fn a_3_gib_archive_in_a_dir_store_is_refused_before_it_is_read() {
+    let dir = tempfile::tempdir().expect("dir");
+    let store = DirStore::new(dir.path().to_path_buf(), 100 << 20);
+    let path = store.archive_path(&key());
+    std::fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
+    std::fs::File::create(&path)
+        .and_then(|f| f.set_len(3 << 30))
+        .expect("sparse file");
+    let started = std::time::Instant::now();
+    let err = store.load(&key()).await.expect_err("refused");
+    assert!(
+        matches!(err, StoreError::TooLarge { size, .. } if size == 3 << 30),
+        "{err:?}"
+    );
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(1),
+        "{:?}: it was read",
+        started.elapsed()
+    );
+}

@@ -33,7 +33,12 @@ pub struct GitDataClient {
     http: reqwest::Client,
     api_url: String,
     token: Secret,
+    /// Largest response body read; a longer one is refused as it streams, never buffered whole.
+    max_body: u64,
 }
+
+/// The body cap when no archive cap is known: a 100 MB blob, base64 (4/3) with its JSON.
+const DEFAULT_MAX_BODY: u64 = 140 << 20;
 
 impl std::fmt::Debug for GitDataClient {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -109,6 +114,7 @@ impl GitDataClient {
             http,
             api_url: api_url.trim_end_matches('/').to_string(),
             token,
+            max_body: DEFAULT_MAX_BODY,
         })
     }
 
@@ -139,10 +145,23 @@ impl GitDataClient {
             status: None,
             message: e.without_url().to_string(),
         };
-        let response = request.send().await.map_err(transport)?;
+        let mut response = request.send().await.map_err(transport)?;
         let status = response.status();
-        let bytes = response.bytes().await.map_err(transport)?;
-        Ok((status, bytes))
+        let too_large = |size: u64| StoreError::TooLarge {
+            size,
+            limit: self.max_body,
+        };
+        if let Some(size) = response.content_length().filter(|&n| n > self.max_body) {
+            return Err(too_large(size));
+        }
+        let mut body = bytes::BytesMut::new();
+        while let Some(chunk) = response.chunk().await.map_err(transport)? {
+            if (body.len() + chunk.len()) as u64 > self.max_body {
+                return Err(too_large((body.len() + chunk.len()) as u64));
+            }
+            body.extend_from_slice(&chunk);
+        }
+        Ok((status, body.freeze()))
     }
 
     /// Like `send`, but every non-2xx status is an error and the body is parsed as `T`.
@@ -294,7 +313,9 @@ pub struct GitStore {
 }
 
 impl GitStore {
-    pub fn new(client: GitDataClient, max_archive_bytes: u64) -> Self {
+    pub fn new(mut client: GitDataClient, max_archive_bytes: u64) -> Self {
+        // A blob comes back base64-encoded (4/3 of its size) inside a small JSON object.
+        client.max_body = (max_archive_bytes / 3 * 4).saturating_add(1 << 20);
         Self {
             client,
             max_archive_bytes,
