@@ -172,7 +172,17 @@ impl TrackingComment {
                 Ok(()) => return Ok(c),
                 // Deleted by someone meanwhile: post it again.
                 Err(e) if e.status() == Some(404) => {}
-                Err(e) => return Err(e),
+                // The final state is the comment's last write: one refusal the client does not
+                // retry (GitHub's secondary rate limit answers 403) gets one more attempt
+                // rather than leaving the comment "working".
+                Err(first) => {
+                    tokio::time::sleep(crate::github::http::backoff(2, policy)).await;
+                    match self.github.update_comment(c, body, policy).await {
+                        Ok(()) => return Ok(c),
+                        Err(e) if e.status() == Some(404) => {}
+                        Err(_) => return Err(first),
+                    }
+                }
             }
         }
         self.create(body, policy).await
