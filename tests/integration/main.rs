@@ -1,5 +1,6 @@
 //! One integration-test binary: fakes on loopback, the real binary and the real Claude Code CLI.
 mod act_action;
+mod campaign;
 mod dist;
 mod examples;
 mod fake_model_cli;

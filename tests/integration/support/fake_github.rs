@@ -173,6 +173,9 @@ struct StateInner {
     reactions: Vec<(String, String)>,
     faults: Vec<Fault>,
     delays: Vec<Delay>,
+    /// Faults and delays for the n-th request of the run (1-based), whatever it is.
+    nth_faults: Vec<(usize, Fault)>,
+    nth_delays: Vec<(usize, Delay)>,
     /// Every request waits a random time up to this, before or after taking effect.
     random_delay: Option<Duration>,
     recorded: Vec<Recorded>,
@@ -323,6 +326,27 @@ impl FakeGitHub {
     }
 
     /// Forgets the scripted failures not used up yet.
+    /// The `n`-th request received (1-based), whatever it is, fails with `status`.
+    pub fn fail_call(&self, n: usize, status: u16, message: &str) {
+        let fault = Fault::new("", 1, status, message);
+        self.shared
+            .inner
+            .lock()
+            .expect("lock")
+            .nth_faults
+            .push((n, fault));
+    }
+
+    /// The `n`-th request received (1-based) takes effect at once but is answered `delay` late.
+    pub fn delay_call(&self, n: usize, delay: Duration) {
+        self.shared
+            .inner
+            .lock()
+            .expect("lock")
+            .nth_delays
+            .push((n, Delay::answered_late("", 1, delay)));
+    }
+
     pub fn clear_faults(&self) {
         self.with(|s| s.faults.clear());
     }
@@ -584,6 +608,17 @@ async fn handle(
             authorization: authorization.clone(),
         });
         s.in_flight += 1;
+        let nth = s.recorded.len();
+        let nth_fault = s
+            .nth_faults
+            .iter()
+            .find(|(n, _)| *n == nth)
+            .map(|(_, f)| f.clone());
+        let nth_delay = s
+            .nth_delays
+            .iter()
+            .find(|(n, _)| *n == nth)
+            .map(|(_, d)| (d.before, d.after));
         let fault = match s
             .faults
             .iter()
@@ -593,7 +628,7 @@ async fn handle(
                 s.faults[i].times -= 1;
                 Some(s.faults[i].clone())
             }
-            None => None,
+            None => nth_fault,
         };
         let (before, after) = match s
             .delays
@@ -604,6 +639,7 @@ async fn handle(
                 s.delays[i].times -= 1;
                 (s.delays[i].before, s.delays[i].after)
             }
+            None if nth_delay.is_some() => nth_delay.unwrap_or_default(),
             None => match s.random_delay {
                 Some(max) if random_bool() => (random_up_to(max), Duration::ZERO),
                 Some(max) => (Duration::ZERO, random_up_to(max)),
