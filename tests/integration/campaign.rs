@@ -15,7 +15,7 @@ use crate::support::fake_github::FakeGitHub;
 use crate::support::fake_model::{FakeModel, Reply};
 use crate::support::harness::{repo_root, require_claude};
 
-const SEED: u64 = 0x15_0c0f_fee;
+const SEED: u64 = 0x0001_50c0_ffee;
 
 /// xorshift64*: small, deterministic, enough to pick cases.
 struct Rng(u64);
