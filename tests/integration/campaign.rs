@@ -95,6 +95,17 @@ fn paths(v: &Value, at: &mut Vec<Seg>, out: &mut Vec<Vec<Seg>>) {
     }
 }
 
+fn node<'a>(v: &'a Value, path: &[Seg]) -> Option<&'a Value> {
+    let mut cur = v;
+    for seg in path {
+        cur = match seg {
+            Seg::Key(k) => cur.get(k.as_str())?,
+            Seg::Index(i) => cur.get(*i)?,
+        };
+    }
+    Some(cur)
+}
+
 fn node_mut<'a>(v: &'a mut Value, path: &[Seg]) -> Option<&'a mut Value> {
     let mut cur = v;
     for seg in path {
@@ -140,9 +151,7 @@ fn every_field_of_every_payload_with_a_wrong_type_is_parsed_and_decided_without_
         let mut all = Vec::new();
         paths(&payload, &mut Vec::new(), &mut all);
         for path in all {
-            let original = node_mut(&mut payload.clone(), &path)
-                .map(|v| v.clone())
-                .unwrap_or(Value::Null);
+            let original = node(&payload, &path).cloned().unwrap_or(Value::Null);
             for wrong in wrong_types(&original) {
                 let mut mutated = payload.clone();
                 if let Some(slot) = node_mut(&mut mutated, &path) {
@@ -161,6 +170,7 @@ fn every_field_of_every_payload_with_a_wrong_type_is_parsed_and_decided_without_
             }
         }
     }
+    eprintln!("in-process campaign: {cases} cases");
     assert!(cases > 10_000, "{cases} cases");
     assert!(failures.is_empty(), "panics in {failures:#?}");
 }
@@ -561,4 +571,38 @@ async fn sigterm_at_several_moments_ends_cancelled() {
         assert_run_ended_well(moment, &job, &github, &out);
         assert_eq!(out.status.code(), Some(130), "{moment}");
     }
+}
+
+/// The binary, `run`, on the first hostile payloads of the plan campaign (the same seed), with
+/// a model that answers: whatever the payload, the run ends well.
+#[tokio::test]
+async fn run_on_hostile_payloads_ends_well() {
+    let _claude = require_claude!();
+    const CASES: usize = 24;
+    let mut problems = Vec::new();
+    let payloads = hostile_payloads(CASES);
+    for pair in payloads.chunks(2) {
+        let runs = pair.iter().map(|(name, label, bytes)| async move {
+            let github = FakeGitHub::start().await;
+            let model = FakeModel::start().await;
+            model.push_reply(Reply::text("Done."));
+            let job = Job::new(name, &json!({}), &github, Some(&model.url()));
+            std::fs::write(job.dir.path().join("event.json"), bytes).expect("event");
+            let (out, took) = run_case(&job).await;
+            github.settle(Duration::from_secs(10)).await;
+            let case = format!("run {name} {label}");
+            let mut found = run_problems(&case, &job, &github, &out);
+            if took > Duration::from_secs(90) {
+                found.push(format!("{case}: took {took:?}"));
+            }
+            found
+        });
+        problems.extend(
+            futures_util::future::join_all(runs)
+                .await
+                .into_iter()
+                .flatten(),
+        );
+    }
+    assert!(problems.is_empty(), "{problems:#?}");
 }
