@@ -104,6 +104,9 @@ pub fn bedrock(env: Env<'_>) -> Result<ProxyConfig, ConfigError> {
         .unwrap_or_else(|| format!("https://bedrock-runtime.{region}.amazonaws.com"))
         .trim_end_matches('/')
         .to_string();
+    let endpoint = super::config::checked_url(endpoint, || {
+        "ANTHROPIC_BEDROCK_BASE_URL / AWS_ENDPOINT_URL_BEDROCK_RUNTIME / AWS_ENDPOINT_URL".into()
+    })?;
     let model = get(env, "ANTHROPIC_MODEL").unwrap_or_else(|| {
         format!(
             "{}.{BEDROCK_DEFAULT_MODEL}",
@@ -153,6 +156,7 @@ pub fn vertex(env: Env<'_>) -> Result<ProxyConfig, ConfigError> {
         })
         .trim_end_matches('/')
         .to_string();
+    let base_url = super::config::checked_url(base_url, || "ANTHROPIC_VERTEX_BASE_URL".into())?;
     let model = get(env, "ANTHROPIC_MODEL").unwrap_or_else(|| VERTEX_DEFAULT_MODEL.into());
     Ok(ProxyConfig::single(
         ModelRoute {

@@ -27,6 +27,14 @@ pub enum ConfigError {
          in an HTTP header (only surrounding whitespace is trimmed)"
     )]
     BadCredential { source_name: String },
+    /// An upstream address no request can ever reach (not http/https, no host, not a URL):
+    /// refused at load time instead of failing each model call.
+    #[error("{source_name} {value:?} can never be reached: {problem}")]
+    BadUrl {
+        source_name: String,
+        value: String,
+        problem: String,
+    },
     #[error("config field `{0}` is required")]
     Missing(String),
     #[error("config has no usable model in `model_list`")]
@@ -387,6 +395,12 @@ impl SapCredentials {
         let base_url = get("AICORE_BASE_URL")
             .or_else(|| from_key(&["serviceurls", "AI_API_URL"]))
             .ok_or_else(|| ConfigError::Sap("AICORE_BASE_URL missing".into()))?;
+        let auth_url = checked_url(auth_url, || {
+            "AICORE_AUTH_URL (or AICORE_SERVICE_KEY's url)".into()
+        })?;
+        let base_url = checked_url(base_url, || {
+            "AICORE_BASE_URL (or AICORE_SERVICE_KEY's serviceurls.AI_API_URL)".into()
+        })?;
         let resource_group = get("AICORE_RESOURCE_GROUP").unwrap_or_else(|| "default".into());
         Ok(SapCredentials {
             auth_url: with_suffix(&auth_url, "/oauth/token"),
@@ -464,7 +478,10 @@ impl Reader<'_> {
             let field = format!("{at}.litellm_params.{k}");
             match k.as_str() {
                 "model" => model = Some(self.string(&field, v, false)?),
-                "api_base" | "base_url" => api_base = Some(self.string(&field, v, false)?),
+                "api_base" | "base_url" => {
+                    let base = self.string(&field, v, false)?;
+                    api_base = Some(checked_url(base, || format!("config field `{field}`"))?);
+                }
                 "api_key" => api_key = Some(Secret::new(self.string(&field, v, true)?)),
                 other => self.warn(format!(
                     "`{at}.litellm_params.{other}` is not supported and is ignored"
@@ -540,8 +557,32 @@ impl Reader<'_> {
             self.secret_envs.push(var.to_string());
             return header_safe(v, || format!("environment variable {var}")).map(Some);
         }
-        Ok(Some(v.trim().to_string()))
+        // Only base URLs are read as non-secret defaults.
+        checked_url(v.trim().to_string(), || {
+            format!("environment variable {var}")
+        })
+        .map(Some)
     }
+}
+
+/// An upstream base URL that requests can reach: http or https, with a host.
+pub(crate) fn checked_url(
+    value: String,
+    source_name: impl FnOnce() -> String,
+) -> Result<String, ConfigError> {
+    let problem = match reqwest::Url::parse(&value) {
+        Err(e) => format!("not a URL ({e})"),
+        Ok(url) if !matches!(url.scheme(), "http" | "https") => {
+            format!("the scheme must be http or https, not {}", url.scheme())
+        }
+        Ok(url) if url.host_str().is_none_or(str::is_empty) => "it names no host".into(),
+        Ok(_) => return Ok(value),
+    };
+    Err(ConfigError::BadUrl {
+        source_name: source_name(),
+        value: value.chars().take(60).collect(),
+        problem,
+    })
 }
 
 /// A credential as it will travel in a header: surrounding whitespace (the newline a shell or a
@@ -673,6 +714,30 @@ router_settings: {routing_strategy: simple-shuffle}
         ]);
         let err = SapCredentials::from_env(&sap).expect_err("control char in the secret");
         assert!(err.to_string().contains("AICORE_CLIENT_SECRET"), "{err}");
+    }
+
+    #[test]
+    fn upstream_urls_that_can_never_work_are_refused_by_name() {
+        let yaml = "model_list:\n  - model_name: a\n    litellm_params: {model: anthropic/x, api_base: \"ftp://x\"}\n";
+        let err = ProxyConfig::from_litellm_yaml(yaml, &|_| None).expect_err("ftp");
+        assert!(
+            err.to_string()
+                .contains("model_list[0].litellm_params.api_base"),
+            "{err}"
+        );
+        let yaml = "model_list:\n  - model_name: a\n    litellm_params: {model: openai/x}\n";
+        let err =
+            ProxyConfig::from_litellm_yaml(yaml, &env_of(&[("OPENAI_API_BASE", "localhost:4000")]))
+                .expect_err("no scheme");
+        assert!(err.to_string().contains("OPENAI_API_BASE"), "{err}");
+        let sap = env_of(&[
+            ("AICORE_AUTH_URL", "auth.example"),
+            ("AICORE_CLIENT_ID", "cid"),
+            ("AICORE_CLIENT_SECRET", "cs"),
+            ("AICORE_BASE_URL", "https://api.example"),
+        ]);
+        let err = SapCredentials::from_env(&sap).expect_err("no scheme");
+        assert!(err.to_string().contains("AICORE_AUTH_URL"), "{err}");
     }
 
     #[test]

@@ -378,6 +378,20 @@ async fn github_urls_that_can_never_work_are_input_errors_at_once() {
         assert_eq!(job.output("conclusion").as_deref(), Some("failure"));
     }
     assert!(github.requests().is_empty(), "nothing was attempted");
+
+    // The same for an upstream of the embedded proxy.
+    let mut job = Job::new("issue_comment", &comment_event("@claude x"), &github, None);
+    job.set(
+        "INPUT_PROXY_CONFIG",
+        "model_list:\n  - model_name: a\n    litellm_params: {model: anthropic/x, api_base: \"ftp://x\", api_key: k}\ngeneral_settings: {master_key: m}\n",
+    );
+    let (code, _, stderr) = plan(&job, &["--offline"]).await;
+    assert_eq!(code, Some(2), "{stderr}");
+    assert_eq!(stderr.trim().lines().count(), 1, "{stderr}");
+    assert!(
+        stderr.contains("input proxy_config") && stderr.contains("api_base"),
+        "{stderr}"
+    );
 }
 
 /// Issue 15 #9: clap's own usage errors (several lines, naming a `--flag` nobody wrote) are one
