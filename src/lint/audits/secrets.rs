@@ -62,7 +62,7 @@ pub fn excess_secrets(ctx: &mut Ctx<'_, '_>) {
                             (
                                 Severity::Medium,
                                 format!(
-                                    "a personal access token (`secrets.{secret}`) is {name}'s GitHub token; the job token is scoped and expires"
+                                    "a personal access token (`secrets.{upper}`) is {name}'s GitHub token; the job token is scoped and expires"
                                 ),
                             )
                         } else if upper == "GITHUB_TOKEN"
@@ -81,7 +81,7 @@ pub fn excess_secrets(ctx: &mut Ctx<'_, '_>) {
                             (
                                 severity,
                                 format!(
-                                    "`secrets.{secret}` reaches {name} through {what}; it needs only its model credential"
+                                    "`secrets.{upper}` reaches {name} through {what}; it needs only its model credential"
                                 ),
                             )
                         };

@@ -206,7 +206,7 @@ pub fn unguarded(ctx: &mut Ctx<'_, '_>) {
             "no `if:` checks who triggered it"
         };
         let msg = format!(
-            "any GitHub user can start {} through {first}, and it holds secrets or a write token: {why}",
+            "any GitHub user can start {} through `{first}`, and it holds secrets or a write token: {why}",
             agent.kind.name()
         );
         ctx.report(Audit::UnguardedTrigger, Severity::High, loc, msg);
