@@ -46,6 +46,8 @@ pub enum ExprError {
     Token(String, usize),
     #[error("unexpected end of expression")]
     End,
+    #[error("expression longer than {MAX_TOKENS} tokens or nested deeper than {MAX_DEPTH}")]
+    TooLarge,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -150,10 +152,22 @@ fn tokenize(src: &str) -> Result<Vec<(Tok, usize)>, ExprError> {
     Ok(out)
 }
 
+/// Bounds that keep the parser's and the walks' recursion shallow (GitHub caps an expression at
+/// 21,000 characters; real ones have a few dozen tokens).
+pub const MAX_TOKENS: usize = 4096;
+pub const MAX_DEPTH: usize = 64;
+
 /// Parses the text between `${{` and `}}`.
 pub fn parse(src: &str) -> Result<Expr, ExprError> {
     let tokens = tokenize(src)?;
-    let mut p = ExprParser { tokens, at: 0 };
+    if tokens.len() > MAX_TOKENS {
+        return Err(ExprError::TooLarge);
+    }
+    let mut p = ExprParser {
+        tokens,
+        at: 0,
+        depth: 0,
+    };
     let e = p.or()?;
     match p.tokens.get(p.at) {
         None => Ok(e),
@@ -164,6 +178,7 @@ pub fn parse(src: &str) -> Result<Expr, ExprError> {
 struct ExprParser {
     tokens: Vec<(Tok, usize)>,
     at: usize,
+    depth: usize,
 }
 
 impl ExprParser {
@@ -190,6 +205,16 @@ impl ExprParser {
     }
 
     fn or(&mut self) -> Result<Expr, ExprError> {
+        self.depth += 1;
+        if self.depth > MAX_DEPTH {
+            return Err(ExprError::TooLarge);
+        }
+        let e = self.or_inner();
+        self.depth -= 1;
+        e
+    }
+
+    fn or_inner(&mut self) -> Result<Expr, ExprError> {
         let mut l = self.and()?;
         while self.eat("||") {
             l = Expr::Binary(BinOp::Or, Box::new(l), Box::new(self.and()?));
@@ -226,7 +251,13 @@ impl ExprParser {
 
     fn unary(&mut self) -> Result<Expr, ExprError> {
         if self.eat("!") {
-            return Ok(Expr::Not(Box::new(self.unary()?)));
+            self.depth += 1;
+            if self.depth > MAX_DEPTH {
+                return Err(ExprError::TooLarge);
+            }
+            let e = self.unary();
+            self.depth -= 1;
+            return Ok(Expr::Not(Box::new(e?)));
         }
         self.postfix()
     }
@@ -513,6 +544,8 @@ mod tests {
         assert!(parse("format('a'").is_err());
         assert!(parse("'open").is_err());
         assert!(parse("a $ b").is_err());
+        assert_eq!(parse(&"(".repeat(10_000)), Err(ExprError::TooLarge));
+        assert_eq!(parse(&"!".repeat(1_000)), Err(ExprError::TooLarge));
     }
 
     #[test]

@@ -44,6 +44,8 @@ pub enum YamlError {
     Empty,
     #[error("YAML aliases (*name) are not supported in workflows")]
     Alias,
+    #[error("line {0}: nested more than {MAX_DEPTH} levels deep")]
+    TooDeep(usize),
 }
 
 impl Node {
@@ -141,6 +143,9 @@ impl<'a> Offsets<'a> {
     }
 }
 
+/// Deeper nesting is refused: no workflow needs it, and the tree's walks recurse.
+pub const MAX_DEPTH: usize = 128;
+
 /// Parses the first document of `text`.
 pub fn parse(text: &str) -> Result<Node, YamlError> {
     let offsets = Offsets::new(text);
@@ -163,6 +168,9 @@ pub fn parse(text: &str) -> Result<Node, YamlError> {
                 plain: style == ScalarStyle::Plain,
                 span: Span { start, end },
             },
+            Event::SequenceStart(..) | Event::MappingStart(..) if stack.len() >= MAX_DEPTH => {
+                return Err(YamlError::TooDeep(start.line));
+            }
             Event::SequenceStart(..) => {
                 stack.push((false, Vec::new(), start));
                 continue;
@@ -233,6 +241,16 @@ mod tests {
         let doc = parse(text).expect("yaml");
         let b = doc.get("b").expect("b");
         assert_eq!(&text[b.span().start.byte..b.span().end.byte], "x");
+    }
+
+    #[test]
+    fn deep_nesting_is_an_error_not_a_crash() {
+        // flow nesting: the parser's own limit answers
+        let text = format!("a: {}1{}\n", "[".repeat(100_000), "]".repeat(100_000));
+        assert!(parse(&text).is_err());
+        // block nesting: ours
+        let text: String = (0..200).map(|i| format!("{}k{i}:\n", " ".repeat(i))).collect();
+        assert!(matches!(parse(&text), Err(YamlError::TooDeep(_))), "{:?}", parse(&text).err());
     }
 
     #[test]

@@ -331,7 +331,7 @@ pub fn pr_head_checkout(ctx: &mut Ctx<'_, '_>) {
             let loc = ctx.src.within(node, &needle);
             let then = match agent {
                 Some(a) => format!("then runs {}", a.kind.name()),
-                None => "and holds secrets".to_string(),
+                None => "holds secrets".to_string(),
             };
             let msg = format!(
                 "pull request head code is checked out on `{trigger}` in a job that {then}"
