@@ -222,9 +222,7 @@ pub fn cli_in(script: &str) -> Option<AgentKind> {
                             | "-y"
                             | "--yes"
                     )
-                    || (w == "dlx")
-                    || w == "pnpm"
-                    || w == "yarn";
+                    || matches!(w, "dlx" | "pnpm" | "yarn");
                 if !wrapper {
                     break;
                 }
@@ -233,13 +231,13 @@ pub fn cli_in(script: &str) -> Option<AgentKind> {
             let Some(cmd) = words.next() else { continue };
             let cmd = cmd.trim_matches(['"', '\'']);
             let base = cmd.rsplit('/').next().unwrap_or(cmd);
+            // `@scope/name@1.2.3` → `@scope/name`
             let pkg = cmd
-                .split('@')
-                .filter(|s| !s.is_empty())
-                .next()
-                .map(|_| cmd.rsplitn(2, '@').last().unwrap_or(cmd));
+                .get(1..)
+                .and_then(|r| r.find('@'))
+                .map_or(cmd, |i| &cmd[..i + 1]);
             for (name, package) in CLIS {
-                if base == name || pkg == Some(package) || cmd == package {
+                if base == name || pkg == package {
                     return Some(AgentKind::Cli(name));
                 }
             }

@@ -249,8 +249,14 @@ mod tests {
         let text = format!("a: {}1{}\n", "[".repeat(100_000), "]".repeat(100_000));
         assert!(parse(&text).is_err());
         // block nesting: ours
-        let text: String = (0..200).map(|i| format!("{}k{i}:\n", " ".repeat(i))).collect();
-        assert!(matches!(parse(&text), Err(YamlError::TooDeep(_))), "{:?}", parse(&text).err());
+        let text: String = (0..200)
+            .map(|i| format!("{}k{i}:\n", " ".repeat(i)))
+            .collect();
+        assert!(
+            matches!(parse(&text), Err(YamlError::TooDeep(_))),
+            "{:?}",
+            parse(&text).err()
+        );
     }
 
     #[test]

@@ -98,7 +98,7 @@ pub fn persist_credentials(ctx: &mut Ctx<'_, '_>) {
             continue;
         };
         for step in job.steps.iter().filter(|s| s.index < agent.step.index) {
-            if !step.action().is_some_and(|a| a == "actions/checkout") {
+            if step.action().is_none_or(|a| a != "actions/checkout") {
                 continue;
             }
             let off = step
