@@ -266,4 +266,30 @@ jobs:
         let read_only = wf.replace("contents: write", "contents: read");
         assert!(find(&read_only, "agent-output").is_empty());
     }
+
+    #[test]
+    fn agent_text_through_job_outputs_and_needs() {
+        let wf = "\
+on: workflow_dispatch
+permissions: { contents: read }
+jobs:
+  think:
+    runs-on: ubuntu-latest
+    outputs:
+      answer: ${{ steps.g.outputs.summary }}
+    steps:
+      - id: g
+        uses: google-github-actions/run-gemini-cli@v0
+  post:
+    needs: think
+    runs-on: ubuntu-latest
+    permissions: { issues: write }
+    steps:
+      - uses: actions/github-script@v7
+        with:
+          script: |
+            github.rest.issues.createComment({ body: `${{ needs.think.outputs.answer }}` })
+";
+        assert_eq!(find(wf, "agent-output"), [(19, 55, 88)]);
+    }
 }

@@ -147,4 +147,30 @@ jobs:
 ";
         assert_eq!(find(wf, "excess-secrets"), [(5, 14, 21)]);
     }
+
+    #[test]
+    fn model_credential_and_job_token_are_fine() {
+        let wf = "\
+on: issues
+jobs:
+  a:
+    runs-on: ubuntu-latest
+    steps:
+      - uses: openai/codex-action@v1
+        env: { GH_TOKEN: \"${{ secrets.GITHUB_TOKEN }}\" }
+        with:
+          openai-api-key: ${{ secrets.OPENAI_API_KEY }}
+";
+        assert!(find(wf, "excess-secrets").is_empty());
+        // on a trigger only maintainers cause, another secret is medium, not high
+        let other = wf
+            .replace("GITHUB_TOKEN", "DEPLOY_KEY")
+            .replace("on: issues", "on: workflow_dispatch");
+        let all = crate::lint::audits::test_support::all(&other);
+        let f = all
+            .iter()
+            .find(|f| f.audit.id() == "excess-secrets")
+            .expect("finding");
+        assert_eq!(f.severity, crate::lint::Severity::Medium);
+    }
 }

@@ -437,4 +437,24 @@ jobs:
             .is_empty()
         );
     }
+
+    #[test]
+    fn workflow_run_gated_on_the_head_repository() {
+        let wf = "\
+on:
+  workflow_run: { workflows: [ci], types: [completed] }
+jobs:
+  fix:
+    runs-on: ubuntu-latest
+    steps:
+      - run: claude -p \"fix the failing build\"
+        env: { ANTHROPIC_API_KEY: \"${{ secrets.ANTHROPIC_API_KEY }}\" }
+";
+        assert_eq!(find(wf, "unguarded-trigger"), [(7, 14, 47)]);
+        let gated = wf.replace(
+            "    runs-on",
+            "    if: github.event.workflow_run.head_repository.full_name == github.repository\n    runs-on",
+        );
+        assert!(find(&gated, "unguarded-trigger").is_empty());
+    }
 }
