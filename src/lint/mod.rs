@@ -91,7 +91,6 @@ pub struct Unusable {
 pub struct Report {
     pub files: Vec<FileReport>,
     pub unusable: Vec<Unusable>,
-    pub min_severity: Option<Severity>,
 }
 
 #[derive(Debug, thiserror::Error)]
