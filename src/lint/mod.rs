@@ -189,3 +189,35 @@ fn collect(dir: &Path, out: &mut Vec<PathBuf>, unusable: &mut Vec<Unusable>) {
         }
     }
 }
+
+#[cfg(test)]
+mod robustness {
+    use proptest::prelude::*;
+
+    const WORKFLOW: &str = "on: issue_comment\njobs:\n  a:\n    if: ${{ github.actor == 'x' }}\n    steps:\n      - uses: anthropics/claude-code-action@v1\n        with:\n          prompt: \"${{ format('{0}', github.event.comment.body) }}\"\n          claude_args: --allowedTools Bash\n      - run: claude -p \"$X\" # coworker: ignore[untrusted-input]\n";
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(300))]
+
+        /// Any text inside `${{ }}` parses or is an error; never a panic.
+        #[test]
+        fn expressions_never_panic(s in "[ -~\u{e9}\u{4e2d}]{0,80}") {
+            let _ = super::expr::parse(&s);
+            let _ = super::expr::templates(&format!("a ${{{{ {s} }}}} b ${{{{"));
+        }
+
+        /// A workflow cut or spliced anywhere lints or is reported unusable; never a panic.
+        #[test]
+        fn mangled_workflows_never_panic(cut in 0..WORKFLOW.len(), insert in "[ -~\n]{0,12}") {
+            let mut text = WORKFLOW.to_string();
+            let at = (0..=cut).rev().find(|i| text.is_char_boundary(*i)).unwrap_or(0);
+            text.insert_str(at, &insert);
+            if let Ok(report) = super::lint_text("t.yml", &text) {
+                for f in &report.findings {
+                    prop_assert!(f.location.line >= 1 && f.location.column >= 1);
+                    prop_assert!(f.location.end_column > f.location.column);
+                }
+            }
+        }
+    }
+}
