@@ -7,6 +7,9 @@ use super::workflow::{Job, Step};
 pub enum AgentKind {
     Coworker,
     ClaudeCodeAction,
+    /// `anthropics/claude-code-base-action`: Claude Code without the action's GitHub layer (and
+    /// without its write-access check).
+    ClaudeCodeBase,
     CodexAction,
     GeminiCli,
     Opencode,
@@ -38,6 +41,8 @@ impl AgentKind {
         if let Some(action) = step.action() {
             let kind = if action.ends_with("/coworker") || action.contains("/coworker/") {
                 AgentKind::Coworker
+            } else if action.starts_with("anthropics/claude-code-base-action") {
+                AgentKind::ClaudeCodeBase
             } else if action.starts_with("anthropics/claude-code-action") {
                 AgentKind::ClaudeCodeAction
             } else if action.starts_with("openai/codex-action") {
@@ -62,6 +67,7 @@ impl AgentKind {
         match self {
             AgentKind::Coworker => "coworker",
             AgentKind::ClaudeCodeAction => "claude-code-action",
+            AgentKind::ClaudeCodeBase => "claude-code-base-action",
             AgentKind::CodexAction => "codex-action",
             AgentKind::GeminiCli => "run-gemini-cli",
             AgentKind::Opencode => "opencode",
@@ -80,6 +86,12 @@ impl AgentKind {
                 "override_prompt",
                 "custom_instructions",
             ],
+            AgentKind::ClaudeCodeBase => &[
+                "prompt",
+                "prompt_file",
+                "system_prompt",
+                "append_system_prompt",
+            ],
             AgentKind::CodexAction => &["prompt", "prompt-file"],
             AgentKind::GeminiCli | AgentKind::Opencode => &["prompt"],
             AgentKind::OpenHands => &["prompt", "macro"],
@@ -92,6 +104,9 @@ impl AgentKind {
         match self {
             AgentKind::Coworker => &["claude_args", "settings", "isolation"],
             AgentKind::ClaudeCodeAction => {
+                &["claude_args", "settings", "allowed_tools", "claude_env"]
+            }
+            AgentKind::ClaudeCodeBase => {
                 &["claude_args", "settings", "allowed_tools", "claude_env"]
             }
             AgentKind::CodexAction => &["codex-args", "sandbox", "safety-strategy"],
@@ -135,7 +150,9 @@ impl AgentKind {
                 "max_cost_usd",
                 "max_tokens_total",
             ],
-            AgentKind::ClaudeCodeAction => &["timeout_minutes", "max_turns"],
+            AgentKind::ClaudeCodeAction | AgentKind::ClaudeCodeBase => {
+                &["timeout_minutes", "max_turns"]
+            }
             AgentKind::OpenHands => &["max_iterations"],
             _ => &[],
         }
@@ -145,7 +162,7 @@ impl AgentKind {
     pub fn is_agent_text_output(self, output: &str) -> bool {
         match self {
             // coworker's outputs are its own account of the run, not the agent's words
-            AgentKind::Coworker => matches!(output, "usage"),
+            AgentKind::Coworker => false,
             AgentKind::ClaudeCodeAction => matches!(output, "structured_output" | "execution_file"),
             _ => true,
         }

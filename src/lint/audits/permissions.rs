@@ -78,7 +78,7 @@ fn has_shell(agent: &Agent<'_, '_>) -> bool {
             .unwrap_or("")
     };
     match agent.kind {
-        AgentKind::Coworker | AgentKind::ClaudeCodeAction => {
+        AgentKind::Coworker | AgentKind::ClaudeCodeAction | AgentKind::ClaudeCodeBase => {
             ["claude_args", "allowed_tools", "settings"]
                 .iter()
                 .any(|i| text(i).contains("Bash"))

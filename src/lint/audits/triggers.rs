@@ -457,4 +457,22 @@ jobs:
         );
         assert!(find(&gated, "unguarded-trigger").is_empty());
     }
+
+    #[test]
+    fn the_base_action_has_no_write_check_of_its_own() {
+        let wf = "\
+on: issue_comment
+jobs:
+  a:
+    runs-on: ubuntu-latest
+    steps:
+      - uses: anthropics/claude-code-base-action@v1
+        with:
+          anthropic_api_key: ${{ secrets.ANTHROPIC_API_KEY }}
+      - uses: anthropics/claude-code-action@v1
+        with:
+          anthropic_api_key: ${{ secrets.ANTHROPIC_API_KEY }}
+";
+        assert_eq!(find(wf, "unguarded-trigger"), [(6, 15, 52)]);
+    }
 }
