@@ -22,6 +22,20 @@ pub enum Command {
     Plan(PlanArgs),
     /// Serve the embedded model proxy on its own (Anthropic Messages API in front of a gateway).
     Proxy(crate::proxy::cli::ProxyArgs),
+    /// Find unsafe agent setups in workflow files (default: .github/workflows).
+    Lint(LintArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct LintArgs {
+    /// Workflow files, composite action.yml files, or folders of them.
+    pub paths: Vec<PathBuf>,
+    /// Output: human, json or sarif.
+    #[arg(long, default_value = "human")]
+    pub format: String,
+    /// Lowest severity that is reported and fails the run: low, medium or high.
+    #[arg(long, default_value = "medium")]
+    pub min_severity: String,
 }
 
 #[derive(Debug, Args)]

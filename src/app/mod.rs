@@ -3,6 +3,7 @@ mod agent_rounds;
 pub mod deliver;
 mod git_work;
 mod isolation;
+mod lint;
 mod model_proxy;
 mod one_agent;
 mod plan;
@@ -37,6 +38,11 @@ pub fn main() -> i32 {
             return code;
         }
     };
+    // Pure file work: no runtime needed.
+    let cli = match cli.command {
+        Command::Lint(args) => return lint::lint(args),
+        _ => cli,
+    };
     let runtime = match build_runtime() {
         Ok(rt) => rt,
         Err(e) => {
@@ -55,6 +61,7 @@ pub fn main() -> i32 {
                     1
                 }
             },
+            Command::Lint(args) => lint::lint(args),
         }
     })
 }

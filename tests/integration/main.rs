@@ -5,6 +5,7 @@ mod dist;
 mod examples;
 mod fake_model_cli;
 mod graphql_schema;
+mod lint_cli;
 mod log_commands;
 mod msrv;
 mod obtain_binary;
