@@ -1,6 +1,5 @@
 //! Wires the modules together for each subcommand and maps every ending to an exit code.
 mod agent_rounds;
-pub mod deliver;
 mod git_work;
 mod isolation;
 mod model_proxy;
@@ -9,11 +8,11 @@ mod plan;
 mod prepare;
 mod run;
 mod sessions;
+mod stage;
 
 use crate::cli::Command;
 
-/// Exit code for unusable input (missing or malformed event, bad input value).
-pub const EXIT_USAGE: i32 = 2;
+pub use crate::outcome::EXIT_USAGE;
 
 pub fn main() -> i32 {
     let args: Vec<std::ffi::OsString> = std::env::args_os().collect();

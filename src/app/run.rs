@@ -1,23 +1,20 @@
 //! `coworker run`: decide, gather, start the agent, follow it, and always end in a final report.
 use super::EXIT_USAGE;
-use super::agent_rounds::{
-    Caps, Follower, Room, Rounds, agent_arguments, resume_missed, run_followed,
-};
+use super::agent_rounds::CommentSurface;
 use super::git_work::{GitStart, GitWork, Handover};
 use super::prepare::{Prepared, github_client, prepare, repository_name};
-use crate::agent::args::{ClaudeArgs, inline_settings};
-use crate::agent::runner::AgentCommand;
+use super::stage;
 use crate::cli::RunArgs;
 use crate::context::Context;
 use crate::github::{CommentRef, GitHub, ReactionTarget, RetryPolicy};
 use crate::inputs::JobEnv;
+use crate::outcome::rounds::Rounds;
 use crate::outcome::{Conclusion, Outcome};
 use crate::pull_request::PrBody;
 use crate::report::comment::{CommentHeader, render_final, render_started};
 use crate::report::tracking::{Place, TrackingComment};
 use crate::report::{outputs, summary, workflow};
 use crate::trigger::{Decision, RequestSource, TargetKind};
-use crate::verify::{Next, VerifyLoop, run_verify};
 use std::path::PathBuf;
 use std::time::Instant;
 use tokio_util::sync::CancellationToken;
@@ -37,11 +34,13 @@ struct Finale {
 }
 
 impl Finale {
-    fn follower(&self) -> Follower<'_> {
-        Follower {
-            progress: self.tracking.as_ref().and_then(TrackingComment::progress),
-            header: &self.header,
-        }
+    /// The tracking comment, when there is one to edit, as the rounds' progress surface.
+    fn surface(&self) -> Option<std::sync::Arc<dyn stage::Surface>> {
+        let sink = self.tracking.as_ref().and_then(TrackingComment::progress)?;
+        Some(std::sync::Arc::new(CommentSurface {
+            sink,
+            header: self.header.clone(),
+        }))
     }
 }
 
@@ -97,10 +96,7 @@ pub async fn run(args: RunArgs) -> i32 {
             outcome.reason
         )),
     }
-    if outcome.reason.starts_with("input ") {
-        return EXIT_USAGE;
-    }
-    outcome.conclusion.exit_code()
+    outcome.exit_code()
 }
 
 fn spawn_signal_listener(cancel: CancellationToken) {
@@ -139,7 +135,8 @@ async fn drive(
     }
     let github = match github_client(p) {
         Ok(g) => g,
-        Err(e) => return (Outcome::new(Conclusion::Failure, format!("{e:#}")), None),
+        Err(e) if e.is_input() => return (Outcome::input_error(e.to_string()), None),
+        Err(e) => return (Outcome::new(Conclusion::Failure, e.to_string()), None),
     };
     let repo = repository_name(p).unwrap_or_default();
 
@@ -161,16 +158,13 @@ async fn drive(
     };
     let (permission, context) = tokio::join!(permission, context);
     match permission {
-        Ok(Some(level)) if !level.may_trigger() => {
-            let reason = format!(
-                "{} has {} access to {repo}; write or admin is required to trigger the agent",
-                d.actor,
-                level.as_str()
-            );
-            println!("coworker: skipping: {reason}");
-            return (Outcome::new(Conclusion::Skipped, reason), Some(github));
+        Ok(Some(level)) => {
+            if let Some(reason) = crate::trigger::permission::refusal(&d.actor, &level, &repo) {
+                println!("coworker: skipping: {reason}");
+                return (Outcome::new(Conclusion::Skipped, reason), Some(github));
+            }
         }
-        Ok(_) => {}
+        Ok(None) => {}
         Err(e) => {
             let reason = format!("cannot check {}'s permission: {e}", d.actor);
             return (Outcome::new(Conclusion::Failure, reason), Some(github));
@@ -253,6 +247,9 @@ fn tracking_place(finale: &Finale) -> Option<Place> {
     }
 }
 
+/// From the workspace to the agent's end: the run's git side around the shared agent stage.
+/// Whatever ends the run, the base branch's agent configuration swapped in for the agent is
+/// taken out again before this returns.
 async fn run_the_agent(
     p: &Prepared,
     github: &GitHub,
@@ -261,19 +258,9 @@ async fn run_the_agent(
     finale: &mut Finale,
     started: Instant,
 ) -> Outcome {
-    let s = &p.settings;
-    let user_args = match ClaudeArgs::parse(&s.claude_args) {
-        Ok(a) => a,
-        Err(e) => return Outcome::new(Conclusion::Failure, e.to_string()),
-    };
-    let path_var = std::env::var("PATH").ok();
-    let Some(program) =
-        crate::agent::find_claude(s.claude_executable.as_deref(), path_var.as_deref())
-    else {
-        return Outcome::new(
-            Conclusion::Failure,
-            "the Claude Code CLI was not found: put `claude` on PATH or set path_to_claude_code_executable",
-        );
+    let located = match stage::locate(&p.settings) {
+        Ok(l) => l,
+        Err(outcome) => return outcome,
     };
     let git_work = match super::git_work::start(p, context).await {
         GitStart::Ready(w) => {
@@ -291,287 +278,119 @@ async fn run_the_agent(
             );
         }
     };
-    let jail = match super::isolation::prepare(s, &p.job.workspace) {
-        Ok(jail) => std::sync::Arc::new(jail),
-        Err(e) => return Outcome::new(Conclusion::Failure, e.to_string()),
-    };
-    let commit_tools = git_work
-        .as_ref()
-        .is_some_and(|w| w.prepared.work.push_branch().is_some());
-    let settings = match s
-        .claude_settings
-        .as_deref()
-        .map(inline_settings)
-        .transpose()
+    let outcome = agent_and_delivery(
+        p,
+        located,
+        git_work.as_deref(),
+        Handing {
+            github,
+            context,
+            cancel,
+            started,
+        },
+        finale,
+    )
+    .await;
+    if let Some(work) = &git_work
+        && let Err(e) = work.restore_config().await
     {
-        Ok(settings) => settings,
-        Err(e) => return Outcome::new(Conclusion::Failure, e.to_string()),
-    };
-    let base_args = agent_arguments(&user_args, settings.as_deref(), commit_tools);
+        workflow::warning(&format!(
+            "could not restore the branch's own agent configuration in the workspace: {e}"
+        ));
+    }
+    outcome
+}
+
+/// The run's borrowed parts the agent stage and delivery read.
+struct Handing<'a> {
+    github: &'a GitHub,
+    context: &'a Context,
+    cancel: &'a CancellationToken,
+    started: Instant,
+}
+
+async fn agent_and_delivery(
+    p: &Prepared,
+    located: stage::Located,
+    git_work: Option<&GitWork>,
+    h: Handing<'_>,
+    finale: &mut Finale,
+) -> Outcome {
+    let s = &p.settings;
+    let github = h.github;
     let mut sessions = super::sessions::plan(
         s,
         &p.job.api_url,
         &github.repo().full(),
         p.decision.target,
-        context.is_private,
+        h.context.is_private,
         p.job.temp_dir.join("coworker-sessions"),
         &p.event.name,
     );
-    if let (Some(plan), Some(home)) = (sessions.as_mut(), jail.home()) {
-        plan.use_config_dir(home.join(".claude"));
-    }
-    let mut resumed = None;
-    if let Some(plan) = sessions.as_mut()
-        && let Some(restored) = plan
-            .restore(
-                &p.job.workspace,
-                super::sessions::origin_issue(&p.event, &s.rules.bot_name),
-            )
-            .await
-    {
-        let m = restored.manifest;
-        let when = m.created_at.format("%Y-%m-%d %H:%M UTC");
-        let from = match &m.run_url {
-            Some(url) => format!("[the run of {when}]({url})"),
-            None => format!("the run of {when}"),
-        };
-        finale.header.notes.push(format!(
-            "Continuing the conversation from {from} (session `{}`).",
-            m.session_id
-        ));
-        resumed = Some(m.session_id);
-    }
     let nonce = crate::secret::Secret::random();
-    let prompt = crate::prompt::render(context, &p.decision, &nonce.expose()[..16]);
+    let prompt = crate::prompt::render(h.context, &p.decision, &nonce.expose()[..16]);
     let execution_file = p.job.temp_dir.join(format!(
         "coworker-execution-{}-{}.jsonl",
         p.job.run_id.as_deref().unwrap_or("local"),
         std::process::id()
     ));
     finale.execution_file = Some(execution_file.clone());
-    let proxy = match super::model_proxy::start(s).await {
-        Ok(proxy) => proxy,
-        Err(reason) => return Outcome::new(Conclusion::Failure, reason),
-    };
-    // What the agent runs under and where the model credentials live, for every auditor.
-    finale.rows.push((
-        "isolation".into(),
-        format!("{}, {}", jail.describe(), proxy.credentials()),
-    ));
-    let secrets = s.secrets();
-    let mut env =
-        crate::agent::env::agent_env(std::env::vars(), &proxy.env, &secrets, &proxy.withheld);
-    jail.adapt_env(&mut env);
-    jail.settle_home();
-    // The workspace belongs to the agent's uid while it works (root runners), and is handed
-    // back before coworker commits, pushes or saves the session, on every path.
-    let mut reach = vec![program.clone()];
-    reach.extend(env.iter().filter(|(k, _)| k == "PATH").flat_map(|(_, v)| {
-        std::env::split_paths(v)
-            .map(|d| d.join("x"))
-            .collect::<Vec<_>>()
-    }));
-    let mut lease = match jail.lend(&p.job.workspace, &reach) {
-        Ok(lease) => lease,
-        Err(e) => return Outcome::new(Conclusion::Failure, e.to_string()),
-    };
-    let caps = Caps {
-        max_turns: s.max_turns,
-        max_cost_usd: s.max_cost_usd,
-        timeout: s.timeout,
-    };
-    let round_args = |resume: Option<&str>, turns: Option<u32>| {
-        let mut args = base_args.clone();
-        args.extend(crate::budget::max_turns_args(&user_args, turns));
-        if let Some(id) = resume {
-            args.extend(["--resume".to_string(), id.to_string()]);
-        }
-        args
-    };
-    let command = AgentCommand {
-        program,
-        args: round_args(resumed.as_deref(), s.max_turns),
-        env,
-        cwd: p.job.workspace.clone(),
+    let setup = stage::StageSetup {
+        workspace: p.job.workspace.clone(),
+        commit_tools: git_work.is_some_and(|w| w.prepared.work.push_branch().is_some()),
+        sessions: sessions.take(),
+        origin_issue: super::sessions::origin_issue(&p.event, &s.rules.bot_name),
         prompt,
         execution_file,
-        timeout: s.timeout,
-        cost_cap: s.max_cost_usd,
-        jail: jail.clone(),
     };
+    let mut agent = match located.start(s, setup).await {
+        Ok(agent) => agent,
+        Err(outcome) => return outcome,
+    };
+    finale.rows.push(agent.isolation_row());
     workflow::group("coworker: agent");
     println!(
         "starting {} after {} ms and {} GitHub calls, {}",
-        command.program.display(),
-        started.elapsed().as_millis(),
+        agent.program().display(),
+        h.started.elapsed().as_millis(),
         github.calls(),
-        proxy.credentials()
+        agent.credentials()
     );
+    let surface = finale.surface();
     let react = tokio::spawn(react_to_request(github.clone(), p.decision.clone()));
-    let mut report = run_followed(&finale.follower(), command.clone(), cancel).await;
-    if resumed.is_some() && resume_missed(&report) {
-        workflow::warning(
-            "the earlier session could not be resumed; starting a fresh conversation",
-        );
-        finale
-            .header
-            .notes
-            .retain(|n| !n.starts_with("Continuing the conversation"));
-        finale
-            .header
-            .notes
-            .push("The earlier conversation could not be resumed; this run started fresh.".into());
-        resumed = None;
-        report = run_followed(
-            &finale.follower(),
-            AgentCommand {
-                args: round_args(None, s.max_turns),
-                ..command.clone()
-            },
-            cancel,
-        )
+    agent
+        .first_round(surface.clone(), &finale.header.notes, h.cancel)
         .await;
-    }
     let _ = react.await;
-    let mut rounds = Rounds::default();
-    rounds.push(report);
     workflow::end_group();
-    let verification = match s.verify_command.as_deref() {
-        Some(check) if rounds.last_succeeded() => Some(
-            verify_rounds(
-                p,
-                finale,
-                &command,
-                &round_args,
-                check,
-                &caps,
-                &mut rounds,
-                cancel,
-            )
-            .await,
-        ),
-        _ => None,
-    };
-    let mut outcome = rounds.outcome(&caps);
-    outcome.session_restored = resumed.is_some();
-    outcome.verification = verification.flatten();
-    if let Some(v) = &outcome.verification
-        && !v.passed
-        && outcome.conclusion == Conclusion::Success
-    {
-        outcome.conclusion = Conclusion::Failure;
-        outcome.reason = format!("the checks still fail: `{}` {}", v.command, v.result);
-    }
-    {
-        let ap = proxy;
-        let usage = ap.proxy.usage();
-        if ap.proxy.budget_exhausted() {
-            outcome.conclusion = Conclusion::Failure;
-            outcome.stopped_by = Some("max_tokens_total");
-            outcome.reason = format!(
-                "budget exhausted: the run used {} model tokens of max_tokens_total {}",
-                super::model_proxy::total(&usage),
-                s.max_tokens_total.unwrap_or_default()
-            );
-        }
-        outcome.usage = Some(usage);
-        ap.proxy.shutdown().await;
-    }
-    outcome.duration = started.elapsed();
-    if let Some(lease) = lease.as_mut() {
-        let failed = lease.hand_back();
-        if failed > 0 {
-            workflow::warning(&format!(
-                "isolation: {failed} paths of the workspace could not be handed back from the agent's user"
-            ));
-        }
-    }
-    if let Some(work) = &git_work {
+    agent
+        .verify_rounds(surface, &finale.header.notes, h.cancel)
+        .await;
+    let mut outcome = agent.finish().await;
+    finale.header.notes.extend(agent.notes().iter().cloned());
+    outcome.duration = h.started.elapsed();
+    if let Some(work) = git_work {
         // `branch_name` names a branch only once it is on the remote (pushed now or earlier).
         outcome.branch = work.prepared.branch_on_remote().map(str::to_string);
         if outcome.conclusion == Conclusion::Cancelled {
             println!("coworker: cancelled: the agent's work stays uncommitted and is not pushed");
-        } else if rounds.ran() {
-            hand_over(p, github, context, work, &rounds, &mut outcome, finale).await;
-        }
-    }
-    if let (Some(plan), Some(id), true) = (&sessions, &outcome.session_id, rounds.ran()) {
-        plan.save(&p.job.workspace, id, p.job.run_url().as_deref())
+        } else if agent.rounds().ran() {
+            hand_over(
+                p,
+                github,
+                h.context,
+                work,
+                agent.rounds(),
+                &mut outcome,
+                finale,
+            )
             .await;
-    }
-    outcome
-}
-
-/// Builds a round's arguments from the session to resume and the turns left.
-type RoundArgs<'a> = &'a dyn Fn(Option<&str>, Option<u32>) -> Vec<String>;
-
-/// Checks the agent's work with `verify_command`; while it fails and rounds and caps remain,
-/// resumes the agent with the failure. Returns the final check's summary.
-#[expect(
-    clippy::too_many_arguments,
-    reason = "the run's parts, borrowed; a struct would only rename them"
-)]
-async fn verify_rounds(
-    p: &Prepared,
-    finale: &Finale,
-    first: &AgentCommand,
-    round_args: RoundArgs<'_>,
-    check: &str,
-    caps: &Caps,
-    rounds: &mut Rounds,
-    cancel: &CancellationToken,
-) -> Option<crate::verify::VerifySummary> {
-    let s = &p.settings;
-    let mut checks = VerifyLoop::new(check, s.verify_timeout, s.verify_rounds);
-    loop {
-        workflow::group("coworker: verify");
-        println!("$ {check}");
-        let env = super::isolation::verify_env(&first.env);
-        let run = run_verify(&first.jail, check, &p.job.workspace, &env, s.verify_timeout).await;
-        println!("{}", crate::redact::redact(run.tail.trim_end()));
-        println!("verify: {}", run.describe(s.verify_timeout));
-        workflow::end_group();
-        let prompt = match checks.record(run) {
-            Next::Passed | Next::GiveUp => break,
-            Next::FollowUp(prompt) => prompt,
-        };
-        if cancel.is_cancelled() {
-            break;
         }
-        let Some(session) = rounds.session_id() else {
-            break;
-        };
-        let (turns, cost_cap, time) = match rounds.room(caps) {
-            Room::Left {
-                turns,
-                cost_usd,
-                time,
-            } => (turns, cost_usd, time),
-            Room::Exhausted(hit) => {
-                rounds.exhausted = Some(hit);
-                break;
-            }
-        };
-        workflow::group("coworker: agent (fixing the failed checks)");
-        let report = run_followed(
-            &finale.follower(),
-            AgentCommand {
-                args: round_args(Some(&session), turns),
-                prompt,
-                timeout: time,
-                cost_cap,
-                ..first.clone()
-            },
-            cancel,
-        )
+    }
+    agent
+        .save_session(&outcome, p.job.run_url().as_deref())
         .await;
-        workflow::end_group();
-        rounds.push(report);
-        if !rounds.last_succeeded() {
-            break;
-        }
-    }
-    checks.summary()
+    outcome
 }
 
 /// Commits, pushes and opens or updates the pull request; records what happened in `outcome`.

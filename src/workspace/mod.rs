@@ -2,6 +2,7 @@
 //! getting its work to GitHub. The agent commits; only coworker pushes.
 pub mod branch;
 pub mod credentials;
+pub mod deliver;
 pub mod git;
 pub mod push;
 pub mod retry;

@@ -20,6 +20,7 @@ mod run_e2e;
 mod run_gateway;
 mod run_git_retries;
 mod run_isolation;
+mod run_pipeline_defects;
 mod run_providers;
 mod run_secrets;
 mod run_sessions;
