@@ -8,6 +8,7 @@ pub mod event;
 pub mod github;
 pub mod inputs;
 pub mod isolation;
+pub mod local;
 pub mod outcome;
 pub mod prompt;
 pub mod proxy;

@@ -2,6 +2,7 @@
 mod agent_rounds;
 mod git_work;
 mod isolation;
+mod local;
 mod model_proxy;
 mod one_agent;
 mod plan;
@@ -47,6 +48,7 @@ pub fn main() -> i32 {
         match cli.command {
             Command::Run(args) => run::run(args).await,
             Command::Plan(args) => plan::plan(args).await,
+            Command::Local(args) => local::local(args).await,
             Command::Proxy(args) => match crate::proxy::cli::run(args).await {
                 Ok(()) => 0,
                 Err(e) => {

@@ -1,6 +1,5 @@
 //! `coworker run`: decide, gather, start the agent, follow it, and always end in a final report.
 use super::EXIT_USAGE;
-use super::agent_rounds::CommentSurface;
 use super::git_work::{GitStart, GitWork, Handover};
 use super::prepare::{Prepared, github_client, prepare, repository_name};
 use super::stage;
@@ -35,12 +34,14 @@ struct Finale {
 
 impl Finale {
     /// The tracking comment, when there is one to edit, as the rounds' progress surface.
-    fn surface(&self) -> Option<std::sync::Arc<dyn stage::Surface>> {
+    fn surface(&self) -> Option<std::sync::Arc<dyn crate::report::surface::Surface>> {
         let sink = self.tracking.as_ref().and_then(TrackingComment::progress)?;
-        Some(std::sync::Arc::new(CommentSurface {
-            sink,
-            header: self.header.clone(),
-        }))
+        Some(std::sync::Arc::new(
+            crate::report::surface::CommentSurface {
+                sink,
+                header: self.header.clone(),
+            },
+        ))
     }
 }
 
@@ -99,7 +100,7 @@ pub async fn run(args: RunArgs) -> i32 {
     outcome.exit_code()
 }
 
-fn spawn_signal_listener(cancel: CancellationToken) {
+pub(super) fn spawn_signal_listener(cancel: CancellationToken) {
     use tokio::signal::unix::{SignalKind, signal};
     tokio::spawn(async move {
         let (Ok(mut term), Ok(mut int)) = (
@@ -342,6 +343,7 @@ async fn agent_and_delivery(
         origin_issue: super::sessions::origin_issue(&p.event, &s.rules.bot_name),
         prompt,
         execution_file,
+        echo: true,
     };
     let mut agent = match located.start(s, setup).await {
         Ok(agent) => agent,

@@ -110,6 +110,68 @@ pub fn plan(
     }
 }
 
+/// The store of a local run: a `dir:` store under the user's data directory, one archive per
+/// repository and thread (`session_repository` is `<repo-hash>/<thread>`). `session_store: off`
+/// turns it off; the encryption inputs apply as in the Action.
+pub fn local_plan(
+    settings: &Settings,
+    root: PathBuf,
+    session_repository: &str,
+) -> Option<SessionPlan> {
+    if settings
+        .session_store
+        .as_deref()
+        .is_some_and(|s| s.parse::<SessionStoreKind>() == Ok(SessionStoreKind::Off))
+    {
+        println!("sessions: off (session_store: off)");
+        return None;
+    }
+    let kind = SessionStoreKind::Dir(root);
+    let encryption: EncryptionSetting = settings
+        .session_encryption
+        .as_deref()
+        .unwrap_or("auto")
+        .parse()
+        .ok()?;
+    let visibility = Visibility::Private;
+    if let SaveDecision::Skip(reason) =
+        session::save_decision(&kind, visibility, settings.session_key.as_ref(), encryption)
+    {
+        println!("sessions: off for this run: {reason}");
+        return None;
+    }
+    let key = match SessionKey::new(session_repository, session::Target::issue(0)) {
+        Ok(k) => k,
+        Err(e) => {
+            workflow::warning(&format!("sessions: off: {e}"));
+            return None;
+        }
+    };
+    let config_dir = session::claude_config_dir(|n| std::env::var(n).ok())?;
+    let config = StoreConfig {
+        api_url: String::new(),
+        token: None,
+        actions_cache_dir: None,
+        max_archive_bytes: Limits::default().max_archive_bytes,
+    };
+    match SessionStore::open(&kind, &config) {
+        Ok(store) => Some(SessionPlan {
+            store,
+            kind,
+            key,
+            secret: settings.session_key.clone(),
+            encryption,
+            visibility,
+            base: None,
+            config_dir,
+        }),
+        Err(e) => {
+            workflow::warning(&format!("sessions: the store cannot be opened: {e}"));
+            None
+        }
+    }
+}
+
 /// Since 2026-06-26 GitHub hands `issue_comment` and `pull_request_target` runs a read-only
 /// cache token: the save step stores nothing, which the user should hear from us, not guess.
 fn read_only_cache_note(event_name: &str) -> Option<String> {

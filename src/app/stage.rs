@@ -8,23 +8,17 @@ use super::sessions::SessionPlan;
 use crate::agent::args::{ClaudeArgs, inline_settings};
 use crate::agent::policy::agent_arguments;
 use crate::agent::runner::AgentCommand;
-use crate::agent::stream::StreamState;
 use crate::budget::caps::{Caps, Room};
 use crate::inputs::Settings;
 use crate::isolation::lease::Lease;
 use crate::outcome::rounds::{Rounds, resume_missed};
 use crate::outcome::{Conclusion, Outcome};
+use crate::report::surface::Surface;
 use crate::report::workflow;
 use crate::verify::{Next, VerifyLoop, VerifySummary, run_verify};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use tokio_util::sync::CancellationToken;
-
-/// Where a round's progress is shown while it runs (the tracking comment, the terminal).
-pub trait Surface: Send + Sync + 'static {
-    /// The stream's state changed; `notes` are the run's notes so far.
-    fn show(&self, notes: &[String], state: &StreamState);
-}
 
 /// The agent's program and the user's arguments, found before anything is changed on disk.
 pub struct Located {
@@ -59,6 +53,9 @@ pub struct StageSetup {
     pub origin_issue: Option<u64>,
     pub prompt: String,
     pub execution_file: PathBuf,
+    /// Echo the agent's messages and tool calls to the log (the Action's job log); off when
+    /// the surface shows them itself.
+    pub echo: bool,
 }
 
 /// A started agent stage: everything ready for the first round.
@@ -77,6 +74,7 @@ pub struct AgentStage<'a> {
     caps: Caps,
     rounds: Rounds,
     verification: Option<VerifySummary>,
+    echo: bool,
 }
 
 impl Located {
@@ -171,6 +169,7 @@ impl Located {
             },
             rounds: Rounds::default(),
             verification: None,
+            echo: setup.echo,
         };
         stage.command.args = stage.round_args(stage.resumed.as_deref(), s.max_turns);
         Ok(stage)
@@ -228,6 +227,7 @@ impl AgentStage<'_> {
             surface.clone(),
             self.shown_notes(host_notes),
             self.command.clone(),
+            self.echo,
             cancel,
         )
         .await;
@@ -243,7 +243,14 @@ impl AgentStage<'_> {
                 args: self.round_args(None, self.settings.max_turns),
                 ..self.command.clone()
             };
-            report = run_followed(surface, self.shown_notes(host_notes), command, cancel).await;
+            report = run_followed(
+                surface,
+                self.shown_notes(host_notes),
+                command,
+                self.echo,
+                cancel,
+            )
+            .await;
         }
         self.rounds.push(report);
     }
@@ -316,6 +323,7 @@ impl AgentStage<'_> {
                 surface.clone(),
                 self.shown_notes(host_notes),
                 command,
+                self.echo,
                 cancel,
             )
             .await;

@@ -8,6 +8,7 @@ pub mod push;
 pub mod retry;
 pub mod secret_scan;
 pub mod untrusted_config;
+pub mod worktree;
 
 use git::{Git, GitError};
 

@@ -4,6 +4,7 @@ mod dist;
 mod examples;
 mod fake_model_cli;
 mod graphql_schema;
+mod local_cli;
 mod obtain_binary;
 mod obtain_claude;
 mod plan_cli;

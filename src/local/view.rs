@@ -1,0 +1,227 @@
+//! The terminal as the tracking comment: what the agent is doing while it works, and the
+//! report at the end. Without a TTY (CI, pipes) every change is one timestamped line; on a TTY
+//! a status block (spinner, elapsed time, turns, cost, the todo list, the current tool) is
+//! redrawn in place below the scrollback.
+use crate::agent::progress::{Progress, TodoStatus};
+use crate::agent::stream::StreamState;
+use std::fmt::Write;
+use std::sync::Mutex;
+use std::time::Instant;
+
+/// One line of the plain log: `[HH:MM:SS] text`.
+pub fn stamp(text: &str) -> String {
+    format!("[{}] {text}", chrono::Local::now().format("%H:%M:%S"))
+}
+
+/// What the last update showed, so the plain log prints changes only.
+#[derive(Default)]
+struct Seen {
+    todos: Vec<(String, TodoStatus)>,
+    step: Option<String>,
+    text: Option<String>,
+}
+
+/// The todo list as terminal lines: `✔` done, `▸` in progress, `·` pending.
+pub fn todo_lines(p: &Progress) -> Vec<String> {
+    p.todos
+        .iter()
+        .map(|t| {
+            let mark = match t.status {
+                TodoStatus::Completed => "✔",
+                TodoStatus::InProgress => "▸",
+                TodoStatus::Pending => "·",
+            };
+            format!("  {mark} {}", one_line(&t.content))
+        })
+        .collect()
+}
+
+fn one_line(s: &str) -> String {
+    let line = s.lines().next().unwrap_or_default().trim();
+    let mut out: String = line.chars().take(160).collect();
+    if line.chars().count() > 160 {
+        out.push('…');
+    }
+    out
+}
+
+/// The plain, line-by-line view.
+pub struct PlainView {
+    seen: Mutex<Seen>,
+}
+
+impl Default for PlainView {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl PlainView {
+    pub fn new() -> Self {
+        Self {
+            seen: Mutex::new(Seen::default()),
+        }
+    }
+
+    /// The lines this state adds to the log (changes since the last call).
+    pub fn lines_for(&self, state: &StreamState) -> Vec<String> {
+        let Ok(mut seen) = self.seen.lock() else {
+            return Vec::new();
+        };
+        let mut out = Vec::new();
+        let todos: Vec<(String, TodoStatus)> = state
+            .progress
+            .todos
+            .iter()
+            .map(|t| (t.content.clone(), t.status))
+            .collect();
+        if todos != seen.todos {
+            seen.todos = todos;
+            let done = state
+                .progress
+                .todos
+                .iter()
+                .filter(|t| t.status == TodoStatus::Completed)
+                .count();
+            out.push(format!(
+                "todo ({done}/{} done):",
+                state.progress.todos.len()
+            ));
+            out.extend(todo_lines(&state.progress));
+        }
+        if state.progress.current_step != seen.step {
+            seen.step = state.progress.current_step.clone();
+            if let Some(step) = &seen.step {
+                out.push(format!("🔧 {}", one_line(step)));
+            }
+        }
+        if state.last_text != seen.text {
+            seen.text = state.last_text.clone();
+            if let Some(text) = &seen.text {
+                out.push(format!("💬 {}", one_line(text)));
+            }
+        }
+        out
+    }
+}
+
+impl crate::report::surface::Surface for PlainView {
+    fn show(&self, _notes: &[String], state: &StreamState) {
+        let mut first = true;
+        for line in self.lines_for(state) {
+            // Continuation lines of a list keep the block together under one time.
+            if first || !line.starts_with("  ") {
+                println!("{}", crate::redact::redact(&stamp(&line)).as_str());
+            } else {
+                println!("           {}", crate::redact::redact(&line).as_str());
+            }
+            first = false;
+        }
+    }
+}
+
+/// The status block a TTY shows, as text (the live view redraws it in place).
+pub fn status_block(state: &StreamState, elapsed: std::time::Duration, cost: f64) -> String {
+    let mut out = String::new();
+    let _ = write!(
+        out,
+        "{:>3}s · {} turns · ${cost:.4}",
+        elapsed.as_secs(),
+        state.progress.turns
+    );
+    for line in todo_lines(&state.progress) {
+        let _ = write!(out, "\n{line}");
+    }
+    if let Some(step) = &state.progress.current_step {
+        let _ = write!(out, "\nnow: {}", one_line(step));
+    }
+    out
+}
+
+/// A live view on a TTY: a spinner line and the status block under it, redrawn in place on
+/// stderr; the scrollback above it only grows.
+pub struct LiveView {
+    bar: indicatif::ProgressBar,
+    started: Instant,
+}
+
+impl LiveView {
+    pub fn new() -> Self {
+        let bar = indicatif::ProgressBar::new_spinner();
+        bar.set_style(
+            indicatif::ProgressStyle::with_template("{spinner} coworker is working · {msg}")
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_spinner()),
+        );
+        bar.enable_steady_tick(std::time::Duration::from_millis(120));
+        Self {
+            bar,
+            started: Instant::now(),
+        }
+    }
+
+    /// Prints a line above the status block.
+    pub fn println(&self, line: &str) {
+        self.bar.println(crate::redact::redact(line).as_str());
+    }
+
+    pub fn finish(&self) {
+        self.bar.finish_and_clear();
+    }
+}
+
+impl Default for LiveView {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl crate::report::surface::Surface for LiveView {
+    fn show(&self, _notes: &[String], state: &StreamState) {
+        let cost = state
+            .result
+            .as_ref()
+            .and_then(|r| r.total_cost_usd)
+            .unwrap_or(0.0);
+        let block = status_block(state, self.started.elapsed(), cost);
+        self.bar
+            .set_message(crate::redact::redact(&block).as_str().to_string());
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::agent::progress::Todo;
+
+    #[test]
+    fn the_plain_view_prints_what_changed_only() {
+        let view = PlainView::new();
+        let mut s = StreamState::default();
+        s.progress.todos = vec![
+            Todo {
+                content: "write the test".into(),
+                status: TodoStatus::InProgress,
+            },
+            Todo {
+                content: "fix".into(),
+                status: TodoStatus::Pending,
+            },
+        ];
+        assert_eq!(
+            view.lines_for(&s),
+            ["todo (0/2 done):", "  ▸ write the test", "  · fix"]
+        );
+        assert!(view.lines_for(&s).is_empty());
+        s.progress.todos[0].status = TodoStatus::Completed;
+        s.progress.current_step = Some("Bash: cargo test".into());
+        assert_eq!(
+            view.lines_for(&s),
+            [
+                "todo (1/2 done):",
+                "  ✔ write the test",
+                "  · fix",
+                "🔧 Bash: cargo test"
+            ]
+        );
+    }
+}
