@@ -303,3 +303,229 @@ async fn no_task_is_a_usage_error() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("no task"));
 }
+
+fn example(name: &str) -> String {
+    crate::support::harness::repo_root()
+        .join("examples/workflows")
+        .join(name)
+        .display()
+        .to_string()
+}
+
+#[tokio::test]
+async fn the_shipped_workflows_configure_the_local_run() {
+    let _claude = require_claude!();
+    let model = FakeModel::start().await;
+    let desk = Desk::new(Some(&model.url())).await;
+    // The example's verify command is `cargo test --locked`; the flag given here wins.
+    model.push_reply(Reply::text("Configured by the workflow."));
+    let out = desk
+        .local(&[
+            "--from-workflow",
+            &example("coworker.yml"),
+            "--verify-command",
+            "echo checked",
+            "--thread",
+            "wf",
+            "say hi",
+        ])
+        .await;
+    assert_eq!(out.status.code(), Some(0));
+    assert!(
+        stdout(&out).contains("`echo checked` passed"),
+        "{}",
+        stdout(&out)
+    );
+
+    // Agent mode: the workflow's prompt is the task.
+    model.push_reply(Reply::text("Triaged."));
+    let out = desk
+        .local(&["--from-workflow", &example("nightly-triage.yml")])
+        .await;
+    assert_eq!(out.status.code(), Some(0));
+    let last = model.message_requests().last().expect("request").body["messages"].to_string();
+    assert!(last.contains("needs-triage"), "{last}");
+
+    // SAP AI Core: the with: block asks for use_litellm, whose credentials are not here.
+    let out = desk
+        .local(&["--from-workflow", &example("sap-ai-core.yml"), "x"])
+        .await;
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("AICORE"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[tokio::test]
+async fn a_missing_secret_is_named() {
+    let desk = Desk::new(None).await;
+    let out = desk
+        .local(&["--from-workflow", &example("coworker.yml"), "say hi"])
+        .await;
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("input anthropic_api_key: the workflow reads ${{ secrets.ANTHROPIC_API_KEY }}; set the environment variable ANTHROPIC_API_KEY"),
+        "{err}"
+    );
+}
+
+#[tokio::test]
+async fn job_and_step_choose_among_several_agent_steps() {
+    let _claude = require_claude!();
+    let model = FakeModel::start().await;
+    let desk = Desk::new(Some(&model.url())).await;
+    let file = crate::support::harness::repo_root()
+        .join("tests/fixtures/workflows/two-agents.yml")
+        .display()
+        .to_string();
+    let out = desk.local(&["--from-workflow", &file, "x"]).await;
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("agents:quick, agents:broken"), "{err}");
+
+    let out = desk
+        .local(&["--from-workflow", &format!("{file}:agents:broken"), "x"])
+        .await;
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("timeout_minutes"));
+
+    let wt = desk.worktree("quick");
+    model.push_reply(write(&wt.join("quick.txt"), "done\n"));
+    model.push_reply(Reply::text("Made quick.txt."));
+    let out = desk
+        .local(&[
+            "--from-workflow",
+            &format!("{file}:agents:quick"),
+            "--thread",
+            "quick",
+            "make quick.txt",
+        ])
+        .await;
+    assert_eq!(out.status.code(), Some(0));
+    assert!(
+        stdout(&out).contains("`test -f quick.txt` passed"),
+        "the chosen step's verify command ran: {}",
+        stdout(&out)
+    );
+}
+
+/// The agent under `local` runs behind the proxy like the Action's: the model key is not in its
+/// environment (the fake model receives it from the proxy, never from the agent).
+#[tokio::test]
+async fn the_agent_cannot_read_the_model_key() {
+    let _claude = require_claude!();
+    let model = FakeModel::start().await;
+    let desk = Desk::new(Some(&model.url())).await;
+    model.push_reply(Reply::tool_use(
+        "Bash",
+        json!({"command": "env; cat /proc/$PPID/environ 2>&1 | tr '\\0' '\\n'; echo END-OF-ENV", "description": "look"}),
+    ));
+    model.push_reply(Reply::text("Looked."));
+    let out = desk
+        .local(&[
+            "--claude-args",
+            "--allowedTools Bash",
+            "--thread",
+            "look",
+            "look around",
+        ])
+        .await;
+    assert_eq!(out.status.code(), Some(0));
+    let requests = model.message_requests();
+    let seen: String = requests
+        .iter()
+        .map(|r| r.body.to_string())
+        .collect::<Vec<_>>()
+        .join("\n");
+    assert!(seen.contains("END-OF-ENV"), "the command ran");
+    assert!(
+        !seen.contains("test-key"),
+        "the model key reached the agent"
+    );
+    assert!(
+        requests
+            .iter()
+            .all(|r| r.header("x-api-key") == Some("test-key")),
+        "the proxy, not the agent, sends the key"
+    );
+}
+
+/// A worktree left dirty by a crashed run is continued, said so, and its changes are committed
+/// with this run's work.
+#[tokio::test]
+async fn a_dirty_worktree_from_a_crash_is_continued() {
+    let _claude = require_claude!();
+    let model = FakeModel::start().await;
+    let desk = Desk::new(Some(&model.url())).await;
+    model.push_reply(Reply::text("First."));
+    let out = desk.local(&["--thread", "crash", "start"]).await;
+    assert_eq!(out.status.code(), Some(0));
+    let wt = desk.worktree("crash");
+    std::fs::write(wt.join("half.txt"), "half-done\n").expect("leftover");
+    model.push_reply(Reply::text("Second."));
+    let out = desk.local(&["--thread", "crash", "finish it"]).await;
+    assert_eq!(out.status.code(), Some(0));
+    assert!(
+        stdout(&out).contains("uncommitted changes from an earlier, interrupted run"),
+        "{}",
+        stdout(&out)
+    );
+    let half = desk
+        .git()
+        .text(&["show", "claude/local-crash:half.txt"])
+        .await
+        .expect("committed");
+    assert_eq!(half, "half-done");
+}
+
+/// Ctrl-C while the agent works: exit 130, the worktree stays, the session is saved.
+#[tokio::test]
+async fn sigint_mid_run_keeps_the_worktree_and_saves_the_session() {
+    let _claude = require_claude!();
+    let model = FakeModel::start().await;
+    let desk = Desk::new(Some(&model.url())).await;
+    let wt = desk.worktree("stop");
+    model.push_reply(write(&wt.join("partial.txt"), "partial\n"));
+    model.push_reply(Reply::slow(60_000, Reply::text("never")));
+    let child = desk
+        .command(&["--thread", "stop", "work slowly"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    assert!(
+        model
+            .wait_for_requests(2, std::time::Duration::from_secs(60))
+            .await,
+        "the agent reached its second model call"
+    );
+    let pid = nix::unistd::Pid::from_raw(i32::try_from(child.id().expect("pid")).expect("pid"));
+    nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGINT).expect("SIGINT");
+    let out = tokio::time::timeout(std::time::Duration::from_secs(60), child.wait_with_output())
+        .await
+        .expect("coworker ended after SIGINT")
+        .expect("wait");
+    eprintln!("{}", String::from_utf8_lossy(&out.stdout));
+    assert_eq!(out.status.code(), Some(130));
+    assert_eq!(
+        std::fs::read_to_string(wt.join("partial.txt"))
+            .ok()
+            .as_deref(),
+        Some("partial\n"),
+        "the worktree and the agent's work stay"
+    );
+    let top = desk.repo().canonicalize().expect("canonical");
+    let places = coworker::local::Places::new(&desk.dir.path().join("data/coworker"), &top, "stop");
+    let archive = places
+        .sessions
+        .join(&places.session_repository)
+        .join("issue-0.cwsess");
+    assert!(
+        archive.is_file(),
+        "the session is saved at {}",
+        archive.display()
+    );
+}
