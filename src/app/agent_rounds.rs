@@ -16,11 +16,16 @@ pub async fn run_followed(
     cancel: &CancellationToken,
 ) -> AgentReport {
     let (tx, rx) = watch::channel(StreamState::default());
-    let follower = surface.map(|s| tokio::spawn(follow_progress(s, notes, rx)));
+    let follower = surface
+        .clone()
+        .map(|s| tokio::spawn(follow_progress(s, notes, rx)));
     let report = run_agent(command, tx, cancel.clone(), echo).await;
     if let Some(task) = follower {
         task.abort();
         let _ = task.await;
+    }
+    if let Some(s) = surface {
+        s.round_ended();
     }
     report
 }

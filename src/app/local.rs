@@ -197,20 +197,15 @@ async fn drive(
             agent.credentials()
         ))
     );
-    let live = std::io::stdout()
-        .is_terminal()
-        .then(|| Arc::new(LiveView::new()));
-    let surface: Arc<dyn Surface> = match &live {
-        Some(v) => v.clone(),
-        None => Arc::new(PlainView::new()),
+    let surface: Arc<dyn Surface> = if std::io::stdout().is_terminal() {
+        Arc::new(LiveView::new())
+    } else {
+        Arc::new(PlainView::new())
     };
     agent
         .first_round(Some(surface.clone()), notes, cancel)
         .await;
     agent.verify_rounds(Some(surface), notes, cancel).await;
-    if let Some(v) = &live {
-        v.finish();
-    }
     let mut outcome = agent.finish().await;
     notes.extend(agent.notes().iter().cloned());
     outcome.duration = started.elapsed();

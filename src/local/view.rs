@@ -139,33 +139,36 @@ pub fn status_block(state: &StreamState, elapsed: std::time::Duration, cost: f64
 }
 
 /// A live view on a TTY: a spinner line and the status block under it, redrawn in place on
-/// stderr; the scrollback above it only grows.
+/// stderr while a round runs; the scrollback above it only grows, and between rounds (the
+/// verify command's output) the block is gone.
 pub struct LiveView {
-    bar: indicatif::ProgressBar,
+    bar: Mutex<Option<indicatif::ProgressBar>>,
     started: Instant,
+    /// The todo list as last printed to the scrollback, so each change is kept there once.
+    plain: PlainView,
 }
 
 impl LiveView {
     pub fn new() -> Self {
-        let bar = indicatif::ProgressBar::new_spinner();
-        bar.set_style(
-            indicatif::ProgressStyle::with_template("{spinner} coworker is working · {msg}")
-                .unwrap_or_else(|_| indicatif::ProgressStyle::default_spinner()),
-        );
-        bar.enable_steady_tick(std::time::Duration::from_millis(120));
         Self {
-            bar,
+            bar: Mutex::new(None),
             started: Instant::now(),
+            plain: PlainView::new(),
         }
     }
 
-    /// Prints a line above the status block.
-    pub fn println(&self, line: &str) {
-        self.bar.println(crate::redact::redact(line).as_str());
-    }
-
-    pub fn finish(&self) {
-        self.bar.finish_and_clear();
+    fn bar(&self) -> Option<indicatif::ProgressBar> {
+        let mut slot = self.bar.lock().ok()?;
+        if slot.is_none() {
+            let bar = indicatif::ProgressBar::new_spinner();
+            bar.set_style(
+                indicatif::ProgressStyle::with_template("{spinner} coworker is working · {msg}")
+                    .unwrap_or_else(|_| indicatif::ProgressStyle::default_spinner()),
+            );
+            bar.enable_steady_tick(std::time::Duration::from_millis(120));
+            *slot = Some(bar);
+        }
+        slot.clone()
     }
 }
 
@@ -177,14 +180,28 @@ impl Default for LiveView {
 
 impl crate::report::surface::Surface for LiveView {
     fn show(&self, _notes: &[String], state: &StreamState) {
+        let Some(bar) = self.bar() else {
+            return;
+        };
+        // Messages and finished todo lists go to the scrollback, above the block.
+        for line in self.plain.lines_for(state) {
+            if line.starts_with("💬") {
+                bar.println(crate::redact::redact(&line).as_str());
+            }
+        }
         let cost = state
             .result
             .as_ref()
             .and_then(|r| r.total_cost_usd)
             .unwrap_or(0.0);
         let block = status_block(state, self.started.elapsed(), cost);
-        self.bar
-            .set_message(crate::redact::redact(&block).as_str().to_string());
+        bar.set_message(crate::redact::redact(&block).as_str().to_string());
+    }
+
+    fn round_ended(&self) {
+        if let Some(bar) = self.bar.lock().ok().and_then(|mut s| s.take()) {
+            bar.finish_and_clear();
+        }
     }
 }
 

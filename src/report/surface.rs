@@ -7,6 +7,9 @@ use crate::report::tracking::ProgressSink;
 pub trait Surface: Send + Sync + 'static {
     /// The stream's state changed; `notes` are the run's notes so far.
     fn show(&self, notes: &[String], state: &StreamState);
+
+    /// The round ended (what the run prints between rounds must not be drawn over).
+    fn round_ended(&self) {}
 }
 
 /// The tracking comment: the "working" body, rendered for its writer (which alone talks to

@@ -529,3 +529,74 @@ async fn sigint_mid_run_keeps_the_worktree_and_saves_the_session() {
         archive.display()
     );
 }
+
+/// On a terminal: the status block shows the todo list and redraws it as it changes; the
+/// report is printed at the end.
+#[tokio::test]
+async fn on_a_terminal_the_todo_list_is_drawn_and_updated() {
+    let _claude = require_claude!();
+    let model = FakeModel::start().await;
+    let desk = Desk::new(Some(&model.url())).await;
+    let todos = |first: &str| {
+        Reply::tool_use(
+            "TodoWrite",
+            json!({"todos": [
+                {"content": "write the greeting", "status": first, "activeForm": "Writing"},
+                {"content": "report back", "status": "pending", "activeForm": "Reporting"}
+            ]}),
+        )
+    };
+    // Each state lasts a model call that takes a moment, as a real model's would.
+    model.push_reply(todos("in_progress"));
+    model.push_reply(Reply::slow(700, todos("completed")));
+    model.push_reply(Reply::slow(700, Reply::text("MARKER-TTY: greeted.")));
+    let env = desk.env.clone();
+    let repo = desk.repo();
+    let screen = tokio::task::spawn_blocking(move || {
+        use portable_pty::{CommandBuilder, PtySize, native_pty_system};
+        let pty = native_pty_system()
+            .openpty(PtySize {
+                rows: 40,
+                cols: 120,
+                pixel_width: 0,
+                pixel_height: 0,
+            })
+            .expect("pty");
+        let mut cmd = CommandBuilder::new(coworker_bin());
+        cmd.env_clear();
+        for (k, v) in &env {
+            cmd.env(k, v);
+        }
+        if let Some(path) = std::env::var_os("PATH") {
+            cmd.env("PATH", path);
+        }
+        cmd.env("TERM", "xterm-256color");
+        cmd.cwd(&repo);
+        cmd.args(["local", "--thread", "tty", "greet"]);
+        let mut child = pty.slave.spawn_command(cmd).expect("spawn in the pty");
+        drop(pty.slave);
+        let mut reader = pty.master.try_clone_reader().expect("reader");
+        let mut screen = Vec::new();
+        // Reads until the child closes the terminal (EOF or EIO on Linux).
+        let _ = std::io::Read::read_to_end(&mut reader, &mut screen);
+        let status = child.wait().expect("wait");
+        (
+            String::from_utf8_lossy(&screen).into_owned(),
+            status.exit_code(),
+        )
+    });
+    let (screen, code) = tokio::time::timeout(std::time::Duration::from_secs(120), screen)
+        .await
+        .expect("the run ended")
+        .expect("reader");
+    eprintln!("{screen}");
+    assert_eq!(code, 0, "{screen}");
+    let pending = screen
+        .find("▸ write the greeting")
+        .expect("the todo list was drawn");
+    let done = screen.rfind("✔ write the greeting").expect("and updated");
+    assert!(pending < done, "drawn in progress, then done");
+    assert!(screen.contains("coworker is working"), "the status block");
+    assert!(screen.contains("MARKER-TTY: greeted."), "the final report");
+    assert!(screen.contains("branch:   claude/local-tty"));
+}
