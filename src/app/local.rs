@@ -32,7 +32,7 @@ struct Request {
 }
 
 async fn read_request(args: &LocalArgs) -> anyhow::Result<Request> {
-    let settings = Settings::from_inputs(&args.inputs)?;
+    let mut settings = Settings::from_inputs(&args.inputs)?;
     crate::agent::args::ClaudeArgs::parse(&settings.claude_args)?;
     let file_text =
         match &args.task_file {
@@ -62,6 +62,11 @@ async fn read_request(args: &LocalArgs) -> anyhow::Result<Request> {
         anyhow::anyhow!("cannot tell where to keep local state: set HOME or XDG_DATA_HOME")
     })?;
     let places = Places::new(&data, &repo.top, &thread);
+    // Every thread's conversation, of every repository: none of the agent's business.
+    settings
+        .isolation
+        .hidden_paths
+        .push(places.sessions.clone());
     let branch = format!("{}local-{thread}", settings.branch_prefix);
     crate::workspace::branch::check_branch_name(&branch)?;
     Ok(Request {
@@ -173,6 +178,7 @@ async fn drive(
             s,
             req.places.sessions.clone(),
             &req.places.session_repository,
+            &req.thread,
         ),
         origin_issue: None,
         prompt,

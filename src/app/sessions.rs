@@ -21,6 +21,8 @@ pub struct SessionPlan {
     visibility: Visibility,
     base: Option<Revision>,
     config_dir: PathBuf,
+    /// What the log calls this conversation (the hidden ref, or the local thread).
+    label: String,
 }
 
 /// What the restore found.
@@ -101,6 +103,7 @@ pub fn plan(
             encryption,
             visibility,
             base: None,
+            label: String::new(),
             config_dir,
         }),
         Err(e) => {
@@ -117,6 +120,7 @@ pub fn local_plan(
     settings: &Settings,
     root: PathBuf,
     session_repository: &str,
+    thread: &str,
 ) -> Option<SessionPlan> {
     if settings
         .session_store
@@ -163,6 +167,7 @@ pub fn local_plan(
             encryption,
             visibility,
             base: None,
+            label: format!("the thread {thread}"),
             config_dir,
         }),
         Err(e) => {
@@ -208,7 +213,11 @@ impl SessionPlan {
             }
         };
         let Some((key, loaded)) = loaded else {
-            println!("sessions: no earlier session for {}", self.key.ref_name());
+            let label = match self.label.as_str() {
+                "" => self.key.ref_name(),
+                l => l.to_string(),
+            };
+            println!("sessions: no earlier session for {label}");
             return None;
         };
         if key.target != self.key.target {

@@ -600,3 +600,114 @@ async fn on_a_terminal_the_todo_list_is_drawn_and_updated() {
     assert!(screen.contains("MARKER-TTY: greeted."), "the final report");
     assert!(screen.contains("branch:   claude/local-tty"));
 }
+
+/// Without a terminal (CI, pipes) the output is plain timestamped lines, then the report; the
+/// snapshot keeps its shape (times, durations, paths, ports and ids masked).
+#[tokio::test]
+async fn without_a_terminal_the_output_is_plain_lines() {
+    let claude = require_claude!();
+    let model = FakeModel::start().await;
+    let desk = Desk::new(Some(&model.url())).await;
+    let wt = desk.worktree("plain");
+    model.push_reply(Reply::tool_use(
+        "TodoWrite",
+        json!({"todos": [
+            {"content": "write plain.txt", "status": "in_progress", "activeForm": "Writing"}
+        ]}),
+    ));
+    model.push_reply(write(&wt.join("plain.txt"), "plain\n"));
+    model.push_reply(Reply::text("Wrote plain.txt."));
+    let out = desk.local(&["--thread", "plain", "write plain.txt"]).await;
+    assert_eq!(out.status.code(), Some(0));
+    let mut text = stdout(&out);
+    let root = desk.dir.path().canonicalize().expect("canonical");
+    for (from, to) in [
+        (claude.display().to_string(), "[CLAUDE]".to_string()),
+        (root.display().to_string(), "[TMP]".to_string()),
+        (desk.dir.path().display().to_string(), "[TMP]".to_string()),
+    ] {
+        text = text.replace(&from, &to);
+    }
+    let masks = [
+        (r"\[\d\d:\d\d:\d\d\]", "[HH:MM:SS]"),
+        (r"(?m)^isolation: .*$", "isolation: [JAIL]"),
+        (
+            r"isolation: .*?, credentials",
+            "isolation: [JAIL], credentials",
+        ),
+        (r"\b[0-9a-f]{16}\b", "[HASH]"),
+        (
+            r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}",
+            "[SESSION]",
+        ),
+        (r"127\.0\.0\.1:\d+", "127.0.0.1:[PORT]"),
+        (r"after \d+ ms", "after [N] ms"),
+        (r"\(\d+ bytes\)", "([N] bytes)"),
+        (r"\b\d+(\.\d+)?s\b", "[DURATION]"),
+    ];
+    for (pattern, with) in masks {
+        text = regex::Regex::new(pattern)
+            .expect("regex")
+            .replace_all(&text, with)
+            .into_owned();
+    }
+    insta::assert_snapshot!("local_plain_output", text);
+}
+
+/// The session store (every thread's conversation) is hidden from the agent: it may see the
+/// names (Landlock leaves listing open), never the contents.
+#[tokio::test]
+async fn the_agent_cannot_read_other_threads_sessions() {
+    let _claude = require_claude!();
+    let model = FakeModel::start().await;
+    let desk = Desk::new(Some(&model.url())).await;
+    model.push_reply(Reply::text("SECRET-THREAD-TALK"));
+    assert_eq!(
+        desk.local(&["--thread", "other", "remember this"])
+            .await
+            .status
+            .code(),
+        Some(0)
+    );
+    let sessions = desk.dir.path().join("data/coworker/sessions");
+    assert!(sessions.is_dir());
+    // Readable by anyone, as a developer's own files are to an agent of the same uid: only
+    // the jail keeps them out of its reach.
+    let opened = std::process::Command::new("chmod")
+        .args(["-R", "a+rX"])
+        .arg(desk.dir.path())
+        .status()
+        .expect("chmod");
+    assert!(opened.success());
+    model.push_reply(Reply::tool_use(
+        "Bash",
+        json!({
+            "command": format!(
+                "for f in $(find {} -name '*.cwsess'); do cat \"$f\" >/dev/null 2>&1 && echo R''READ-OK || echo R''READ-DENIED; done; echo END-OF-LS",
+                sessions.display()
+            ),
+            "description": "look"
+        }),
+    ));
+    model.push_reply(Reply::text("Looked."));
+    let out = desk
+        .local(&[
+            "--claude-args",
+            "--allowedTools Bash",
+            "--thread",
+            "snoop",
+            "look around",
+        ])
+        .await;
+    assert_eq!(out.status.code(), Some(0));
+    let seen = model.message_requests().last().expect("request").body["messages"].to_string();
+    assert!(seen.contains("END-OF-LS"), "the command ran: {seen}");
+    assert!(
+        seen.contains("RREAD-DENIED"),
+        "the archive was found: {seen}"
+    );
+    assert!(
+        !seen.contains("RREAD-OK"),
+        "the agent read another thread's session"
+    );
+}
