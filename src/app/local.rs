@@ -160,7 +160,7 @@ async fn drive(
     let s = &req.settings;
     let located = match stage::locate(s) {
         Ok(l) => l,
-        Err(outcome) => return (outcome, Delivered::default()),
+        Err(e) => return (e.into_outcome(), Delivered::default()),
     };
     let actor = std::env::var("USER").unwrap_or_default();
     let nonce = crate::secret::Secret::random();
@@ -191,7 +191,7 @@ async fn drive(
     };
     let mut agent = match located.start(s, setup).await {
         Ok(agent) => agent,
-        Err(outcome) => return (outcome, Delivered::default()),
+        Err(e) => return (e.into_outcome(), Delivered::default()),
     };
     let mut rows = vec![agent.isolation_row()];
     println!(

@@ -261,7 +261,7 @@ async fn run_the_agent(
 ) -> Outcome {
     let located = match stage::locate(&p.settings) {
         Ok(l) => l,
-        Err(outcome) => return outcome,
+        Err(e) => return e.into_outcome(),
     };
     let git_work = match super::git_work::start(p, context).await {
         GitStart::Ready(w) => {
@@ -347,7 +347,7 @@ async fn agent_and_delivery(
     };
     let mut agent = match located.start(s, setup).await {
         Ok(agent) => agent,
-        Err(outcome) => return outcome,
+        Err(e) => return e.into_outcome(),
     };
     finale.rows.push(agent.isolation_row());
     workflow::group("coworker: agent");

@@ -20,6 +20,23 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use tokio_util::sync::CancellationToken;
 
+/// Why the stage could not start its agent (nothing has run yet).
+#[derive(Debug)]
+pub enum NotStarted {
+    /// An input is wrong: the process exits with the usage code.
+    Input(String),
+    Failed(String),
+}
+
+impl NotStarted {
+    pub fn into_outcome(self) -> Outcome {
+        match self {
+            Self::Input(reason) => Outcome::input_error(reason),
+            Self::Failed(reason) => Outcome::new(Conclusion::Failure, reason),
+        }
+    }
+}
+
 /// The agent's program and the user's arguments, found before anything is changed on disk.
 pub struct Located {
     program: PathBuf,
@@ -27,16 +44,15 @@ pub struct Located {
 }
 
 /// Finds Claude Code and reads `claude_args`.
-pub fn locate(s: &Settings) -> Result<Located, Outcome> {
+pub fn locate(s: &Settings) -> Result<Located, NotStarted> {
     let user_args =
-        ClaudeArgs::parse(&s.claude_args).map_err(|e| Outcome::input_error(e.to_string()))?;
+        ClaudeArgs::parse(&s.claude_args).map_err(|e| NotStarted::Input(e.to_string()))?;
     let path_var = std::env::var("PATH").ok();
     let Some(program) =
         crate::agent::find_claude(s.claude_executable.as_deref(), path_var.as_deref())
     else {
-        return Err(Outcome::new(
-            Conclusion::Failure,
-            "the Claude Code CLI was not found: put `claude` on PATH or set path_to_claude_code_executable",
+        return Err(NotStarted::Failed(
+            "the Claude Code CLI was not found: put `claude` on PATH or set path_to_claude_code_executable".into(),
         ));
     };
     Ok(Located { program, user_args })
@@ -80,20 +96,24 @@ pub struct AgentStage<'a> {
 impl Located {
     /// Confines, restores the session and starts the proxy; the outcome to report when any of
     /// it fails (nothing has run yet).
-    pub async fn start(self, s: &Settings, setup: StageSetup) -> Result<AgentStage<'_>, Outcome> {
+    pub async fn start(
+        self,
+        s: &Settings,
+        setup: StageSetup,
+    ) -> Result<AgentStage<'_>, NotStarted> {
         let jail = match super::isolation::prepare(s, &setup.workspace) {
             Ok(jail) => Arc::new(jail),
             Err(e @ crate::isolation::JailError::Identity(_)) => {
-                return Err(Outcome::input_error(e.to_string()));
+                return Err(NotStarted::Input(e.to_string()));
             }
-            Err(e) => return Err(Outcome::new(Conclusion::Failure, e.to_string())),
+            Err(e) => return Err(NotStarted::Failed(e.to_string())),
         };
         let settings = s
             .claude_settings
             .as_deref()
             .map(inline_settings)
             .transpose()
-            .map_err(|e| Outcome::input_error(e.to_string()))?;
+            .map_err(|e| NotStarted::Input(e.to_string()))?;
         let base_args = agent_arguments(&self.user_args, settings.as_deref(), setup.commit_tools);
         let mut sessions = setup.sessions;
         if let (Some(plan), Some(home)) = (sessions.as_mut(), jail.home()) {
@@ -118,8 +138,8 @@ impl Located {
         }
         let proxy = match super::model_proxy::start(s).await {
             Ok(proxy) => proxy,
-            Err(e @ StartError::Setup(_)) => return Err(Outcome::input_error(e.to_string())),
-            Err(e) => return Err(Outcome::new(Conclusion::Failure, e.to_string())),
+            Err(e @ StartError::Setup(_)) => return Err(NotStarted::Input(e.to_string())),
+            Err(e) => return Err(NotStarted::Failed(e.to_string())),
         };
         let secrets = s.secrets();
         let mut env =
@@ -138,7 +158,7 @@ impl Located {
             Ok(lease) => lease,
             Err(e) => {
                 proxy.proxy.shutdown().await;
-                return Err(Outcome::new(Conclusion::Failure, e.to_string()));
+                return Err(NotStarted::Failed(e.to_string()));
             }
         };
         let mut stage = AgentStage {
