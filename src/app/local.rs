@@ -3,8 +3,10 @@
 //! tracking comment, a branch (pushed only with `--push`) and the PR body are the delivery; the
 //! agent stage (proxy, isolation, rounds, verify loop, caps, sessions) is `run`'s own.
 use super::EXIT_USAGE;
-use super::stage::{self, AgentStage, StageSetup};
+use super::pipeline::{Host, Run, Workspace};
+use super::stage::AgentStage;
 use crate::cli::LocalArgs;
+use crate::context::Context;
 use crate::inputs::Settings;
 use crate::local::view::{LiveView, PlainView, stamp};
 use crate::local::{Places, context, data_home, decision, task_text, thread_name};
@@ -13,9 +15,10 @@ use crate::pull_request::{PrBody, render_body};
 use crate::report::comment::{CommentHeader, render_final};
 use crate::report::surface::Surface;
 use crate::report::workflow;
-use crate::workspace::deliver::{Delivery, PreparedWorkspace, deliver};
+use crate::trigger::Decision;
+use crate::workspace::deliver::{Delivery, deliver};
 use crate::workspace::git::Git;
-use crate::workspace::worktree::{self, Opened, Repository, Worktree};
+use crate::workspace::worktree::{self, Opened, Repository, Worktree, WorktreeError};
 use std::io::{IsTerminal, Read};
 use std::sync::Arc;
 use std::time::Instant;
@@ -92,53 +95,24 @@ pub async fn local(args: LocalArgs) -> i32 {
         }
     };
     crate::redact::register(req.settings.secrets());
-    let wt = match worktree::open(
-        &req.repo,
-        &req.places.worktree,
-        &req.branch,
-        args.base.as_deref(),
-    )
-    .await
-    {
-        Ok(wt) => wt,
-        Err(e @ (worktree::WorktreeError::UnknownBase(_) | worktree::WorktreeError::NoCommit)) => {
-            eprintln!("error: {e}");
-            return EXIT_USAGE;
-        }
-        Err(e) => {
-            eprintln!("error: cannot prepare the worktree: {e}");
-            return 1;
-        }
+    let surface: Arc<dyn Surface> = if std::io::stdout().is_terminal() {
+        Arc::new(LiveView::new())
+    } else {
+        Arc::new(PlainView::new())
     };
-    let mut notes = Vec::new();
-    println!(
-        "{}",
-        stamp(&format!("repository {}", req.repo.top.display()))
-    );
-    println!(
-        "{}",
-        stamp(&format!(
-            "thread {}: branch {} in {}",
-            req.thread,
-            req.branch,
-            wt.path.display()
-        ))
-    );
-    match &wt.opened {
-        Opened::Created { base } => println!("{}", stamp(&format!("new branch from {base}"))),
-        Opened::Attached => println!("{}", stamp("continuing the thread's branch")),
-        Opened::Reused { dirty } if !dirty.is_empty() => {
-            let note = format!(
-                "The worktree holds uncommitted changes from an earlier, interrupted run; this run continues with them ({} paths).",
-                dirty.lines().count()
-            );
-            println!("{}", stamp(&note));
-            notes.push(note);
-        }
-        Opened::Reused { .. } => println!("{}", stamp("continuing the thread's worktree")),
-    }
-    let (outcome, delivered) = drive(&req, &args, &wt, &mut notes, &cancel, started).await;
-    finish(&args, &wt, &notes, outcome, delivered, started).await
+    let host = LocalHost {
+        req: &req,
+        args: &args,
+        started,
+        surface,
+        notes: Vec::new(),
+        rows: Vec::new(),
+        worktree: None,
+        delivered: Delivered::default(),
+    };
+    let mut run = Run::new(host, &req.settings, cancel, started);
+    let outcome = run.outcome().await;
+    finish(&args, run.host, outcome, started)
 }
 
 /// What the local delivery did.
@@ -149,89 +123,171 @@ struct Delivered {
     diff_stat: String,
 }
 
-async fn drive(
-    req: &Request,
-    args: &LocalArgs,
-    wt: &Worktree,
-    notes: &mut Vec<String>,
-    cancel: &CancellationToken,
+/// This machine as the run's [`Host`]: the task is the request, a worktree is the workspace,
+/// the terminal is the tracking comment, a commit on the thread's branch is the delivery.
+struct LocalHost<'a> {
+    req: &'a Request,
+    args: &'a LocalArgs,
     started: Instant,
-) -> (Outcome, Delivered) {
-    let s = &req.settings;
-    let located = match stage::locate(s) {
-        Ok(l) => l,
-        Err(e) => return (e.into_outcome(), Delivered::default()),
-    };
-    let actor = std::env::var("USER").unwrap_or_default();
-    let nonce = crate::secret::Secret::random();
-    let prompt = crate::prompt::render(
-        &context(&req.repo.top),
-        &decision(&actor, &req.task),
-        &nonce.expose()[..16],
-    );
-    let setup = StageSetup {
-        workspace: wt.path.clone(),
-        // The worktree's git directory is the user's repository, outside the agent's reach:
-        // coworker commits the agent's work when it stops.
-        commit_tools: false,
-        sessions: super::sessions::local_plan(
-            s,
-            req.places.sessions.clone(),
-            &req.places.session_repository,
-            &req.thread,
-        ),
-        origin_issue: None,
-        prompt,
-        execution_file: std::env::temp_dir().join(format!(
-            "coworker-local-{}-{}.jsonl",
-            req.thread,
-            std::process::id()
-        )),
-        echo: false,
-    };
-    let mut agent = match located.start(s, setup).await {
-        Ok(agent) => agent,
-        Err(e) => return (e.into_outcome(), Delivered::default()),
-    };
-    let mut rows = vec![agent.isolation_row()];
-    println!(
-        "{}",
-        stamp(&format!(
-            "starting {} after {} ms, {}",
-            agent.program().display(),
-            started.elapsed().as_millis(),
-            agent.credentials()
-        ))
-    );
-    let surface: Arc<dyn Surface> = if std::io::stdout().is_terminal() {
-        Arc::new(LiveView::new())
-    } else {
-        Arc::new(PlainView::new())
-    };
-    agent
-        .first_round(Some(surface.clone()), notes, cancel)
-        .await;
-    agent.verify_rounds(Some(surface), notes, cancel).await;
-    let mut outcome = agent.finish().await;
-    notes.extend(agent.notes().iter().cloned());
-    outcome.duration = started.elapsed();
-    let mut delivered = Delivered::default();
-    if let Err(e) = wt.reseal() {
-        outcome.conclusion = Conclusion::Failure;
-        outcome.reason = format!("the worktree's git link could not be restored: {e}");
-        return (outcome, delivered);
+    surface: Arc<dyn Surface>,
+    notes: Vec<String>,
+    /// Facts for the report beside duration, turns and cost.
+    rows: Vec<(String, String)>,
+    worktree: Option<Worktree>,
+    delivered: Delivered,
+}
+
+impl Host for LocalHost<'_> {
+    async fn decide(&mut self) -> Result<Decision, Outcome> {
+        let actor = std::env::var("USER").unwrap_or_default();
+        Ok(decision(&actor, &self.req.task))
     }
-    if outcome.conclusion == Conclusion::Cancelled {
-        notes.push(
-            "Cancelled: the agent's work stays uncommitted in the worktree; the next run on this thread continues with it.".into(),
+
+    async fn gather(&mut self, _d: &Decision) -> Result<Context, Outcome> {
+        Ok(context(&self.req.repo.top))
+    }
+
+    async fn acknowledge(&mut self, _d: &Decision) -> Result<(), Outcome> {
+        let req = self.req;
+        println!(
+            "{}",
+            stamp(&format!("repository {}", req.repo.top.display()))
         );
-    } else if agent.rounds().ran() {
-        deliver_locally(req, args, wt, &agent, &mut outcome, &mut delivered, notes).await;
+        Ok(())
     }
-    rows.append(&mut delivered.rows);
-    delivered.rows = rows;
-    agent.save_session(&outcome, None).await;
-    (outcome, delivered)
+
+    async fn prepare(&mut self, _d: &Decision, _c: &Context) -> Result<Workspace, Outcome> {
+        let req = self.req;
+        let wt = match worktree::open(
+            &req.repo,
+            &req.places.worktree,
+            &req.branch,
+            self.args.base.as_deref(),
+        )
+        .await
+        {
+            Ok(wt) => wt,
+            Err(e @ (WorktreeError::UnknownBase(_) | WorktreeError::NoCommit)) => {
+                return Err(Outcome::input_error(e.to_string()));
+            }
+            Err(e) => {
+                return Err(Outcome::new(
+                    Conclusion::Failure,
+                    format!("cannot prepare the worktree: {e}"),
+                ));
+            }
+        };
+        println!(
+            "{}",
+            stamp(&format!(
+                "thread {}: branch {} in {}",
+                req.thread,
+                req.branch,
+                wt.path.display()
+            ))
+        );
+        match &wt.opened {
+            Opened::Created { base } => println!("{}", stamp(&format!("new branch from {base}"))),
+            Opened::Attached => println!("{}", stamp("continuing the thread's branch")),
+            Opened::Reused { dirty } if !dirty.is_empty() => {
+                let note = format!(
+                    "The worktree holds uncommitted changes from an earlier, interrupted run; this run continues with them ({} paths).",
+                    dirty.lines().count()
+                );
+                println!("{}", stamp(&note));
+                self.notes.push(note);
+            }
+            Opened::Reused { .. } => println!("{}", stamp("continuing the thread's worktree")),
+        }
+        let path = wt.path.clone();
+        self.worktree = Some(wt);
+        Ok(Workspace {
+            path,
+            // The worktree's git directory is the user's repository, outside the agent's
+            // jail: coworker commits the agent's work when it stops.
+            commit_tools: false,
+            sessions: super::sessions::local_plan(
+                &req.settings,
+                req.places.sessions.clone(),
+                &req.places.session_repository,
+                &req.thread,
+            ),
+            origin_issue: None,
+            execution_file: std::env::temp_dir().join(format!(
+                "coworker-local-{}-{}.jsonl",
+                req.thread,
+                std::process::id()
+            )),
+            echo: false,
+        })
+    }
+
+    fn surface(&self) -> Option<Arc<dyn Surface>> {
+        Some(self.surface.clone())
+    }
+
+    fn notes(&mut self) -> &mut Vec<String> {
+        &mut self.notes
+    }
+
+    fn agent_starting(
+        &mut self,
+        agent: &AgentStage<'_>,
+        _d: &Decision,
+    ) -> Option<tokio::task::JoinHandle<()>> {
+        self.rows.push(agent.isolation_row());
+        println!(
+            "{}",
+            stamp(&format!(
+                "starting {} after {} ms, {}",
+                agent.program().display(),
+                self.started.elapsed().as_millis(),
+                agent.credentials()
+            ))
+        );
+        None
+    }
+
+    async fn deliver(
+        &mut self,
+        _d: &Decision,
+        _c: &Context,
+        agent: &AgentStage<'_>,
+        outcome: &mut Outcome,
+    ) {
+        let Some(wt) = self.worktree.clone() else {
+            return;
+        };
+        if let Err(e) = wt.reseal() {
+            outcome.conclusion = Conclusion::Failure;
+            outcome.reason = format!("the worktree's git link could not be restored: {e}");
+            return;
+        }
+        if outcome.conclusion == Conclusion::Cancelled {
+            self.notes.push(
+                "Cancelled: the agent's work stays uncommitted in the worktree; the next run on this thread continues with it.".into(),
+            );
+        } else if agent.rounds().ran() {
+            let mut delivered = Delivered::default();
+            deliver_locally(
+                self.req,
+                self.args,
+                &wt,
+                agent,
+                outcome,
+                &mut delivered,
+                &mut self.notes,
+            )
+            .await;
+            self.delivered = delivered;
+        }
+    }
+
+    async fn release(&mut self) {}
+
+    fn run_url(&self) -> Option<String> {
+        None
+    }
 }
 
 /// Commits what the agent left on the thread's branch and, with `--push`, pushes it exactly as
@@ -246,25 +302,18 @@ async fn deliver_locally(
     notes: &mut Vec<String>,
 ) {
     let s = &req.settings;
-    let git = Git::new(&wt.path);
-    let message = format!(
-        "{}\n\nWork by the agent on the local thread {}, committed by coworker.",
-        first_line(&req.task),
-        req.thread
-    );
-    match crate::workspace::commit_leftovers(&git, &message, &s.rules.bot_name, &s.bot_email).await
+    let message = crate::local::commit_message(&req.task, &req.thread);
+    match wt
+        .commit_work(&message, &s.rules.bot_name, &s.bot_email)
+        .await
     {
-        Ok(_) => {}
+        Ok(stat) => delivered.diff_stat = stat,
         Err(e) => {
             outcome.conclusion = Conclusion::Failure;
             outcome.reason = format!("could not commit the agent's changes: {e}");
             return;
         }
     }
-    delivered.diff_stat = git
-        .text(&["diff", "--stat", &format!("{}..HEAD", wt.start_sha)])
-        .await
-        .unwrap_or_default();
     delivered
         .rows
         .push(("branch".into(), format!("`{}`", wt.branch)));
@@ -285,6 +334,7 @@ async fn deliver_locally(
     if !args.push {
         return;
     }
+    let git = Git::new(&wt.path);
     let url = git
         .text(&["remote", "get-url", "origin"])
         .await
@@ -295,18 +345,7 @@ async fn deliver_locally(
         return;
     }
     let remote = crate::workspace::push::Remote::at(url, s.github_token.clone());
-    let base = args.base.clone().unwrap_or_else(|| "HEAD".into());
-    let prepared = PreparedWorkspace {
-        work: crate::workspace::branch::WorkBranch::Issue {
-            issue: 0,
-            branch: wt.branch.clone(),
-            base,
-        },
-        checked_out: crate::workspace::branch::CheckedOut::Created,
-        start_sha: wt.start_sha.clone(),
-        quarantine: Default::default(),
-        stripped: Default::default(),
-    };
+    let prepared = wt.as_prepared(args.base.as_deref().unwrap_or("HEAD"));
     let scratch = std::env::temp_dir();
     let report = deliver(
         &git,
@@ -344,77 +383,39 @@ fn remote_label(r: &crate::workspace::push::Remote) -> String {
     crate::redact::redact(&r.url()).as_str().to_string()
 }
 
-fn first_line(text: &str) -> String {
-    let line = text.lines().next().unwrap_or_default().trim();
-    let mut out: String = line.chars().take(72).collect();
-    if line.chars().count() > 72 {
-        out.push('…');
-    }
-    out
-}
-
 /// The end of every local run: the report the tracking comment would have held, the branch,
 /// the diff, the PR body, cost and duration; `--report` gets the Markdown.
-async fn finish(
-    args: &LocalArgs,
-    wt: &Worktree,
-    notes: &[String],
-    mut outcome: Outcome,
-    delivered: Delivered,
-    started: Instant,
-) -> i32 {
+fn finish(args: &LocalArgs, host: LocalHost<'_>, mut outcome: Outcome, started: Instant) -> i32 {
+    let LocalHost {
+        notes,
+        rows: host_rows,
+        worktree: wt,
+        delivered,
+        ..
+    } = host;
     outcome.duration = started.elapsed();
     let header = CommentHeader {
         agent_name: "Claude".into(),
         actor: String::new(),
         run_url: None,
         request_url: None,
-        notes: notes.to_vec(),
+        notes,
         run_key: String::new(),
     };
-    let mut rows = Vec::new();
-    if let Some(u) = &outcome.usage {
-        rows.push(("tokens".to_string(), super::model_proxy::describe(u)));
-    }
-    if let Some(v) = &outcome.verification {
-        let icon = if v.passed { "✅" } else { "❌" };
-        rows.push((
-            "checks".into(),
-            format!("{icon} `{}` {}", v.command.replace('`', "'"), v.result),
-        ));
-    }
-    if let Some(cap) = outcome.stopped_by {
-        rows.push(("stopped by".into(), format!("`{cap}`")));
-    }
-    rows.extend(delivered.rows.iter().cloned());
+    let mut extra = host_rows;
+    extra.extend(delivered.rows.iter().cloned());
+    let rows = super::run::report_rows(&outcome, &extra);
     let markdown = render_final(&header, &outcome, &rows);
-    let shown: Vec<&str> = markdown
-        .lines()
-        .filter(|l| !l.trim_start().starts_with("<!--"))
-        .collect();
-    println!();
+    let ending = crate::local::view::Ending {
+        markdown: &markdown,
+        branch: wt.as_ref().map(|w| (w.branch.as_str(), w.path.as_path())),
+        diff_stat: &delivered.diff_stat,
+        pr_body: delivered.pr_body.as_deref(),
+        outcome: &outcome,
+    };
     println!(
-        "{}",
-        crate::redact::redact(shown.join("\n").trim()).as_str()
-    );
-    println!();
-    println!("branch:   {}", wt.branch);
-    println!("worktree: {}", wt.path.display());
-    if !delivered.diff_stat.is_empty() {
-        println!("changes since the run started:");
-        println!("{}", delivered.diff_stat);
-    }
-    if let Some(body) = &delivered.pr_body {
-        println!("pull request body (what `run` would post):");
-        println!("{}", crate::redact::redact(body.trim()).as_str());
-    }
-    println!(
-        "cost: {} · duration: {:.0}s · conclusion: {}",
-        outcome
-            .cost_usd
-            .map_or("unknown".to_string(), |c| format!("${c:.4}")),
-        outcome.duration.as_secs_f64(),
-        outcome.conclusion.as_str()
+        "\n{}",
+        crate::redact::redact(&crate::local::view::ending(&ending)).as_str()
     );
     if !matches!(outcome.conclusion, Conclusion::Success) {
         eprintln!(

@@ -5,6 +5,7 @@ mod isolation;
 mod local;
 mod model_proxy;
 mod one_agent;
+mod pipeline;
 mod plan;
 mod prepare;
 mod run;

@@ -1,8 +1,9 @@
 //! `coworker run`: decide, gather, start the agent, follow it, and always end in a final report.
 use super::EXIT_USAGE;
 use super::git_work::{GitStart, GitWork, Handover};
+use super::pipeline::{Host, Run, Workspace};
 use super::prepare::{Prepared, github_client, prepare, repository_name};
-use super::stage;
+use super::stage::AgentStage;
 use crate::cli::RunArgs;
 use crate::context::Context;
 use crate::github::{CommentRef, GitHub, ReactionTarget, RetryPolicy};
@@ -11,6 +12,7 @@ use crate::outcome::rounds::Rounds;
 use crate::outcome::{Conclusion, Outcome};
 use crate::pull_request::PrBody;
 use crate::report::comment::{CommentHeader, render_final, render_started};
+use crate::report::surface::Surface;
 use crate::report::tracking::{Place, TrackingComment};
 use crate::report::{outputs, summary, workflow};
 use crate::trigger::{Decision, RequestSource, TargetKind};
@@ -34,7 +36,7 @@ struct Finale {
 
 impl Finale {
     /// The tracking comment, when there is one to edit, as the rounds' progress surface.
-    fn surface(&self) -> Option<std::sync::Arc<dyn crate::report::surface::Surface>> {
+    fn surface(&self) -> Option<std::sync::Arc<dyn Surface>> {
         let sink = self.tracking.as_ref().and_then(TrackingComment::progress)?;
         Some(std::sync::Arc::new(
             crate::report::surface::CommentSurface {
@@ -67,8 +69,18 @@ pub async fn run(args: RunArgs) -> i32 {
         workflow::add_mask(secret.expose());
     }
     crate::redact::register(prepared.settings.secrets());
-    let mut finale = Finale::default();
-    let (mut outcome, github) = drive(&prepared, &cancel, &mut finale, started).await;
+    let host = GitHubHost {
+        p: &prepared,
+        started,
+        finale: Finale::default(),
+        github: None,
+        git_work: None,
+    };
+    let mut run = Run::new(host, &prepared.settings, cancel.clone(), started);
+    let mut outcome = run.outcome().await;
+    let GitHubHost {
+        mut finale, github, ..
+    } = run.host;
     outcome.duration = started.elapsed();
     outcome.execution_file = finale.execution_file.clone();
     // Outputs and summary first: a GitHub outage or the runner's kill after a cancellation
@@ -118,126 +130,256 @@ pub(super) fn spawn_signal_listener(cancel: CancellationToken) {
     });
 }
 
-/// Everything between the decision and the agent's end; returns the outcome and the client
-/// (when one could be built) so the caller can finish the comment.
-async fn drive(
-    p: &Prepared,
-    cancel: &CancellationToken,
-    finale: &mut Finale,
+/// GitHub as the run's [`Host`]: the event's decision, the conversation fetched with the actor's
+/// permission, the tracking comment, the job's checkout and the pull request.
+struct GitHubHost<'a> {
+    p: &'a Prepared,
     started: Instant,
-) -> (Outcome, Option<GitHub>) {
-    let d = &p.decision;
-    workflow::group("coworker: decision");
-    println!("event: {} {}", p.event.name, p.event.action());
-    println!("decision: {:?} ({})", d.action, d.reason);
-    workflow::end_group();
-    if !d.runs() {
-        return (Outcome::new(Conclusion::Skipped, d.reason.clone()), None);
-    }
-    let github = match github_client(p) {
-        Ok(g) => g,
-        Err(e) if e.is_input() => return (Outcome::input_error(e.to_string()), None),
-        Err(e) => return (Outcome::new(Conclusion::Failure, e.to_string()), None),
-    };
-    let repo = repository_name(p).unwrap_or_default();
+    finale: Finale,
+    /// Built once the decision says run; the report finishes the comment through it.
+    github: Option<GitHub>,
+    git_work: Option<Box<GitWork>>,
+}
 
-    // Round trip 1: permission and context together.
-    let permission = async {
-        if d.needs_permission_check {
-            github.permission(&d.actor).await.map(Some)
-        } else {
-            Ok(None)
+/// Steps after `decide` always have a client; this says so if one ever does not.
+fn no_client() -> Outcome {
+    Outcome::new(
+        Conclusion::Failure,
+        "no GitHub client (an internal step was skipped)",
+    )
+}
+
+impl Host for GitHubHost<'_> {
+    async fn decide(&mut self) -> Result<Decision, Outcome> {
+        let p = self.p;
+        let d = &p.decision;
+        workflow::group("coworker: decision");
+        println!("event: {} {}", p.event.name, p.event.action());
+        println!("decision: {:?} ({})", d.action, d.reason);
+        workflow::end_group();
+        if !d.runs() {
+            return Err(Outcome::new(Conclusion::Skipped, d.reason.clone()));
         }
-    };
-    let context = async {
-        match d.target {
-            Some(target) => Context::fetch(&github, target, d.request.as_ref())
-                .await
-                .map(Some),
-            None => Ok(None),
-        }
-    };
-    let (permission, context) = tokio::join!(permission, context);
-    match permission {
-        Ok(Some(level)) => {
-            if let Some(reason) = crate::trigger::permission::refusal(&d.actor, &level, &repo) {
-                println!("coworker: skipping: {reason}");
-                return (Outcome::new(Conclusion::Skipped, reason), Some(github));
+        self.github = Some(match github_client(p) {
+            Ok(g) => g,
+            Err(e) if e.is_input() => return Err(Outcome::input_error(e.to_string())),
+            Err(e) => return Err(Outcome::new(Conclusion::Failure, e.to_string())),
+        });
+        Ok(d.clone())
+    }
+
+    /// Round trip 1: permission and context together.
+    async fn gather(&mut self, d: &Decision) -> Result<Context, Outcome> {
+        let p = self.p;
+        let github = self.github.as_ref().ok_or_else(no_client)?;
+        let repo = repository_name(p).unwrap_or_default();
+        let permission = async {
+            if d.needs_permission_check {
+                github.permission(&d.actor).await.map(Some)
+            } else {
+                Ok(None)
+            }
+        };
+        let context = async {
+            match d.target {
+                Some(target) => Context::fetch(github, target, d.request.as_ref())
+                    .await
+                    .map(Some),
+                None => Ok(None),
+            }
+        };
+        let (permission, context) = tokio::join!(permission, context);
+        match permission {
+            Ok(Some(level)) => {
+                if let Some(reason) = crate::trigger::permission::refusal(&d.actor, &level, &repo) {
+                    println!("coworker: skipping: {reason}");
+                    return Err(Outcome::new(Conclusion::Skipped, reason));
+                }
+            }
+            Ok(None) => {}
+            Err(e) => {
+                let reason = format!("cannot check {}'s permission: {e}", d.actor);
+                return Err(Outcome::new(Conclusion::Failure, reason));
             }
         }
-        Ok(None) => {}
-        Err(e) => {
-            let reason = format!("cannot check {}'s permission: {e}", d.actor);
-            return (Outcome::new(Conclusion::Failure, reason), Some(github));
-        }
+        Ok(match context {
+            Ok(Some(c)) => c,
+            Ok(None) => Context::from_payload(&p.event, d.target, &repo),
+            Err(e) => {
+                workflow::warning(&format!(
+                    "cannot fetch the conversation, using the event payload only: {e}"
+                ));
+                let mut c = Context::from_payload(&p.event, d.target, &repo);
+                c.omitted.push("the conversation could not be fetched from GitHub; only the event's own text is shown".into());
+                c
+            }
+        })
     }
-    let context = match context {
-        Ok(Some(c)) => c,
-        Ok(None) => Context::from_payload(&p.event, d.target, &repo),
-        Err(e) => {
-            workflow::warning(&format!(
-                "cannot fetch the conversation, using the event payload only: {e}"
-            ));
-            let mut c = Context::from_payload(&p.event, d.target, &repo);
-            c.omitted.push("the conversation could not be fetched from GitHub; only the event's own text is shown".into());
-            c
-        }
-    };
 
-    // Round trip 2: the tracking comment (the 👀 reaction goes out with the agent's start).
-    finale.header = CommentHeader {
-        agent_name: "Claude".into(),
-        actor: d.actor.clone(),
-        run_url: p.job.run_url(),
-        request_url: d.request.as_ref().and_then(|r| r.url.clone()),
-        notes: Vec::new(),
-        run_key: crate::report::comment::new_run_key(),
-    };
-    finale.target_number = d.target.map(|t| t.number);
-    if let Some(RequestSource::ReviewComment { thread_root, .. }) =
-        d.request.as_ref().map(|r| &r.source)
-        && let Some(t) = d.target
-    {
-        finale.review_thread = Some((t.number, *thread_root));
-    }
-    if let Some(place) = tracking_place(finale) {
-        let started_body = render_started(&finale.header);
-        let tracking =
-            TrackingComment::open(github.clone(), place, &started_body, RetryPolicy::quick()).await;
-        finale.comment = tracking.comment();
-        finale.tracking = Some(tracking);
-    }
-    // Round trip 3: is another run already working on this issue?
-    if let (Some(own), Some(number)) = (finale.comment, finale.target_number) {
-        let run_id = p.job.run_id.as_deref();
-        let run_url = p.job.run_url();
-        if let Some(active) = super::one_agent::holder(
-            &github,
-            number,
-            own,
-            run_id,
-            run_url.as_deref(),
-            p.settings.timeout,
-        )
-        .await
+    /// Round trip 2: the tracking comment (the 👀 reaction goes out with the agent's start);
+    /// round trip 3: is another run already working on this issue?
+    async fn acknowledge(&mut self, d: &Decision) -> Result<(), Outcome> {
+        let p = self.p;
+        let github = self.github.clone().ok_or_else(no_client)?;
+        let finale = &mut self.finale;
+        finale.header = CommentHeader {
+            agent_name: "Claude".into(),
+            actor: d.actor.clone(),
+            run_url: p.job.run_url(),
+            request_url: d.request.as_ref().and_then(|r| r.url.clone()),
+            notes: Vec::new(),
+            run_key: crate::report::comment::new_run_key(),
+        };
+        finale.target_number = d.target.map(|t| t.number);
+        if let Some(RequestSource::ReviewComment { thread_root, .. }) =
+            d.request.as_ref().map(|r| &r.source)
+            && let Some(t) = d.target
         {
-            let reason = crate::report::active_run::already_working_message(&active);
-            println!("coworker: not starting a second agent: {reason}");
-            return (Outcome::new(Conclusion::Skipped, reason), Some(github));
+            finale.review_thread = Some((t.number, *thread_root));
         }
-    }
-    if cancel.is_cancelled() {
-        return (
-            Outcome::new(
-                Conclusion::Cancelled,
-                "the run was cancelled before the agent started",
-            ),
-            Some(github),
-        );
+        if let Some(place) = tracking_place(finale) {
+            let started_body = render_started(&finale.header);
+            let tracking =
+                TrackingComment::open(github.clone(), place, &started_body, RetryPolicy::quick())
+                    .await;
+            finale.comment = tracking.comment();
+            finale.tracking = Some(tracking);
+        }
+        if let (Some(own), Some(number)) = (finale.comment, finale.target_number) {
+            let run_id = p.job.run_id.as_deref();
+            let run_url = p.job.run_url();
+            if let Some(active) = super::one_agent::holder(
+                &github,
+                number,
+                own,
+                run_id,
+                run_url.as_deref(),
+                p.settings.timeout,
+            )
+            .await
+            {
+                let reason = crate::report::active_run::already_working_message(&active);
+                println!("coworker: not starting a second agent: {reason}");
+                return Err(Outcome::new(Conclusion::Skipped, reason));
+            }
+        }
+        Ok(())
     }
 
-    let outcome = run_the_agent(p, &github, &context, cancel, finale, started).await;
-    (outcome, Some(github))
+    async fn prepare(&mut self, d: &Decision, context: &Context) -> Result<Workspace, Outcome> {
+        let p = self.p;
+        let s = &p.settings;
+        self.git_work = match super::git_work::start(p, context).await {
+            GitStart::Ready(w) => {
+                self.finale.header.notes.extend(w.prepared.notes());
+                Some(w)
+            }
+            GitStart::Off(why) => {
+                println!("coworker: git: {why}");
+                None
+            }
+            GitStart::Failed(why) => {
+                return Err(Outcome::new(
+                    Conclusion::Failure,
+                    format!("the workspace could not be prepared: {why}"),
+                ));
+            }
+        };
+        let github = self.github.as_ref().ok_or_else(no_client)?;
+        let sessions = super::sessions::plan(
+            s,
+            &p.job.api_url,
+            &github.repo().full(),
+            d.target,
+            context.is_private,
+            p.job.temp_dir.join("coworker-sessions"),
+            &p.event.name,
+        );
+        let execution_file = p.job.temp_dir.join(format!(
+            "coworker-execution-{}-{}.jsonl",
+            p.job.run_id.as_deref().unwrap_or("local"),
+            std::process::id()
+        ));
+        self.finale.execution_file = Some(execution_file.clone());
+        Ok(Workspace {
+            path: p.job.workspace.clone(),
+            commit_tools: self
+                .git_work
+                .as_ref()
+                .is_some_and(|w| w.prepared.work.push_branch().is_some()),
+            sessions,
+            origin_issue: super::sessions::origin_issue(&p.event, &s.rules.bot_name),
+            execution_file,
+            echo: true,
+        })
+    }
+
+    fn surface(&self) -> Option<std::sync::Arc<dyn Surface>> {
+        self.finale.surface()
+    }
+
+    fn notes(&mut self) -> &mut Vec<String> {
+        &mut self.finale.header.notes
+    }
+
+    fn agent_starting(
+        &mut self,
+        agent: &AgentStage<'_>,
+        d: &Decision,
+    ) -> Option<tokio::task::JoinHandle<()>> {
+        self.finale.rows.push(agent.isolation_row());
+        let github = self.github.as_ref()?;
+        println!(
+            "starting {} after {} ms and {} GitHub calls, {}",
+            agent.program().display(),
+            self.started.elapsed().as_millis(),
+            github.calls(),
+            agent.credentials()
+        );
+        Some(tokio::spawn(react_to_request(github.clone(), d.clone())))
+    }
+
+    async fn deliver(
+        &mut self,
+        _d: &Decision,
+        context: &Context,
+        agent: &AgentStage<'_>,
+        outcome: &mut Outcome,
+    ) {
+        let (Some(work), Some(github)) = (self.git_work.as_deref(), self.github.as_ref()) else {
+            return;
+        };
+        // `branch_name` names a branch only once it is on the remote (pushed now or earlier).
+        outcome.branch = work.prepared.branch_on_remote().map(str::to_string);
+        if outcome.conclusion == Conclusion::Cancelled {
+            println!("coworker: cancelled: the agent's work stays uncommitted and is not pushed");
+        } else if agent.rounds().ran() {
+            hand_over(
+                self.p,
+                github,
+                context,
+                work,
+                agent.rounds(),
+                outcome,
+                &mut self.finale,
+            )
+            .await;
+        }
+    }
+
+    async fn release(&mut self) {
+        if let Some(work) = &self.git_work
+            && let Err(e) = work.restore_config().await
+        {
+            workflow::warning(&format!(
+                "could not restore the branch's own agent configuration in the workspace: {e}"
+            ));
+        }
+    }
+
+    fn run_url(&self) -> Option<String> {
+        self.p.job.run_url()
+    }
 }
 
 fn tracking_place(finale: &Finale) -> Option<Place> {
@@ -246,153 +388,6 @@ fn tracking_place(finale: &Finale) -> Option<Place> {
         (None, Some(n)) => Some(Place::Issue(n)),
         (None, None) => None,
     }
-}
-
-/// From the workspace to the agent's end: the run's git side around the shared agent stage.
-/// Whatever ends the run, the base branch's agent configuration swapped in for the agent is
-/// taken out again before this returns.
-async fn run_the_agent(
-    p: &Prepared,
-    github: &GitHub,
-    context: &Context,
-    cancel: &CancellationToken,
-    finale: &mut Finale,
-    started: Instant,
-) -> Outcome {
-    let located = match stage::locate(&p.settings) {
-        Ok(l) => l,
-        Err(e) => return e.into_outcome(),
-    };
-    let git_work = match super::git_work::start(p, context).await {
-        GitStart::Ready(w) => {
-            finale.header.notes.extend(w.prepared.notes());
-            Some(w)
-        }
-        GitStart::Off(why) => {
-            println!("coworker: git: {why}");
-            None
-        }
-        GitStart::Failed(why) => {
-            return Outcome::new(
-                Conclusion::Failure,
-                format!("the workspace could not be prepared: {why}"),
-            );
-        }
-    };
-    let outcome = agent_and_delivery(
-        p,
-        located,
-        git_work.as_deref(),
-        Handing {
-            github,
-            context,
-            cancel,
-            started,
-        },
-        finale,
-    )
-    .await;
-    if let Some(work) = &git_work
-        && let Err(e) = work.restore_config().await
-    {
-        workflow::warning(&format!(
-            "could not restore the branch's own agent configuration in the workspace: {e}"
-        ));
-    }
-    outcome
-}
-
-/// The run's borrowed parts the agent stage and delivery read.
-struct Handing<'a> {
-    github: &'a GitHub,
-    context: &'a Context,
-    cancel: &'a CancellationToken,
-    started: Instant,
-}
-
-async fn agent_and_delivery(
-    p: &Prepared,
-    located: stage::Located,
-    git_work: Option<&GitWork>,
-    h: Handing<'_>,
-    finale: &mut Finale,
-) -> Outcome {
-    let s = &p.settings;
-    let github = h.github;
-    let mut sessions = super::sessions::plan(
-        s,
-        &p.job.api_url,
-        &github.repo().full(),
-        p.decision.target,
-        h.context.is_private,
-        p.job.temp_dir.join("coworker-sessions"),
-        &p.event.name,
-    );
-    let nonce = crate::secret::Secret::random();
-    let prompt = crate::prompt::render(h.context, &p.decision, &nonce.expose()[..16]);
-    let execution_file = p.job.temp_dir.join(format!(
-        "coworker-execution-{}-{}.jsonl",
-        p.job.run_id.as_deref().unwrap_or("local"),
-        std::process::id()
-    ));
-    finale.execution_file = Some(execution_file.clone());
-    let setup = stage::StageSetup {
-        workspace: p.job.workspace.clone(),
-        commit_tools: git_work.is_some_and(|w| w.prepared.work.push_branch().is_some()),
-        sessions: sessions.take(),
-        origin_issue: super::sessions::origin_issue(&p.event, &s.rules.bot_name),
-        prompt,
-        execution_file,
-        echo: true,
-    };
-    let mut agent = match located.start(s, setup).await {
-        Ok(agent) => agent,
-        Err(e) => return e.into_outcome(),
-    };
-    finale.rows.push(agent.isolation_row());
-    workflow::group("coworker: agent");
-    println!(
-        "starting {} after {} ms and {} GitHub calls, {}",
-        agent.program().display(),
-        h.started.elapsed().as_millis(),
-        github.calls(),
-        agent.credentials()
-    );
-    let surface = finale.surface();
-    let react = tokio::spawn(react_to_request(github.clone(), p.decision.clone()));
-    agent
-        .first_round(surface.clone(), &finale.header.notes, h.cancel)
-        .await;
-    let _ = react.await;
-    workflow::end_group();
-    agent
-        .verify_rounds(surface, &finale.header.notes, h.cancel)
-        .await;
-    let mut outcome = agent.finish().await;
-    finale.header.notes.extend(agent.notes().iter().cloned());
-    outcome.duration = h.started.elapsed();
-    if let Some(work) = git_work {
-        // `branch_name` names a branch only once it is on the remote (pushed now or earlier).
-        outcome.branch = work.prepared.branch_on_remote().map(str::to_string);
-        if outcome.conclusion == Conclusion::Cancelled {
-            println!("coworker: cancelled: the agent's work stays uncommitted and is not pushed");
-        } else if agent.rounds().ran() {
-            hand_over(
-                p,
-                github,
-                h.context,
-                work,
-                agent.rounds(),
-                &mut outcome,
-                finale,
-            )
-            .await;
-        }
-    }
-    agent
-        .save_session(&outcome, p.job.run_url().as_deref())
-        .await;
-    outcome
 }
 
 /// Commits, pushes and opens or updates the pull request; records what happened in `outcome`.
@@ -501,12 +496,12 @@ async fn finalize_comment(finale: &mut Finale, outcome: &Outcome, policy: RetryP
     if outcome.conclusion == Conclusion::Skipped && finale.comment.is_none() {
         return;
     }
-    let body = render_final(&finale.header, outcome, &report_rows(outcome, finale));
+    let body = render_final(&finale.header, outcome, &report_rows(outcome, &finale.rows));
     finale.comment = tracking.finish(&body, policy).await;
 }
 
 /// Facts shown beside duration, turns and cost, in the comment and the summary alike.
-fn report_rows(outcome: &Outcome, finale: &Finale) -> Vec<(String, String)> {
+pub(super) fn report_rows(outcome: &Outcome, extra: &[(String, String)]) -> Vec<(String, String)> {
     let mut rows = Vec::new();
     if let Some(u) = &outcome.usage {
         rows.push(("tokens".to_string(), super::model_proxy::describe(u)));
@@ -521,7 +516,7 @@ fn report_rows(outcome: &Outcome, finale: &Finale) -> Vec<(String, String)> {
     if let Some(cap) = outcome.stopped_by {
         rows.push(("stopped by".into(), format!("`{cap}`")));
     }
-    rows.extend(finale.rows.iter().cloned());
+    rows.extend(extra.iter().cloned());
     rows
 }
 
@@ -600,7 +595,7 @@ fn write_reports(job: &JobEnv, outcome: &Outcome, finale: &Finale) {
         }
     }
     if let Some(path) = &job.summary_file {
-        let md = summary::render("coworker", outcome, &report_rows(outcome, finale));
+        let md = summary::render("coworker", outcome, &report_rows(outcome, &finale.rows));
         if let Err(e) = summary::append(path, &md) {
             workflow::warning(&format!("cannot write the step summary: {e}"));
         }

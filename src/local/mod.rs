@@ -100,6 +100,16 @@ impl Places {
     }
 }
 
+/// The message of the commit coworker makes of a local run's work.
+pub fn commit_message(task: &str, thread: &str) -> String {
+    let line = task.lines().next().unwrap_or_default().trim();
+    let mut subject: String = line.chars().take(72).collect();
+    if line.chars().count() > 72 {
+        subject.push('…');
+    }
+    format!("{subject}\n\nWork by the agent on the local thread {thread}, committed by coworker.")
+}
+
 /// The decision a local task stands for: run, as the user, on their trusted words.
 pub fn decision(actor: &str, task: &str) -> Decision {
     Decision {

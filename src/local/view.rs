@@ -120,6 +120,53 @@ impl crate::report::surface::Surface for PlainView {
     }
 }
 
+/// What the end of a local run shows besides the report itself.
+pub struct Ending<'a> {
+    /// The report the tracking comment would hold.
+    pub markdown: &'a str,
+    /// The thread's branch and its worktree, once one was opened.
+    pub branch: Option<(&'a str, &'a std::path::Path)>,
+    pub diff_stat: &'a str,
+    pub pr_body: Option<&'a str>,
+    pub outcome: &'a crate::outcome::Outcome,
+}
+
+/// The end of a local run for the terminal: the report (without its hidden marker), the
+/// branch, the diff, the pull request body, cost and duration.
+pub fn ending(e: &Ending<'_>) -> String {
+    let mut out = String::new();
+    let shown: Vec<&str> = e
+        .markdown
+        .lines()
+        .filter(|l| !l.trim_start().starts_with("<!--"))
+        .collect();
+    let _ = writeln!(out, "{}\n", shown.join("\n").trim());
+    if let Some((branch, path)) = e.branch {
+        let _ = writeln!(out, "branch:   {branch}");
+        let _ = writeln!(out, "worktree: {}", path.display());
+    }
+    if !e.diff_stat.is_empty() {
+        let _ = writeln!(out, "changes since the run started:\n{}", e.diff_stat);
+    }
+    if let Some(body) = e.pr_body {
+        let _ = writeln!(
+            out,
+            "pull request body (what `run` would post):\n{}",
+            body.trim()
+        );
+    }
+    let o = e.outcome;
+    let _ = write!(
+        out,
+        "cost: {} · duration: {:.0}s · conclusion: {}",
+        o.cost_usd
+            .map_or("unknown".to_string(), |c| format!("${c:.4}")),
+        o.duration.as_secs_f64(),
+        o.conclusion.as_str()
+    );
+    out
+}
+
 /// The status block a TTY shows, as text (the live view redraws it in place).
 pub fn status_block(state: &StreamState, elapsed: std::time::Duration, cost: f64) -> String {
     let mut out = String::new();

@@ -75,6 +75,36 @@ pub struct Worktree {
 }
 
 impl Worktree {
+    /// Commits what the agent left in the worktree (as `name <email>`, hooks off) and returns
+    /// `git diff --stat` of everything this run added to the branch.
+    pub async fn commit_work(
+        &self,
+        message: &str,
+        name: &str,
+        email: &str,
+    ) -> Result<String, GitError> {
+        let git = Git::new(&self.path);
+        super::commit_leftovers(&git, message, name, email).await?;
+        git.text(&["diff", "--stat", &format!("{}..HEAD", self.start_sha)])
+            .await
+    }
+
+    /// The worktree as run's delivery sees a workspace: an issue-like branch started at
+    /// `start_sha`, nothing quarantined, no credentials stripped.
+    pub fn as_prepared(&self, base: &str) -> super::deliver::PreparedWorkspace {
+        super::deliver::PreparedWorkspace {
+            work: super::branch::WorkBranch::Issue {
+                issue: 0,
+                branch: self.branch.clone(),
+                base: base.to_string(),
+            },
+            checked_out: super::branch::CheckedOut::Created,
+            start_sha: self.start_sha.clone(),
+            quarantine: Default::default(),
+            stripped: Default::default(),
+        }
+    }
+
     /// Points the worktree's `.git` file back at its git directory: the agent could have
     /// rewritten it to a repository of its own, whose configuration coworker's next git call
     /// would obey.
