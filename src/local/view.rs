@@ -240,7 +240,7 @@ impl crate::report::surface::Surface for LiveView {
             .result
             .as_ref()
             .and_then(|r| r.total_cost_usd)
-            .unwrap_or(0.0);
+            .unwrap_or(state.estimated_cost_usd);
         let block = status_block(state, self.started.elapsed(), cost);
         bar.set_message(crate::redact::redact(&block).as_str().to_string());
     }

@@ -597,6 +597,15 @@ async fn on_a_terminal_the_todo_list_is_drawn_and_updated() {
     let done = screen.rfind("✔ write the greeting").expect("and updated");
     assert!(pending < done, "drawn in progress, then done");
     assert!(screen.contains("coworker is working"), "the status block");
+    let costs = regex::Regex::new(r"turns · \$(\d+\.\d{4})").expect("regex");
+    // While the first todo is still in progress (long before the result line), the block
+    // already shows what the turns so far cost.
+    let working = costs.captures_iter(&screen).any(|c| {
+        let end = c.get(0).map_or(0, |m| m.end());
+        let block: String = screen[end..].chars().take(200).collect();
+        c[1].parse::<f64>().is_ok_and(|v| v > 0.0) && block.contains("▸ write the greeting")
+    });
+    assert!(working, "the cost so far shows while the agent works");
     assert!(screen.contains("MARKER-TTY: greeted."), "the final report");
     assert!(screen.contains("branch:   claude/local-tty"));
 }
