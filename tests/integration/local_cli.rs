@@ -720,3 +720,59 @@ async fn the_agent_cannot_read_other_threads_sessions() {
         "the agent read another thread's session"
     );
 }
+
+/// `--push` pushes the thread's branch to origin the way `run` pushes (one branch, after the
+/// secret scan); without it the remote never hears of the branch.
+#[tokio::test]
+async fn push_sends_the_threads_branch_to_origin_and_only_with_the_flag() {
+    let _claude = require_claude!();
+    let model = FakeModel::start().await;
+    let desk = Desk::new(Some(&model.url())).await;
+    let remote = desk.dir.path().join("remote.git");
+    let root = Git::with_env(desk.dir.path(), git_env(&desk.dir.path().join("home")));
+    root.run(&["init", "--bare", "--quiet", "remote.git"])
+        .await
+        .expect("bare");
+    let git = desk.git();
+    git.run(&["remote", "add", "origin", &remote.display().to_string()])
+        .await
+        .expect("origin");
+    let before = desk.snapshot().await;
+    let remote_git = Git::with_env(&remote, git_env(&desk.dir.path().join("home")));
+    let heads = || async {
+        remote_git
+            .text(&["for-each-ref", "--format=%(refname)"])
+            .await
+            .expect("refs")
+    };
+
+    let wt = desk.worktree("kept");
+    model.push_reply(write(&wt.join("kept.txt"), "local only\n"));
+    model.push_reply(Reply::text("Kept it local."));
+    let out = desk.local(&["--thread", "kept", "keep it local"]).await;
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(heads().await, "", "nothing was pushed without --push");
+
+    let wt = desk.worktree("shared");
+    model.push_reply(write(&wt.join("shared.txt"), "pushed\n"));
+    model.push_reply(Reply::text("Pushed it."));
+    let out = desk
+        .local(&["--push", "--thread", "shared", "share it"])
+        .await;
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(
+        heads().await,
+        "refs/heads/claude/local-shared",
+        "exactly one branch"
+    );
+    let file = remote_git
+        .text(&["show", "claude/local-shared:shared.txt"])
+        .await
+        .expect("on the remote");
+    assert_eq!(file, "pushed");
+    assert_eq!(
+        desk.snapshot().await,
+        before,
+        "the user's checkout is untouched"
+    );
+}
