@@ -120,6 +120,50 @@ impl crate::report::surface::Surface for PlainView {
     }
 }
 
+/// The report's Markdown for a terminal: the hidden marker dropped, and in coworker's own
+/// header `<sub>` facts and `**` emphasis as plain text and quoted notes indented; the agent's
+/// answer (after the `---` rule) as written.
+pub fn terminal_markdown(md: &str) -> String {
+    let mut out = Vec::new();
+    let mut answer = false;
+    for line in md.lines() {
+        let t = line.trim_start();
+        if answer {
+            out.push(line.to_string());
+            continue;
+        }
+        if t == "---" {
+            answer = true;
+            out.push(line.to_string());
+            continue;
+        }
+        if t.starts_with("<!--") {
+            continue;
+        }
+        let line = if let Some(inner) = t
+            .strip_prefix("<sub>")
+            .and_then(|r| r.strip_suffix("</sub>"))
+        {
+            inner.to_string()
+        } else if let Some(note) = t.strip_prefix("> ") {
+            format!("  │ {note}")
+        } else {
+            line.to_string()
+        };
+        out.push(strip_bold(&line));
+    }
+    out.join("\n").trim().to_string()
+}
+
+/// `**x**` → `x` when the stars pair up on the line.
+fn strip_bold(line: &str) -> String {
+    if line.matches("**").count() % 2 == 0 {
+        line.replace("**", "")
+    } else {
+        line.to_string()
+    }
+}
+
 /// What the end of a local run shows besides the report itself.
 pub struct Ending<'a> {
     /// The report the tracking comment would hold.
@@ -135,12 +179,7 @@ pub struct Ending<'a> {
 /// branch, the diff, the pull request body, cost and duration.
 pub fn ending(e: &Ending<'_>) -> String {
     let mut out = String::new();
-    let shown: Vec<&str> = e
-        .markdown
-        .lines()
-        .filter(|l| !l.trim_start().starts_with("<!--"))
-        .collect();
-    let _ = writeln!(out, "{}\n", shown.join("\n").trim());
+    let _ = writeln!(out, "{}\n", terminal_markdown(e.markdown));
     if let Some((branch, path)) = e.branch {
         let _ = writeln!(out, "branch:   {branch}");
         let _ = writeln!(out, "worktree: {}", path.display());
@@ -256,6 +295,15 @@ impl crate::report::surface::Surface for LiveView {
 mod tests {
     use super::*;
     use crate::agent::progress::Todo;
+
+    #[test]
+    fn the_report_reads_as_text_on_a_terminal() {
+        let md = "<!-- coworker:tracking state=final -->\n✅ **Claude finished**\n\n> Continuing.\n\n<sub>1.0s · 3 turns</sub>\n\n---\n\nDid **it**; `a ** b`.";
+        assert_eq!(
+            terminal_markdown(md),
+            "✅ Claude finished\n\n  │ Continuing.\n\n1.0s · 3 turns\n\n---\n\nDid **it**; `a ** b`."
+        );
+    }
 
     #[test]
     fn the_plain_view_prints_what_changed_only() {

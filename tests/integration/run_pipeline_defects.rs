@@ -4,6 +4,7 @@
 use crate::support::coworker::{Job, comment_event};
 use crate::support::fake_github::{FakeGitHub, FakeIssue, FakePull};
 use crate::support::git_fixture::Fixture;
+use crate::support::harness::require_claude;
 use serde_json::json;
 
 /// An agent whose failure text happens to start with "input " is an agent failure (exit 1), not
@@ -40,6 +41,8 @@ async fn an_agent_failure_worded_like_an_input_error_exits_1() {
 /// skip-worktree flags and exclude lines.
 #[tokio::test]
 async fn an_early_end_restores_the_branchs_agent_configuration() {
+    // The run must find the agent's program to get as far as preparing the workspace.
+    let _claude = require_claude!();
     let fixture = Fixture::new().await;
     let github = FakeGitHub::start().await;
     github.add_issue(FakeIssue {
