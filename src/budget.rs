@@ -1,5 +1,7 @@
 //! Run budgets: a turn limit handed to Claude Code, and a cost cap coworker watches itself by
 //! pricing the usage each assistant message reports in the stream.
+pub mod caps;
+
 use crate::agent::args::ClaudeArgs;
 use crate::proxy::usage::Usage;
 use serde_json::Value;

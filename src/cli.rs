@@ -20,6 +20,10 @@ pub enum Command {
     Run(RunArgs),
     /// Dry run: print the decision and the prompt as one JSON object; change nothing.
     Plan(PlanArgs),
+    /// Run a task on this machine the way the Action would: a worktree on its own branch, the
+    /// same inputs, proxy, isolation, budgets, verify loop and sessions; the terminal shows
+    /// progress and the report.
+    Local(LocalArgs),
     /// Serve the embedded model proxy on its own (Anthropic Messages API in front of a gateway).
     Proxy(crate::proxy::cli::ProxyArgs),
     /// Find unsafe agent setups in workflow files (default: .github/workflows).
@@ -55,6 +59,39 @@ pub struct PlanArgs {
     /// Make no network call: permission reported as unchecked, context from the payload alone.
     #[arg(long)]
     pub offline: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct LocalArgs {
+    #[command(flatten)]
+    pub inputs: InputArgs,
+    /// The repository to work on (a git checkout); default: the current directory.
+    #[arg(long, value_name = "DIR")]
+    pub repo: Option<PathBuf>,
+    /// The conversation this task belongs to; follow-ups on the same thread continue its
+    /// branch and session. Default: named after the task's first words.
+    #[arg(long, value_name = "NAME")]
+    pub thread: Option<String>,
+    /// Where a new thread's branch starts (a branch or commit); default: HEAD.
+    #[arg(long, value_name = "REV")]
+    pub base: Option<String>,
+    /// Push the branch to the repository's remote, as `run` does (same branch rules, secret
+    /// scan); default: the branch stays local.
+    #[arg(long)]
+    pub push: bool,
+    /// Take the inputs from the coworker step of a workflow: FILE[:JOB[:STEP]] (STEP is the
+    /// step's id or name). Flags given here win; `${{ secrets.X }}` reads the variable X.
+    #[arg(long, value_name = "FILE[:JOB[:STEP]]")]
+    pub from_workflow: Option<String>,
+    /// Also write the final report (Markdown) to this file.
+    #[arg(long, value_name = "FILE")]
+    pub report: Option<PathBuf>,
+    /// Read the task from this file.
+    #[arg(long, value_name = "FILE")]
+    pub task_file: Option<PathBuf>,
+    /// The task, in words (or --task-file, or stdin).
+    #[arg(value_name = "TASK", trailing_var_arg = true)]
+    pub task: Vec<String>,
 }
 
 /// The action's inputs (see action.yml for what each means).
@@ -225,19 +262,53 @@ pub fn command() -> clap::Command {
     Cli::command()
         .mut_subcommand("run", describe)
         .mut_subcommand("plan", describe)
+        .mut_subcommand("local", describe)
 }
 
 /// Parses the process's arguments against [`command`]. A usage error is one line naming the
 /// input or variable at fault, like every other input error (clap's own are several lines and
 /// name a `--flag` the workflow never wrote).
 pub fn parse() -> Result<Cli, clap::Error> {
+    parse_from(std::env::args_os().collect())
+}
+
+/// Parses `argv`; for `local --from-workflow`, the workflow's inputs are added as flags where
+/// the command line does not set them.
+pub fn parse_from(argv: Vec<std::ffi::OsString>) -> Result<Cli, clap::Error> {
     use clap::FromArgMatches;
     let cmd = command();
-    let matches = cmd
-        .clone()
-        .try_get_matches()
-        .map_err(|e| one_line(&cmd, e, &|name| std::env::var_os(name)))?;
-    Cli::from_arg_matches(&matches).map_err(|e| one_line(&cmd, e, &|name| std::env::var_os(name)))
+    let one = |e| one_line(&cmd, &argv, e, &|name| std::env::var_os(name));
+    let matches = cmd.clone().try_get_matches_from(&argv).map_err(one)?;
+    let Some(("local", sub)) = matches.subcommand() else {
+        return Cli::from_arg_matches(&matches).map_err(one);
+    };
+    let Some(reference) = sub.get_one::<String>("from_workflow") else {
+        return Cli::from_arg_matches(&matches).map_err(one);
+    };
+    let r = crate::local::from_workflow::WorkflowRef::parse(reference);
+    let inputs = crate::local::from_workflow::inputs(&r, &|k| std::env::var(k).ok())
+        .map_err(|e| command().error(clap::error::ErrorKind::ValueValidation, e))?;
+    let position = argv
+        .iter()
+        .position(|a| a == "local")
+        .map_or(argv.len(), |i| i + 1);
+    let mut extended = argv[..position].to_vec();
+    for (name, value) in inputs {
+        let given = sub.try_get_raw(&name).is_ok_and(|v| v.is_some())
+            && sub.value_source(&name) == Some(clap::parser::ValueSource::CommandLine);
+        if sub.try_get_raw(&name).is_err() {
+            return Err(command().error(
+                clap::error::ErrorKind::UnknownArgument,
+                format!("--from-workflow: {name} is not an input of coworker"),
+            ));
+        }
+        if !given {
+            extended.push(format!("--{}={value}", name.replace('_', "-")).into());
+        }
+    }
+    extended.extend(argv[position..].iter().cloned());
+    let matches = command().try_get_matches_from(extended).map_err(one)?;
+    Cli::from_arg_matches(&matches).map_err(one)
 }
 
 /// The name a workflow author knows an argument by: `input x` for `INPUT_X`, else the variable.
@@ -253,6 +324,7 @@ fn source_name(arg: &clap::Arg) -> String {
 
 fn one_line(
     cmd: &clap::Command,
+    argv: &[std::ffi::OsString],
     e: clap::Error,
     env: &dyn Fn(&str) -> Option<std::ffi::OsString>,
 ) -> clap::Error {
@@ -265,9 +337,10 @@ fn one_line(
     {
         return e;
     }
-    let sub = std::env::args()
-        .nth(1)
-        .and_then(|name| cmd.find_subcommand(&name).cloned());
+    let sub = argv
+        .get(1)
+        .and_then(|name| name.to_str())
+        .and_then(|name| cmd.find_subcommand(name).cloned());
     let args: Vec<clap::Arg> = sub
         .iter()
         .flat_map(|s| s.get_arguments().cloned().collect::<Vec<_>>())
@@ -323,7 +396,7 @@ mod tests {
         let inputs = action_inputs();
         assert!(inputs.len() > 30, "action.yml parsed: {}", inputs.len());
         let cmd = command();
-        for sub in ["run", "plan"] {
+        for sub in ["run", "plan", "local"] {
             let sub = cmd.find_subcommand(sub).expect("subcommand");
             let input_flags: Vec<&clap::Arg> = sub
                 .get_arguments()

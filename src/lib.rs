@@ -9,6 +9,7 @@ pub mod github;
 pub mod inputs;
 pub mod isolation;
 pub mod lint;
+pub mod local;
 pub mod outcome;
 pub mod prompt;
 pub mod proxy;

@@ -1,4 +1,6 @@
 //! How a run ended, in one value every report is rendered from.
+pub mod rounds;
+
 use serde::Serialize;
 use std::time::Duration;
 
@@ -34,10 +36,26 @@ impl Conclusion {
     }
 }
 
+/// Exit code for unusable input (missing or malformed event, bad input value).
+pub const EXIT_USAGE: i32 = 2;
+
+/// Why a run failed, as far as the exit code cares: a workflow tells a mistake in its own
+/// configuration (exit 2) from a run that went wrong (exit 1, 124, 130) by the code alone.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum FailureKind {
+    /// The agent, the model, git or GitHub: whatever the run met on its way.
+    #[default]
+    Run,
+    /// An input (or the environment standing in for one) is missing or malformed.
+    Input,
+}
+
 /// Everything known at the end of a run.
 #[derive(Debug, Clone)]
 pub struct Outcome {
     pub conclusion: Conclusion,
+    /// Set by whoever found the problem, never read back from `reason`'s words.
+    pub failure_kind: FailureKind,
     /// Why it failed, timed out or was skipped; empty on success.
     pub reason: String,
     /// The agent's final message.
@@ -68,6 +86,7 @@ impl Outcome {
     pub fn new(conclusion: Conclusion, reason: impl Into<String>) -> Self {
         Self {
             conclusion,
+            failure_kind: FailureKind::Run,
             reason: reason.into(),
             answer: None,
             session_id: None,
@@ -84,5 +103,36 @@ impl Outcome {
             pull_request_url: None,
             verification: None,
         }
+    }
+
+    /// A failure caused by the run's inputs: the process exits with [`EXIT_USAGE`].
+    pub fn input_error(reason: impl Into<String>) -> Self {
+        Self {
+            failure_kind: FailureKind::Input,
+            ..Self::new(Conclusion::Failure, reason)
+        }
+    }
+
+    /// The process exit code: [`EXIT_USAGE`] for an input error, else the conclusion's.
+    pub fn exit_code(&self) -> i32 {
+        match (self.conclusion, self.failure_kind) {
+            (Conclusion::Failure, FailureKind::Input) => EXIT_USAGE,
+            (c, _) => c.exit_code(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_exit_code_follows_the_failure_kind_not_the_words() {
+        let agent = Outcome::new(Conclusion::Failure, "input is too long for the model");
+        assert_eq!(agent.exit_code(), 1);
+        assert_eq!(Outcome::input_error("bad value").exit_code(), EXIT_USAGE);
+        let mut cancelled = Outcome::input_error("x");
+        cancelled.conclusion = Conclusion::Cancelled;
+        assert_eq!(cancelled.exit_code(), 130);
     }
 }

@@ -61,8 +61,11 @@ pub struct PrBody {
 /// Renders the body, within GitHub's size limit (the agent's summary is what gets cut).
 pub fn render_body(b: &PrBody) -> String {
     let mut head = String::new();
-    let _ = writeln!(head, "{}", session_marker(b.issue));
-    let _ = writeln!(head, "Closes #{}\n", b.issue);
+    // Issue 0: a local run, which closes no issue.
+    if b.issue > 0 {
+        let _ = writeln!(head, "{}", session_marker(b.issue));
+        let _ = writeln!(head, "Closes #{}\n", b.issue);
+    }
     let mut tail = String::new();
     if let Some(why) = &b.stopped_by {
         let _ = writeln!(

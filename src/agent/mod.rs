@@ -1,6 +1,7 @@
 //! The coding agent: Claude Code, spawned and watched.
 pub mod args;
 pub mod env;
+pub mod policy;
 pub mod progress;
 pub mod runner;
 pub mod stream;

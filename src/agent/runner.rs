@@ -179,16 +179,18 @@ pub async fn run_agent(
                     if echo {
                         echo_line(&line);
                     }
-                    if state.apply_line(&line) != LineEffect::Nothing {
-                        progress.send_replace(state.clone());
+                    let mut changed = state.apply_line(&line) != LineEffect::Nothing;
+                    if let Some(total) = meter.apply_line(&line) {
+                        state.estimated_cost_usd = total;
+                        changed = true;
+                        if stop.is_none() && meter.exceeded(cmd.cost_cap) {
+                            stop = Some(Ending::CostCapReached(meter.total_usd()));
+                            terminate(pid);
+                            kill_at = Some(Instant::now() + GRACE);
+                        }
                     }
-                    if meter.apply_line(&line).is_some()
-                        && stop.is_none()
-                        && meter.exceeded(cmd.cost_cap)
-                    {
-                        stop = Some(Ending::CostCapReached(meter.total_usd()));
-                        terminate(pid);
-                        kill_at = Some(Instant::now() + GRACE);
+                    if changed {
+                        progress.send_replace(state.clone());
                     }
                 }
                 Ok(None) | Err(_) => break,

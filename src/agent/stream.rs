@@ -56,6 +56,8 @@ pub struct StreamState {
     pub last_text: Option<String>,
     pub result: Option<ResultLine>,
     pub unparsed_lines: u64,
+    /// The cost so far, priced from the usage the stream reports (the runner's meter).
+    pub estimated_cost_usd: f64,
 }
 
 /// What a line changed, so the caller knows whether to refresh the tracking comment.

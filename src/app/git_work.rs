@@ -1,14 +1,14 @@
 //! The run's git side, around the agent: before it, the workspace readied (branch, identity, no
 //! persisted credentials, trusted agent configuration); after it, the work committed, pushed by
 //! the binary and offered as a pull request.
-use super::deliver::{
-    Delivery, DeliveryReport, PreparedWorkspace, deliver, prepare_workspace, work_branch,
-};
 use super::prepare::Prepared;
 use crate::context::Context;
 use crate::github::GitHub;
 use crate::pull_request::PrBody;
 use crate::report::workflow;
+use crate::workspace::deliver::{
+    Delivery, DeliveryReport, PreparedWorkspace, deliver, prepare_workspace, work_branch,
+};
 use crate::workspace::git::Git;
 use crate::workspace::push::Remote;
 
@@ -21,6 +21,8 @@ pub struct GitWork {
     git: Git,
     remote: Remote,
     pub prepared: PreparedWorkspace,
+    /// Whether the branch's own agent configuration is back (delivery puts it back first).
+    restored: std::sync::atomic::AtomicBool,
 }
 
 /// What the git side can do in this run.
@@ -87,6 +89,7 @@ pub async fn start(p: &Prepared, context: &Context) -> GitStart {
                 git,
                 remote,
                 prepared,
+                restored: std::sync::atomic::AtomicBool::new(false),
             }))
         }
         Err(e) => GitStart::Failed(e.to_string()),
@@ -115,6 +118,16 @@ pub struct Handover<'a> {
 }
 
 impl GitWork {
+    /// Puts the branch's own agent configuration back (skip-worktree flags, exclude lines, the
+    /// files themselves) unless delivery already did: the run's "finally", whatever ended it.
+    pub async fn restore_config(&self) -> Result<(), crate::workspace::git::GitError> {
+        use std::sync::atomic::Ordering;
+        if self.prepared.quarantine.is_empty() || self.restored.swap(true, Ordering::SeqCst) {
+            return Ok(());
+        }
+        crate::workspace::untrusted_config::release(&self.git, &self.prepared.quarantine).await
+    }
+
     /// Commits what the agent left, pushes the run's branch and opens or updates its pull
     /// request; every problem is in the report, nothing here fails the process.
     pub async fn finish(&self, p: &Prepared, h: Handover<'_>) -> DeliveryReport {
@@ -139,6 +152,9 @@ impl GitWork {
             },
         )
         .await;
+        // Delivery puts the configuration back before committing (and reports a failure).
+        self.restored
+            .store(true, std::sync::atomic::Ordering::SeqCst);
         if let Some(scan) = &report.secret_scan {
             for finding in &scan.findings {
                 workflow::echo_untrusted(&format!("secret scan: {finding}"));

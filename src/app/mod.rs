@@ -1,20 +1,21 @@
 //! Wires the modules together for each subcommand and maps every ending to an exit code.
 mod agent_rounds;
-pub mod deliver;
 mod git_work;
 mod isolation;
 mod lint;
+mod local;
 mod model_proxy;
 mod one_agent;
+mod pipeline;
 mod plan;
 mod prepare;
 mod run;
 mod sessions;
+mod stage;
 
 use crate::cli::Command;
 
-/// Exit code for unusable input (missing or malformed event, bad input value).
-pub const EXIT_USAGE: i32 = 2;
+pub use crate::outcome::EXIT_USAGE;
 
 pub fn main() -> i32 {
     let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
@@ -54,6 +55,7 @@ pub fn main() -> i32 {
         match cli.command {
             Command::Run(args) => run::run(args).await,
             Command::Plan(args) => plan::plan(args).await,
+            Command::Local(args) => local::local(args).await,
             Command::Proxy(args) => match crate::proxy::cli::run(args).await {
                 Ok(()) => 0,
                 Err(e) => {

@@ -183,10 +183,21 @@ impl AgentProxy {
     }
 }
 
+/// Why the proxy did not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    /// The inputs ask for no usable provider (the message names the input).
+    #[error(transparent)]
+    Setup(#[from] SetupError),
+    /// The provider was configured, but its credentials or the server failed.
+    #[error("{0}")]
+    Failed(String),
+}
+
 /// Starts the embedded proxy, which holds the model credentials whatever the provider;
 /// errors name the input.
-pub async fn start(settings: &Settings) -> Result<AgentProxy, String> {
-    let setup = load_config(settings).map_err(|e| e.to_string())?;
+pub async fn start(settings: &Settings) -> Result<AgentProxy, StartError> {
+    let setup = load_config(settings)?;
     for w in &setup.warnings {
         workflow::warning(w);
     }
@@ -209,7 +220,8 @@ pub async fn start(settings: &Settings) -> Result<AgentProxy, String> {
                 setup.kind.name()
             ),
             other => format!("the model proxy could not start: {other}"),
-        })?;
+        })
+        .map_err(StartError::Failed)?;
     workflow::add_mask(proxy.token().expose());
     crate::redact::register(gateway_secrets.iter().chain([proxy.token()]));
     println!(

@@ -53,13 +53,11 @@ pub async fn plan(args: PlanArgs) -> i32 {
             match github.permission(&p.decision.actor).await {
                 Ok(level) => {
                     permission = level.as_str().to_string();
-                    if !level.may_trigger() {
+                    if let Some(reason) =
+                        crate::trigger::permission::refusal(&p.decision.actor, &level, &repo)
+                    {
                         p.decision.action = Action::Skip;
-                        p.decision.reason = format!(
-                            "{} has {} access; write or admin is required",
-                            p.decision.actor,
-                            level.as_str()
-                        );
+                        p.decision.reason = reason;
                     }
                 }
                 Err(e) => {

@@ -40,7 +40,27 @@ pub fn repository_name(p: &Prepared) -> Option<String> {
     })
 }
 
-pub fn github_client(p: &Prepared) -> anyhow::Result<GitHub> {
+/// Why no GitHub client could be made.
+#[derive(Debug, thiserror::Error)]
+pub enum ClientError {
+    #[error("GITHUB_REPOSITORY is not set and the payload names no repository")]
+    NoRepository,
+    #[error(
+        "input github_token is empty: pass ${{{{ github.token }}}} or a token with issues/pull-requests write access"
+    )]
+    NoToken,
+    #[error("{0:#}")]
+    Transport(anyhow::Error),
+}
+
+impl ClientError {
+    /// Whether an input is to blame (exit 2).
+    pub fn is_input(&self) -> bool {
+        matches!(self, Self::NoToken)
+    }
+}
+
+pub fn github_client(p: &Prepared) -> Result<GitHub, ClientError> {
     let repo = p
         .job
         .repository
@@ -53,15 +73,12 @@ pub fn github_client(p: &Prepared) -> anyhow::Result<GitHub> {
                 .and_then(|r| r.full_name.as_deref())
                 .and_then(crate::inputs::RepoSlug::parse)
         })
-        .ok_or_else(|| {
-            anyhow::anyhow!("GITHUB_REPOSITORY is not set and the payload names no repository")
-        })?;
+        .ok_or(ClientError::NoRepository)?;
     let token = p.settings.github_token.as_ref().map(|t| t.expose());
     if token.is_none() {
-        anyhow::bail!(
-            "input github_token is empty: pass ${{{{ github.token }}}} or a token with issues/pull-requests write access"
-        );
+        return Err(ClientError::NoToken);
     }
-    let transport = Transport::new(&p.job.api_url, &p.job.graphql_url, token)?;
+    let transport = Transport::new(&p.job.api_url, &p.job.graphql_url, token)
+        .map_err(|e| ClientError::Transport(e.into()))?;
     Ok(GitHub::new(transport, repo))
 }

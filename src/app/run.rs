@@ -1,23 +1,21 @@
 //! `coworker run`: decide, gather, start the agent, follow it, and always end in a final report.
 use super::EXIT_USAGE;
-use super::agent_rounds::{
-    Caps, Follower, Room, Rounds, agent_arguments, resume_missed, run_followed,
-};
 use super::git_work::{GitStart, GitWork, Handover};
+use super::pipeline::{Host, Run, Workspace};
 use super::prepare::{Prepared, github_client, prepare, repository_name};
-use crate::agent::args::{ClaudeArgs, inline_settings};
-use crate::agent::runner::AgentCommand;
+use super::stage::AgentStage;
 use crate::cli::RunArgs;
 use crate::context::Context;
 use crate::github::{CommentRef, GitHub, ReactionTarget, RetryPolicy};
 use crate::inputs::JobEnv;
+use crate::outcome::rounds::Rounds;
 use crate::outcome::{Conclusion, Outcome};
 use crate::pull_request::PrBody;
 use crate::report::comment::{CommentHeader, render_final, render_started};
+use crate::report::surface::Surface;
 use crate::report::tracking::{Place, TrackingComment};
 use crate::report::{outputs, summary, workflow};
 use crate::trigger::{Decision, RequestSource, TargetKind};
-use crate::verify::{Next, VerifyLoop, run_verify};
 use std::path::PathBuf;
 use std::time::Instant;
 use tokio_util::sync::CancellationToken;
@@ -37,11 +35,15 @@ struct Finale {
 }
 
 impl Finale {
-    fn follower(&self) -> Follower<'_> {
-        Follower {
-            progress: self.tracking.as_ref().and_then(TrackingComment::progress),
-            header: &self.header,
-        }
+    /// The tracking comment, when there is one to edit, as the rounds' progress surface.
+    fn surface(&self) -> Option<std::sync::Arc<dyn Surface>> {
+        let sink = self.tracking.as_ref().and_then(TrackingComment::progress)?;
+        Some(std::sync::Arc::new(
+            crate::report::surface::CommentSurface {
+                sink,
+                header: self.header.clone(),
+            },
+        ))
     }
 }
 
@@ -68,8 +70,18 @@ pub async fn run(args: RunArgs) -> i32 {
         workflow::add_mask(secret.expose());
     }
     crate::redact::register(prepared.settings.secrets());
-    let mut finale = Finale::default();
-    let (mut outcome, github) = drive(&prepared, &cancel, &mut finale, started).await;
+    let host = GitHubHost {
+        p: &prepared,
+        started,
+        finale: Finale::default(),
+        github: None,
+        git_work: None,
+    };
+    let mut run = Run::new(host, &prepared.settings, cancel.clone(), started);
+    let mut outcome = run.outcome().await;
+    let GitHubHost {
+        mut finale, github, ..
+    } = run.host;
     // Once the runner asked to stop, what failed after (a git call cut short) is the stop.
     if cancel.is_cancelled() && outcome.conclusion == Conclusion::Failure {
         outcome.conclusion = Conclusion::Cancelled;
@@ -102,13 +114,10 @@ pub async fn run(args: RunArgs) -> i32 {
             outcome.reason
         )),
     }
-    if outcome.reason.starts_with("input ") {
-        return EXIT_USAGE;
-    }
-    outcome.conclusion.exit_code()
+    outcome.exit_code()
 }
 
-fn spawn_signal_listener(cancel: CancellationToken) {
+pub(super) fn spawn_signal_listener(cancel: CancellationToken) {
     use tokio::signal::unix::{SignalKind, signal};
     tokio::spawn(async move {
         let (Ok(mut term), Ok(mut int)) = (
@@ -126,128 +135,257 @@ fn spawn_signal_listener(cancel: CancellationToken) {
     });
 }
 
-/// Everything between the decision and the agent's end; returns the outcome and the client
-/// (when one could be built) so the caller can finish the comment.
-async fn drive(
-    p: &Prepared,
-    cancel: &CancellationToken,
-    finale: &mut Finale,
+/// GitHub as the run's [`Host`]: the event's decision, the conversation fetched with the actor's
+/// permission, the tracking comment, the job's checkout and the pull request.
+struct GitHubHost<'a> {
+    p: &'a Prepared,
     started: Instant,
-) -> (Outcome, Option<GitHub>) {
-    let d = &p.decision;
-    workflow::group("coworker: decision");
-    println!("event: {} {}", p.event.name, p.event.action());
-    println!("decision: {:?} ({})", d.action, d.reason);
-    workflow::end_group();
-    if !d.runs() {
-        return (Outcome::new(Conclusion::Skipped, d.reason.clone()), None);
-    }
-    let github = match github_client(p) {
-        Ok(g) => g,
-        Err(e) => return (Outcome::new(Conclusion::Failure, format!("{e:#}")), None),
-    };
-    let repo = repository_name(p).unwrap_or_default();
+    finale: Finale,
+    /// Built once the decision says run; the report finishes the comment through it.
+    github: Option<GitHub>,
+    git_work: Option<Box<GitWork>>,
+}
 
-    // Round trip 1: permission and context together.
-    let permission = async {
-        if d.needs_permission_check {
-            github.permission(&d.actor).await.map(Some)
-        } else {
-            Ok(None)
-        }
-    };
-    let context = async {
-        match d.target {
-            Some(target) => Context::fetch(&github, target, d.request.as_ref())
-                .await
-                .map(Some),
-            None => Ok(None),
-        }
-    };
-    let (permission, context) = tokio::join!(permission, context);
-    match permission {
-        Ok(Some(level)) if !level.may_trigger() => {
-            let reason = format!(
-                "{} has {} access to {repo}; write or admin is required to trigger the agent",
-                d.actor,
-                level.as_str()
-            );
-            println!("coworker: skipping: {reason}");
-            return (Outcome::new(Conclusion::Skipped, reason), Some(github));
-        }
-        Ok(_) => {}
-        Err(e) => {
-            let reason = format!("cannot check {}'s permission: {e}", d.actor);
-            return (Outcome::new(Conclusion::Failure, reason), Some(github));
-        }
-    }
-    let context = match context {
-        Ok(Some(c)) => c,
-        Ok(None) => Context::from_payload(&p.event, d.target, &repo),
-        Err(e) => {
-            workflow::warning(&format!(
-                "cannot fetch the conversation, using the event payload only: {e}"
-            ));
-            let mut c = Context::from_payload(&p.event, d.target, &repo);
-            c.omitted.push("the conversation could not be fetched from GitHub; only the event's own text is shown".into());
-            c
-        }
-    };
+/// Steps after `decide` always have a client; this says so if one ever does not.
+fn no_client() -> Outcome {
+    Outcome::new(
+        Conclusion::Failure,
+        "no GitHub client (an internal step was skipped)",
+    )
+}
 
-    // Round trip 2: the tracking comment (the 👀 reaction goes out with the agent's start).
-    finale.header = CommentHeader {
-        agent_name: "Claude".into(),
-        actor: d.actor.clone(),
-        run_url: p.job.run_url(),
-        request_url: d.request.as_ref().and_then(|r| r.url.clone()),
-        notes: Vec::new(),
-        run_key: crate::report::comment::new_run_key(),
-    };
-    finale.target_number = d.target.map(|t| t.number);
-    if let Some(RequestSource::ReviewComment { thread_root, .. }) =
-        d.request.as_ref().map(|r| &r.source)
-        && let Some(t) = d.target
-    {
-        finale.review_thread = Some((t.number, *thread_root));
+impl Host for GitHubHost<'_> {
+    async fn decide(&mut self) -> Result<Decision, Outcome> {
+        let p = self.p;
+        let d = &p.decision;
+        workflow::group("coworker: decision");
+        println!("event: {} {}", p.event.name, p.event.action());
+        println!("decision: {:?} ({})", d.action, d.reason);
+        workflow::end_group();
+        if !d.runs() {
+            return Err(Outcome::new(Conclusion::Skipped, d.reason.clone()));
+        }
+        self.github = Some(match github_client(p) {
+            Ok(g) => g,
+            Err(e) if e.is_input() => return Err(Outcome::input_error(e.to_string())),
+            Err(e) => return Err(Outcome::new(Conclusion::Failure, e.to_string())),
+        });
+        Ok(d.clone())
     }
-    if let Some(place) = tracking_place(finale) {
-        let started_body = render_started(&finale.header);
-        let tracking =
-            TrackingComment::open(github.clone(), place, &started_body, RetryPolicy::quick()).await;
-        finale.comment = tracking.comment();
-        finale.tracking = Some(tracking);
+
+    /// Round trip 1: permission and context together.
+    async fn gather(&mut self, d: &Decision) -> Result<Context, Outcome> {
+        let p = self.p;
+        let github = self.github.as_ref().ok_or_else(no_client)?;
+        let repo = repository_name(p).unwrap_or_default();
+        let permission = async {
+            if d.needs_permission_check {
+                github.permission(&d.actor).await.map(Some)
+            } else {
+                Ok(None)
+            }
+        };
+        let context = async {
+            match d.target {
+                Some(target) => Context::fetch(github, target, d.request.as_ref())
+                    .await
+                    .map(Some),
+                None => Ok(None),
+            }
+        };
+        let (permission, context) = tokio::join!(permission, context);
+        match permission {
+            Ok(Some(level)) => {
+                if let Some(reason) = crate::trigger::permission::refusal(&d.actor, &level, &repo) {
+                    println!("coworker: skipping: {reason}");
+                    return Err(Outcome::new(Conclusion::Skipped, reason));
+                }
+            }
+            Ok(None) => {}
+            Err(e) => {
+                let reason = format!("cannot check {}'s permission: {e}", d.actor);
+                return Err(Outcome::new(Conclusion::Failure, reason));
+            }
+        }
+        Ok(match context {
+            Ok(Some(c)) => c,
+            Ok(None) => Context::from_payload(&p.event, d.target, &repo),
+            Err(e) => {
+                workflow::warning(&format!(
+                    "cannot fetch the conversation, using the event payload only: {e}"
+                ));
+                let mut c = Context::from_payload(&p.event, d.target, &repo);
+                c.omitted.push("the conversation could not be fetched from GitHub; only the event's own text is shown".into());
+                c
+            }
+        })
     }
-    // Round trip 3: is another run already working on this issue?
-    if let (Some(own), Some(number)) = (finale.comment, finale.target_number) {
-        let run_id = p.job.run_id.as_deref();
-        let run_url = p.job.run_url();
-        if let Some(active) = super::one_agent::holder(
-            &github,
-            number,
-            own,
-            run_id,
-            run_url.as_deref(),
-            p.settings.timeout,
-        )
-        .await
+
+    /// Round trip 2: the tracking comment (the 👀 reaction goes out with the agent's start);
+    /// round trip 3: is another run already working on this issue?
+    async fn acknowledge(&mut self, d: &Decision) -> Result<(), Outcome> {
+        let p = self.p;
+        let github = self.github.clone().ok_or_else(no_client)?;
+        let finale = &mut self.finale;
+        finale.header = CommentHeader {
+            agent_name: "Claude".into(),
+            actor: d.actor.clone(),
+            run_url: p.job.run_url(),
+            request_url: d.request.as_ref().and_then(|r| r.url.clone()),
+            notes: Vec::new(),
+            run_key: crate::report::comment::new_run_key(),
+        };
+        finale.target_number = d.target.map(|t| t.number);
+        if let Some(RequestSource::ReviewComment { thread_root, .. }) =
+            d.request.as_ref().map(|r| &r.source)
+            && let Some(t) = d.target
         {
-            let reason = crate::report::active_run::already_working_message(&active);
-            println!("coworker: not starting a second agent: {reason}");
-            return (Outcome::new(Conclusion::Skipped, reason), Some(github));
+            finale.review_thread = Some((t.number, *thread_root));
         }
-    }
-    if cancel.is_cancelled() {
-        return (
-            Outcome::new(
-                Conclusion::Cancelled,
-                "the run was cancelled before the agent started",
-            ),
-            Some(github),
-        );
+        if let Some(place) = tracking_place(finale) {
+            let started_body = render_started(&finale.header);
+            let tracking =
+                TrackingComment::open(github.clone(), place, &started_body, RetryPolicy::quick())
+                    .await;
+            finale.comment = tracking.comment();
+            finale.tracking = Some(tracking);
+        }
+        if let (Some(own), Some(number)) = (finale.comment, finale.target_number) {
+            let run_id = p.job.run_id.as_deref();
+            let run_url = p.job.run_url();
+            if let Some(active) = super::one_agent::holder(
+                &github,
+                number,
+                own,
+                run_id,
+                run_url.as_deref(),
+                p.settings.timeout,
+            )
+            .await
+            {
+                let reason = crate::report::active_run::already_working_message(&active);
+                println!("coworker: not starting a second agent: {reason}");
+                return Err(Outcome::new(Conclusion::Skipped, reason));
+            }
+        }
+        Ok(())
     }
 
-    let outcome = run_the_agent(p, &github, &context, cancel, finale, started).await;
-    (outcome, Some(github))
+    async fn prepare(&mut self, d: &Decision, context: &Context) -> Result<Workspace, Outcome> {
+        let p = self.p;
+        let s = &p.settings;
+        self.git_work = match super::git_work::start(p, context).await {
+            GitStart::Ready(w) => {
+                self.finale.header.notes.extend(w.prepared.notes());
+                Some(w)
+            }
+            GitStart::Off(why) => {
+                println!("coworker: git: {why}");
+                None
+            }
+            GitStart::Failed(why) => {
+                return Err(Outcome::new(
+                    Conclusion::Failure,
+                    format!("the workspace could not be prepared: {why}"),
+                ));
+            }
+        };
+        let github = self.github.as_ref().ok_or_else(no_client)?;
+        let sessions = super::sessions::plan(
+            s,
+            &p.job.api_url,
+            &github.repo().full(),
+            d.target,
+            context.is_private,
+            p.job.temp_dir.join("coworker-sessions"),
+            &p.event.name,
+        );
+        let execution_file = p.job.temp_dir.join(format!(
+            "coworker-execution-{}-{}.jsonl",
+            p.job.run_id.as_deref().unwrap_or("local"),
+            std::process::id()
+        ));
+        self.finale.execution_file = Some(execution_file.clone());
+        Ok(Workspace {
+            path: p.job.workspace.clone(),
+            commit_tools: self
+                .git_work
+                .as_ref()
+                .is_some_and(|w| w.prepared.work.push_branch().is_some()),
+            sessions,
+            origin_issue: super::sessions::origin_issue(&p.event, &s.rules.bot_name),
+            execution_file,
+            echo: true,
+        })
+    }
+
+    fn surface(&self) -> Option<std::sync::Arc<dyn Surface>> {
+        self.finale.surface()
+    }
+
+    fn notes(&mut self) -> &mut Vec<String> {
+        &mut self.finale.header.notes
+    }
+
+    fn agent_starting(
+        &mut self,
+        agent: &AgentStage<'_>,
+        d: &Decision,
+    ) -> Option<tokio::task::JoinHandle<()>> {
+        self.finale.rows.push(agent.isolation_row());
+        self.finale.rows.push(agent.limits_row());
+        let github = self.github.as_ref()?;
+        println!(
+            "starting {} after {} ms and {} GitHub calls, {}",
+            agent.program().display(),
+            self.started.elapsed().as_millis(),
+            github.calls(),
+            agent.credentials()
+        );
+        Some(tokio::spawn(react_to_request(github.clone(), d.clone())))
+    }
+
+    async fn deliver(
+        &mut self,
+        _d: &Decision,
+        context: &Context,
+        agent: &AgentStage<'_>,
+        outcome: &mut Outcome,
+    ) {
+        let (Some(work), Some(github)) = (self.git_work.as_deref(), self.github.as_ref()) else {
+            return;
+        };
+        // `branch_name` names a branch only once it is on the remote (pushed now or earlier).
+        outcome.branch = work.prepared.branch_on_remote().map(str::to_string);
+        if outcome.conclusion == Conclusion::Cancelled {
+            println!("coworker: cancelled: the agent's work stays uncommitted and is not pushed");
+        } else if agent.rounds().ran() {
+            hand_over(
+                self.p,
+                github,
+                context,
+                work,
+                agent.rounds(),
+                outcome,
+                &mut self.finale,
+            )
+            .await;
+        }
+    }
+
+    async fn release(&mut self) {
+        if let Some(work) = &self.git_work
+            && let Err(e) = work.restore_config().await
+        {
+            workflow::warning(&format!(
+                "could not restore the branch's own agent configuration in the workspace: {e}"
+            ));
+        }
+    }
+
+    fn run_url(&self) -> Option<String> {
+        self.p.job.run_url()
+    }
 }
 
 fn tracking_place(finale: &Finale) -> Option<Place> {
@@ -256,331 +394,6 @@ fn tracking_place(finale: &Finale) -> Option<Place> {
         (None, Some(n)) => Some(Place::Issue(n)),
         (None, None) => None,
     }
-}
-
-async fn run_the_agent(
-    p: &Prepared,
-    github: &GitHub,
-    context: &Context,
-    cancel: &CancellationToken,
-    finale: &mut Finale,
-    started: Instant,
-) -> Outcome {
-    let s = &p.settings;
-    let user_args = match ClaudeArgs::parse(&s.claude_args) {
-        Ok(a) => a,
-        Err(e) => return Outcome::new(Conclusion::Failure, e.to_string()),
-    };
-    let path_var = std::env::var("PATH").ok();
-    let Some(program) =
-        crate::agent::find_claude(s.claude_executable.as_deref(), path_var.as_deref())
-    else {
-        return Outcome::new(
-            Conclusion::Failure,
-            "the Claude Code CLI was not found: put `claude` on PATH or set path_to_claude_code_executable",
-        );
-    };
-    let git_work = match super::git_work::start(p, context).await {
-        GitStart::Ready(w) => {
-            finale.header.notes.extend(w.prepared.notes());
-            Some(w)
-        }
-        GitStart::Off(why) => {
-            println!("coworker: git: {why}");
-            None
-        }
-        GitStart::Failed(why) => {
-            return Outcome::new(
-                Conclusion::Failure,
-                format!("the workspace could not be prepared: {why}"),
-            );
-        }
-    };
-    let jail = match super::isolation::prepare(s, &p.job.workspace) {
-        Ok(jail) => std::sync::Arc::new(jail),
-        Err(e) => return Outcome::new(Conclusion::Failure, e.to_string()),
-    };
-    let commit_tools = git_work
-        .as_ref()
-        .is_some_and(|w| w.prepared.work.push_branch().is_some());
-    let settings = match s
-        .claude_settings
-        .as_deref()
-        .map(inline_settings)
-        .transpose()
-    {
-        Ok(settings) => settings,
-        Err(e) => return Outcome::new(Conclusion::Failure, e.to_string()),
-    };
-    let base_args = agent_arguments(&user_args, settings.as_deref(), commit_tools);
-    let mut sessions = super::sessions::plan(
-        s,
-        &p.job.api_url,
-        &github.repo().full(),
-        p.decision.target,
-        context.is_private,
-        p.job.temp_dir.join("coworker-sessions"),
-        &p.event.name,
-    );
-    if let (Some(plan), Some(home)) = (sessions.as_mut(), jail.home()) {
-        plan.use_config_dir(home.join(".claude"));
-    }
-    let mut resumed = None;
-    if let Some(plan) = sessions.as_mut()
-        && let Some(restored) = plan
-            .restore(
-                &p.job.workspace,
-                super::sessions::origin_issue(&p.event, &s.rules.bot_name),
-            )
-            .await
-    {
-        let m = restored.manifest;
-        let when = m.created_at.format("%Y-%m-%d %H:%M UTC");
-        let from = match &m.run_url {
-            Some(url) => format!("[the run of {when}]({url})"),
-            None => format!("the run of {when}"),
-        };
-        finale.header.notes.push(format!(
-            "Continuing the conversation from {from} (session `{}`).",
-            m.session_id
-        ));
-        resumed = Some(m.session_id);
-    }
-    let nonce = crate::secret::Secret::random();
-    let prompt = crate::prompt::render(context, &p.decision, &nonce.expose()[..16]);
-    let execution_file = p.job.temp_dir.join(format!(
-        "coworker-execution-{}-{}.jsonl",
-        p.job.run_id.as_deref().unwrap_or("local"),
-        std::process::id()
-    ));
-    finale.execution_file = Some(execution_file.clone());
-    let proxy = match super::model_proxy::start(s).await {
-        Ok(proxy) => proxy,
-        Err(reason) => return Outcome::new(Conclusion::Failure, reason),
-    };
-    // What the agent runs under and where the model credentials live, for every auditor.
-    finale.rows.push((
-        "isolation".into(),
-        format!("{}, {}", jail.describe(), proxy.credentials()),
-    ));
-    finale.rows.push((
-        "limits".into(),
-        crate::budget::describe_limits(s.max_turns, s.max_cost_usd, s.timeout, s.max_tokens_total),
-    ));
-    let secrets = s.secrets();
-    let mut env =
-        crate::agent::env::agent_env(std::env::vars(), &proxy.env, &secrets, &proxy.withheld);
-    jail.adapt_env(&mut env);
-    jail.settle_home();
-    // The workspace belongs to the agent's uid while it works (root runners), and is handed
-    // back before coworker commits, pushes or saves the session, on every path.
-    let mut reach = vec![program.clone()];
-    reach.extend(env.iter().filter(|(k, _)| k == "PATH").flat_map(|(_, v)| {
-        std::env::split_paths(v)
-            .map(|d| d.join("x"))
-            .collect::<Vec<_>>()
-    }));
-    let mut lease = match jail.lend(&p.job.workspace, &reach) {
-        Ok(lease) => lease,
-        Err(e) => return Outcome::new(Conclusion::Failure, e.to_string()),
-    };
-    let caps = Caps {
-        max_turns: s.max_turns,
-        max_cost_usd: s.max_cost_usd,
-        timeout: s.timeout,
-    };
-    let round_args = |resume: Option<&str>, turns: Option<u32>| {
-        let mut args = base_args.clone();
-        args.extend(crate::budget::max_turns_args(&user_args, turns));
-        if let Some(id) = resume {
-            args.extend(["--resume".to_string(), id.to_string()]);
-        }
-        args
-    };
-    let command = AgentCommand {
-        program,
-        args: round_args(resumed.as_deref(), s.max_turns),
-        env,
-        cwd: p.job.workspace.clone(),
-        prompt,
-        execution_file,
-        timeout: s.timeout,
-        cost_cap: s.max_cost_usd,
-        jail: jail.clone(),
-    };
-    workflow::group("coworker: agent");
-    println!(
-        "starting {} after {} ms and {} GitHub calls, {}",
-        command.program.display(),
-        started.elapsed().as_millis(),
-        github.calls(),
-        proxy.credentials()
-    );
-    let react = tokio::spawn(react_to_request(github.clone(), p.decision.clone()));
-    let mut report = run_followed(&finale.follower(), command.clone(), cancel).await;
-    if resumed.is_some() && resume_missed(&report) {
-        workflow::warning(
-            "the earlier session could not be resumed; starting a fresh conversation",
-        );
-        finale
-            .header
-            .notes
-            .retain(|n| !n.starts_with("Continuing the conversation"));
-        finale
-            .header
-            .notes
-            .push("The earlier conversation could not be resumed; this run started fresh.".into());
-        resumed = None;
-        report = run_followed(
-            &finale.follower(),
-            AgentCommand {
-                args: round_args(None, s.max_turns),
-                ..command.clone()
-            },
-            cancel,
-        )
-        .await;
-    }
-    let _ = react.await;
-    let mut rounds = Rounds::default();
-    rounds.push(report);
-    workflow::end_group();
-    let verification = match s.verify_command.as_deref() {
-        Some(check) if rounds.last_succeeded() => Some(
-            verify_rounds(
-                p,
-                finale,
-                &command,
-                &round_args,
-                check,
-                &caps,
-                &mut rounds,
-                cancel,
-            )
-            .await,
-        ),
-        _ => None,
-    };
-    let mut outcome = rounds.outcome(&caps);
-    outcome.session_restored = resumed.is_some();
-    outcome.verification = verification.flatten();
-    if let Some(v) = &outcome.verification
-        && !v.passed
-        && outcome.conclusion == Conclusion::Success
-    {
-        outcome.conclusion = Conclusion::Failure;
-        outcome.reason = format!("the checks still fail: `{}` {}", v.command, v.result);
-    }
-    {
-        let ap = proxy;
-        let usage = ap.proxy.usage();
-        if ap.proxy.budget_exhausted() {
-            outcome.conclusion = Conclusion::Failure;
-            outcome.stopped_by = Some("max_tokens_total");
-            outcome.reason = format!(
-                "budget exhausted: the run used {} model tokens of max_tokens_total {}",
-                super::model_proxy::total(&usage),
-                s.max_tokens_total.unwrap_or_default()
-            );
-        }
-        outcome.usage = Some(usage);
-        ap.proxy.shutdown().await;
-    }
-    outcome.duration = started.elapsed();
-    if let Some(lease) = lease.as_mut() {
-        let failed = lease.hand_back();
-        if failed > 0 {
-            workflow::warning(&format!(
-                "isolation: {failed} paths of the workspace could not be handed back from the agent's user"
-            ));
-        }
-    }
-    if let Some(work) = &git_work {
-        // `branch_name` names a branch only once it is on the remote (pushed now or earlier).
-        outcome.branch = work.prepared.branch_on_remote().map(str::to_string);
-        if outcome.conclusion == Conclusion::Cancelled {
-            println!("coworker: cancelled: the agent's work stays uncommitted and is not pushed");
-        } else if rounds.ran() {
-            hand_over(p, github, context, work, &rounds, &mut outcome, finale).await;
-        }
-    }
-    if let (Some(plan), Some(id), true) = (&sessions, &outcome.session_id, rounds.ran()) {
-        plan.save(&p.job.workspace, id, p.job.run_url().as_deref())
-            .await;
-    }
-    outcome
-}
-
-/// Builds a round's arguments from the session to resume and the turns left.
-type RoundArgs<'a> = &'a dyn Fn(Option<&str>, Option<u32>) -> Vec<String>;
-
-/// Checks the agent's work with `verify_command`; while it fails and rounds and caps remain,
-/// resumes the agent with the failure. Returns the final check's summary.
-#[expect(
-    clippy::too_many_arguments,
-    reason = "the run's parts, borrowed; a struct would only rename them"
-)]
-async fn verify_rounds(
-    p: &Prepared,
-    finale: &Finale,
-    first: &AgentCommand,
-    round_args: RoundArgs<'_>,
-    check: &str,
-    caps: &Caps,
-    rounds: &mut Rounds,
-    cancel: &CancellationToken,
-) -> Option<crate::verify::VerifySummary> {
-    let s = &p.settings;
-    let mut checks = VerifyLoop::new(check, s.verify_timeout, s.verify_rounds);
-    loop {
-        workflow::group("coworker: verify");
-        println!("$ {check}");
-        let env = super::isolation::verify_env(&first.env);
-        let run = run_verify(&first.jail, check, &p.job.workspace, &env, s.verify_timeout).await;
-        println!("{}", crate::redact::redact(run.tail.trim_end()));
-        println!("verify: {}", run.describe(s.verify_timeout));
-        workflow::end_group();
-        let prompt = match checks.record(run) {
-            Next::Passed | Next::GiveUp => break,
-            Next::FollowUp(prompt) => prompt,
-        };
-        if cancel.is_cancelled() {
-            break;
-        }
-        let Some(session) = rounds.session_id() else {
-            break;
-        };
-        let (turns, cost_cap, time) = match rounds.room(caps) {
-            Room::Left {
-                turns,
-                cost_usd,
-                time,
-            } => (turns, cost_usd, time),
-            Room::Exhausted(hit) => {
-                rounds.exhausted = Some(hit);
-                break;
-            }
-        };
-        workflow::group("coworker: agent (fixing the failed checks)");
-        let report = run_followed(
-            &finale.follower(),
-            AgentCommand {
-                args: round_args(Some(&session), turns),
-                prompt,
-                timeout: time,
-                cost_cap,
-                ..first.clone()
-            },
-            cancel,
-        )
-        .await;
-        workflow::end_group();
-        rounds.push(report);
-        if !rounds.last_succeeded() {
-            break;
-        }
-    }
-    checks.summary()
 }
 
 /// Commits, pushes and opens or updates the pull request; records what happened in `outcome`.
@@ -689,12 +502,12 @@ async fn finalize_comment(finale: &mut Finale, outcome: &Outcome, policy: RetryP
     if outcome.conclusion == Conclusion::Skipped && finale.comment.is_none() {
         return;
     }
-    let body = render_final(&finale.header, outcome, &report_rows(outcome, finale));
+    let body = render_final(&finale.header, outcome, &report_rows(outcome, &finale.rows));
     finale.comment = tracking.finish(&body, policy).await;
 }
 
 /// Facts shown beside duration, turns and cost, in the comment and the summary alike.
-fn report_rows(outcome: &Outcome, finale: &Finale) -> Vec<(String, String)> {
+pub(super) fn report_rows(outcome: &Outcome, extra: &[(String, String)]) -> Vec<(String, String)> {
     let mut rows = Vec::new();
     if let Some(u) = &outcome.usage {
         rows.push(("tokens".to_string(), super::model_proxy::describe(u)));
@@ -709,7 +522,7 @@ fn report_rows(outcome: &Outcome, finale: &Finale) -> Vec<(String, String)> {
     if let Some(cap) = outcome.stopped_by {
         rows.push(("stopped by".into(), format!("`{cap}`")));
     }
-    rows.extend(finale.rows.iter().cloned());
+    rows.extend(extra.iter().cloned());
     rows
 }
 
@@ -788,7 +601,7 @@ fn write_reports(job: &JobEnv, outcome: &Outcome, finale: &Finale) {
         }
     }
     if let Some(path) = &job.summary_file {
-        let md = summary::render("coworker", outcome, &report_rows(outcome, finale));
+        let md = summary::render("coworker", outcome, &report_rows(outcome, &finale.rows));
         if let Err(e) = summary::append(path, &md) {
             workflow::warning(&format!("cannot write the step summary: {e}"));
         }

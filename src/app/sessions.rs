@@ -21,6 +21,8 @@ pub struct SessionPlan {
     visibility: Visibility,
     base: Option<Revision>,
     config_dir: PathBuf,
+    /// What the log calls this conversation (the hidden ref, or the local thread).
+    label: String,
 }
 
 /// What the restore found.
@@ -101,6 +103,71 @@ pub fn plan(
             encryption,
             visibility,
             base: None,
+            label: String::new(),
+            config_dir,
+        }),
+        Err(e) => {
+            workflow::warning(&format!("sessions: the store cannot be opened: {e}"));
+            None
+        }
+    }
+}
+
+/// The store of a local run: a `dir:` store under the user's data directory, one archive per
+/// repository and thread (`session_repository` is `<repo-hash>/<thread>`). `session_store: off`
+/// turns it off; the encryption inputs apply as in the Action.
+pub fn local_plan(
+    settings: &Settings,
+    root: PathBuf,
+    session_repository: &str,
+    thread: &str,
+) -> Option<SessionPlan> {
+    if settings
+        .session_store
+        .as_deref()
+        .is_some_and(|s| s.parse::<SessionStoreKind>() == Ok(SessionStoreKind::Off))
+    {
+        println!("sessions: off (session_store: off)");
+        return None;
+    }
+    let kind = SessionStoreKind::Dir(root);
+    let encryption: EncryptionSetting = settings
+        .session_encryption
+        .as_deref()
+        .unwrap_or("auto")
+        .parse()
+        .ok()?;
+    let visibility = Visibility::Private;
+    if let SaveDecision::Skip(reason) =
+        session::save_decision(&kind, visibility, settings.session_key.as_ref(), encryption)
+    {
+        println!("sessions: off for this run: {reason}");
+        return None;
+    }
+    let key = match SessionKey::new(session_repository, session::Target::issue(0)) {
+        Ok(k) => k,
+        Err(e) => {
+            workflow::warning(&format!("sessions: off: {e}"));
+            return None;
+        }
+    };
+    let config_dir = session::claude_config_dir(|n| std::env::var(n).ok())?;
+    let config = StoreConfig {
+        api_url: String::new(),
+        token: None,
+        actions_cache_dir: None,
+        max_archive_bytes: Limits::default().max_archive_bytes,
+    };
+    match SessionStore::open(&kind, &config) {
+        Ok(store) => Some(SessionPlan {
+            store,
+            kind,
+            key,
+            secret: settings.session_key.clone(),
+            encryption,
+            visibility,
+            base: None,
+            label: format!("the thread {thread}"),
             config_dir,
         }),
         Err(e) => {
@@ -146,7 +213,11 @@ impl SessionPlan {
             }
         };
         let Some((key, loaded)) = loaded else {
-            println!("sessions: no earlier session for {}", self.key.ref_name());
+            let label = match self.label.as_str() {
+                "" => self.key.ref_name(),
+                l => l.to_string(),
+            };
+            println!("sessions: no earlier session for {label}");
             return None;
         };
         if key.target != self.key.target {

@@ -4,5 +4,6 @@ pub mod active_run;
 pub mod comment;
 pub mod outputs;
 pub mod summary;
+pub mod surface;
 pub mod tracking;
 pub mod workflow;

@@ -9,37 +9,56 @@ pub fn escape_data(text: &str) -> String {
         .replace('\n', "%0A")
 }
 
+static IN_A_TERMINAL: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// For `coworker local`: no runner reads these commands, so groups and masks print nothing (a
+/// mask line would show the secret itself) and annotations become `warning: …` lines.
+pub fn outside_actions() {
+    IN_A_TERMINAL.store(true, std::sync::atomic::Ordering::SeqCst);
+}
+
+fn plain() -> bool {
+    IN_A_TERMINAL.load(std::sync::atomic::Ordering::SeqCst)
+}
+
+fn annotate(kind: &str, message: &str) {
+    let text = crate::redact::redact(message);
+    if plain() {
+        println!("{kind}: {}", text.as_str());
+    } else {
+        println!("::{kind}::{}", escape_data(text.as_str()));
+    }
+}
+
 pub fn group(title: &str) {
-    println!("::group::{}", escape_data(title));
+    if !plain() {
+        println!("::group::{}", escape_data(title));
+    }
 }
 
 pub fn end_group() {
-    println!("::endgroup::");
+    if !plain() {
+        println!("::endgroup::");
+    }
 }
 
 pub fn error(message: &str) {
-    println!(
-        "::error::{}",
-        escape_data(crate::redact::redact(message).as_str())
-    );
+    annotate("error", message);
 }
 
 pub fn warning(message: &str) {
-    println!(
-        "::warning::{}",
-        escape_data(crate::redact::redact(message).as_str())
-    );
+    annotate("warning", message);
 }
 
 pub fn notice(message: &str) {
-    println!(
-        "::notice::{}",
-        escape_data(crate::redact::redact(message).as_str())
-    );
+    annotate("notice", message);
 }
 
 /// Tells the runner to hide `value` in every later log line; each line of a multi-line secret too.
 pub fn add_mask(value: &str) {
+    if plain() {
+        return;
+    }
     for line in value.lines().map(str::trim).filter(|l| !l.is_empty()) {
         println!("::add-mask::{}", escape_data(line));
     }

@@ -1,5 +1,6 @@
 //! Deciding whether an event is a request for the agent, whose, and about what. Pure: no I/O.
 mod mention;
+pub mod permission;
 
 pub use mention::{mentions, visible_prose};
 

@@ -271,6 +271,15 @@ impl Git {
         let p = PathBuf::from(self.text(&["rev-parse", "--absolute-git-dir"]).await?);
         Ok(p)
     }
+
+    /// The directory holding the objects and refs every worktree shares, absolute (the
+    /// `.git` directory itself outside a linked worktree).
+    pub async fn common_dir(&self) -> Result<PathBuf, GitError> {
+        let p = self
+            .text(&["rev-parse", "--path-format=absolute", "--git-common-dir"])
+            .await?;
+        Ok(PathBuf::from(p))
+    }
 }
 
 fn last_lines(text: &str, n: usize) -> String {

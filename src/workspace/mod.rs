@@ -2,11 +2,13 @@
 //! getting its work to GitHub. The agent commits; only coworker pushes.
 pub mod branch;
 pub mod credentials;
+pub mod deliver;
 pub mod git;
 pub mod push;
 pub mod retry;
 pub mod secret_scan;
 pub mod untrusted_config;
+pub mod worktree;
 
 use git::{Git, GitError};
 

@@ -159,8 +159,10 @@ pub async fn push_head(
         source,
     };
     let sha = workspace.head().await.map_err(git_err)?;
-    let objects = workspace.git_dir().await.map_err(git_err)?.join("objects");
-    let shallow = workspace.git_dir().await.map_err(git_err)?.join("shallow");
+    // A linked worktree (coworker local) keeps its objects in the common directory.
+    let common = workspace.common_dir().await.map_err(git_err)?;
+    let objects = common.join("objects");
+    let shallow = common.join("shallow");
     let tmp = tempfile::Builder::new()
         .prefix("coworker-push-")
         .tempdir_in(scratch)

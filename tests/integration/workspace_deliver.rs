@@ -2,7 +2,6 @@
 //! labelled and kept a draft when the checks fail; and the one-agent-per-issue check.
 use crate::support::fake_github::{self, FakeGitHub};
 use crate::support::git_fixture::{Fixture, allow_nothing, shapes_only};
-use coworker::app::deliver::{Delivery, deliver, prepare_workspace};
 use coworker::github::{GitHub, NewPullRequest, Transport};
 use coworker::inputs::RepoSlug;
 use coworker::pull_request::{CreatePr, PrBody};
@@ -10,6 +9,7 @@ use coworker::report::active_run::find_active_run;
 use coworker::report::comment::{CommentHeader, render_started};
 use coworker::verify::VerifySummary;
 use coworker::workspace::branch::{WorkBranch, issue_branch};
+use coworker::workspace::deliver::{Delivery, deliver, prepare_workspace};
 use std::time::Duration;
 
 const BOT: &str = "github-actions[bot]";
@@ -70,7 +70,7 @@ async fn one_run(
     mode: CreatePr,
     b: PrBody,
     reviewer: Option<&str>,
-) -> coworker::app::deliver::DeliveryReport {
+) -> coworker::workspace::deliver::DeliveryReport {
     let ws = f.checkout(name).await;
     let p = prepare_workspace(&ws, &f.remote(), &work(), BOT, BOT_EMAIL, &[])
         .await

@@ -1,10 +1,10 @@
 //! The workspace around the agent, against a local bare repository standing in for GitHub's:
 //! branches, credentials, the agent configuration of pull requests, and the push.
 use crate::support::git_fixture::{CHECKOUT_TOKEN, Fixture, allow_nothing, shapes_only};
-use coworker::app::deliver::{Delivery, deliver, prepare_workspace};
 use coworker::pull_request::{CreatePr, PrBody};
 use coworker::secret::Secret;
 use coworker::workspace::branch::{CheckedOut, WorkBranch, issue_branch};
+use coworker::workspace::deliver::{Delivery, deliver, prepare_workspace};
 use coworker::workspace::push::{PushError, push_head};
 use coworker::workspace::secret_scan::SecretGate;
 

@@ -3,15 +3,15 @@
 //! positives through, and the run's own secrets are never let through in any encoding.
 use crate::support::git_fixture::{Fixture, allow_nothing, shapes_only};
 use base64::Engine;
-use coworker::app::deliver::{
-    Delivery, DeliveryReport, PreparedWorkspace, deliver, prepare_workspace,
-};
 use coworker::pull_request::{CreatePr, PrBody};
 use coworker::redact::allow::AllowList;
 use coworker::redact::scan::Place;
 use coworker::redact::{Encoding, Kind, Redactor};
 use coworker::secret::Secret;
 use coworker::workspace::branch::{WorkBranch, issue_branch};
+use coworker::workspace::deliver::{
+    Delivery, DeliveryReport, PreparedWorkspace, deliver, prepare_workspace,
+};
 use coworker::workspace::git::Git;
 use coworker::workspace::push::{PushError, push_head};
 use coworker::workspace::secret_scan::SecretGate;

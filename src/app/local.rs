@@ -1,0 +1,434 @@
+//! `coworker local`: the run's data path with local parts in place of GitHub. The task is the
+//! request, a worktree on `<branch_prefix>local-<thread>` is the workspace, the terminal is the
+//! tracking comment, a branch (pushed only with `--push`) and the PR body are the delivery; the
+//! agent stage (proxy, isolation, rounds, verify loop, caps, sessions) is `run`'s own.
+use super::EXIT_USAGE;
+use super::pipeline::{Host, Run, Workspace};
+use super::stage::AgentStage;
+use crate::cli::LocalArgs;
+use crate::context::Context;
+use crate::inputs::Settings;
+use crate::local::view::{LiveView, PlainView, stamp};
+use crate::local::{Places, context, data_home, decision, task_text, thread_name};
+use crate::outcome::{Conclusion, Outcome};
+use crate::pull_request::{PrBody, render_body};
+use crate::report::comment::{CommentHeader, render_final};
+use crate::report::surface::Surface;
+use crate::report::workflow;
+use crate::trigger::Decision;
+use crate::workspace::deliver::{Delivery, deliver};
+use crate::workspace::git::Git;
+use crate::workspace::worktree::{self, Opened, Repository, Worktree, WorktreeError};
+use std::io::{IsTerminal, Read};
+use std::sync::Arc;
+use std::time::Instant;
+use tokio_util::sync::CancellationToken;
+
+/// Everything a local run reads before it changes anything; an error here is a usage error.
+struct Request {
+    settings: Settings,
+    task: String,
+    repo: Repository,
+    thread: String,
+    places: Places,
+    branch: String,
+}
+
+async fn read_request(args: &LocalArgs) -> anyhow::Result<Request> {
+    let mut settings = Settings::from_inputs(&args.inputs)?;
+    crate::agent::args::ClaudeArgs::parse(&settings.claude_args)?;
+    let file_text =
+        match &args.task_file {
+            Some(path) => Some(std::fs::read_to_string(path).map_err(|e| {
+                anyhow::anyhow!("--task-file {}: cannot read it: {e}", path.display())
+            })?),
+            None => None,
+        };
+    let stdin_text =
+        if args.task.is_empty() && file_text.is_none() && !std::io::stdin().is_terminal() {
+            let mut text = String::new();
+            let _ = std::io::stdin().read_to_string(&mut text);
+            Some(text)
+        } else {
+            None
+        };
+    // A workflow in agent mode brings its own task: its `prompt` input.
+    let task = task_text(&args.task, file_text, stdin_text)
+        .or_else(|e| settings.rules.prompt.clone().ok_or(e))?;
+    let dir = match &args.repo {
+        Some(d) => d.clone(),
+        None => std::env::current_dir()?,
+    };
+    let repo = Repository::find(&dir).await?;
+    let thread = thread_name(args.thread.as_deref(), &task)?;
+    let data = data_home(|k| std::env::var(k).ok()).ok_or_else(|| {
+        anyhow::anyhow!("cannot tell where to keep local state: set HOME or XDG_DATA_HOME")
+    })?;
+    let places = Places::new(&data, &repo.top, &thread);
+    // Every thread's conversation, of every repository: none of the agent's business.
+    settings
+        .isolation
+        .hidden_paths
+        .push(places.sessions.clone());
+    let branch = format!("{}local-{thread}", settings.branch_prefix);
+    crate::workspace::branch::check_branch_name(&branch)?;
+    Ok(Request {
+        settings,
+        task,
+        repo,
+        thread,
+        places,
+        branch,
+    })
+}
+
+pub async fn local(args: LocalArgs) -> i32 {
+    workflow::outside_actions();
+    let started = Instant::now();
+    let cancel = CancellationToken::new();
+    super::run::spawn_signal_listener(cancel.clone());
+    let req = match read_request(&args).await {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            return EXIT_USAGE;
+        }
+    };
+    crate::redact::register(req.settings.secrets());
+    let surface: Arc<dyn Surface> = if std::io::stdout().is_terminal() {
+        Arc::new(LiveView::new())
+    } else {
+        Arc::new(PlainView::new())
+    };
+    let host = LocalHost {
+        req: &req,
+        args: &args,
+        started,
+        surface,
+        notes: Vec::new(),
+        rows: Vec::new(),
+        worktree: None,
+        delivered: Delivered::default(),
+    };
+    let mut run = Run::new(host, &req.settings, cancel, started);
+    let outcome = run.outcome().await;
+    finish(&args, run.host, outcome, started)
+}
+
+/// What the local delivery did.
+#[derive(Default)]
+struct Delivered {
+    rows: Vec<(String, String)>,
+    pr_body: Option<String>,
+    diff_stat: String,
+}
+
+/// This machine as the run's [`Host`]: the task is the request, a worktree is the workspace,
+/// the terminal is the tracking comment, a commit on the thread's branch is the delivery.
+struct LocalHost<'a> {
+    req: &'a Request,
+    args: &'a LocalArgs,
+    started: Instant,
+    surface: Arc<dyn Surface>,
+    notes: Vec<String>,
+    /// Facts for the report beside duration, turns and cost.
+    rows: Vec<(String, String)>,
+    worktree: Option<Worktree>,
+    delivered: Delivered,
+}
+
+impl Host for LocalHost<'_> {
+    async fn decide(&mut self) -> Result<Decision, Outcome> {
+        let actor = std::env::var("USER").unwrap_or_default();
+        Ok(decision(&actor, &self.req.task))
+    }
+
+    async fn gather(&mut self, _d: &Decision) -> Result<Context, Outcome> {
+        Ok(context(&self.req.repo.top))
+    }
+
+    async fn acknowledge(&mut self, _d: &Decision) -> Result<(), Outcome> {
+        let req = self.req;
+        println!(
+            "{}",
+            stamp(&format!("repository {}", req.repo.top.display()))
+        );
+        Ok(())
+    }
+
+    async fn prepare(&mut self, _d: &Decision, _c: &Context) -> Result<Workspace, Outcome> {
+        let req = self.req;
+        let wt = match worktree::open(
+            &req.repo,
+            &req.places.worktree,
+            &req.branch,
+            self.args.base.as_deref(),
+        )
+        .await
+        {
+            Ok(wt) => wt,
+            Err(e @ (WorktreeError::UnknownBase(_) | WorktreeError::NoCommit)) => {
+                return Err(Outcome::input_error(e.to_string()));
+            }
+            Err(e) => {
+                return Err(Outcome::new(
+                    Conclusion::Failure,
+                    format!("cannot prepare the worktree: {e}"),
+                ));
+            }
+        };
+        println!(
+            "{}",
+            stamp(&format!(
+                "thread {}: branch {} in {}",
+                req.thread,
+                req.branch,
+                wt.path.display()
+            ))
+        );
+        match &wt.opened {
+            Opened::Created { base } => println!("{}", stamp(&format!("new branch from {base}"))),
+            Opened::Attached => println!("{}", stamp("continuing the thread's branch")),
+            Opened::Reused { dirty } if !dirty.is_empty() => {
+                let note = format!(
+                    "The worktree holds uncommitted changes from an earlier, interrupted run; this run continues with them ({} paths).",
+                    dirty.lines().count()
+                );
+                println!("{}", stamp(&note));
+                self.notes.push(note);
+            }
+            Opened::Reused { .. } => println!("{}", stamp("continuing the thread's worktree")),
+        }
+        let path = wt.path.clone();
+        self.worktree = Some(wt);
+        Ok(Workspace {
+            path,
+            // The worktree's git directory is the user's repository, outside the agent's
+            // jail: coworker commits the agent's work when it stops.
+            commit_tools: false,
+            sessions: super::sessions::local_plan(
+                &req.settings,
+                req.places.sessions.clone(),
+                &req.places.session_repository,
+                &req.thread,
+            ),
+            origin_issue: None,
+            execution_file: std::env::temp_dir().join(format!(
+                "coworker-local-{}-{}.jsonl",
+                req.thread,
+                std::process::id()
+            )),
+            echo: false,
+        })
+    }
+
+    fn surface(&self) -> Option<Arc<dyn Surface>> {
+        Some(self.surface.clone())
+    }
+
+    fn notes(&mut self) -> &mut Vec<String> {
+        &mut self.notes
+    }
+
+    fn agent_starting(
+        &mut self,
+        agent: &AgentStage<'_>,
+        _d: &Decision,
+    ) -> Option<tokio::task::JoinHandle<()>> {
+        self.rows.push(agent.isolation_row());
+        self.rows.push(agent.limits_row());
+        println!(
+            "{}",
+            stamp(&format!(
+                "starting {} after {} ms, {}",
+                agent.program().display(),
+                self.started.elapsed().as_millis(),
+                agent.credentials()
+            ))
+        );
+        None
+    }
+
+    async fn deliver(
+        &mut self,
+        _d: &Decision,
+        _c: &Context,
+        agent: &AgentStage<'_>,
+        outcome: &mut Outcome,
+    ) {
+        let Some(wt) = self.worktree.clone() else {
+            return;
+        };
+        if let Err(e) = wt.reseal() {
+            outcome.conclusion = Conclusion::Failure;
+            outcome.reason = format!("the worktree's git link could not be restored: {e}");
+            return;
+        }
+        if outcome.conclusion == Conclusion::Cancelled {
+            self.notes.push(
+                "Cancelled: the agent's work stays uncommitted in the worktree; the next run on this thread continues with it.".into(),
+            );
+        } else if agent.rounds().ran() {
+            let mut delivered = Delivered::default();
+            deliver_locally(
+                self.req,
+                self.args,
+                &wt,
+                agent,
+                outcome,
+                &mut delivered,
+                &mut self.notes,
+            )
+            .await;
+            self.delivered = delivered;
+        }
+    }
+
+    async fn release(&mut self) {}
+
+    fn run_url(&self) -> Option<String> {
+        None
+    }
+}
+
+/// Commits what the agent left on the thread's branch and, with `--push`, pushes it exactly as
+/// `run` would (secret scan included); the PR body is rendered, not posted.
+async fn deliver_locally(
+    req: &Request,
+    args: &LocalArgs,
+    wt: &Worktree,
+    agent: &AgentStage<'_>,
+    outcome: &mut Outcome,
+    delivered: &mut Delivered,
+    notes: &mut Vec<String>,
+) {
+    let s = &req.settings;
+    let message = crate::local::commit_message(&req.task, &req.thread);
+    match wt
+        .commit_work(&message, &s.rules.bot_name, &s.bot_email)
+        .await
+    {
+        Ok(stat) => delivered.diff_stat = stat,
+        Err(e) => {
+            outcome.conclusion = Conclusion::Failure;
+            outcome.reason = format!("could not commit the agent's changes: {e}");
+            return;
+        }
+    }
+    delivered
+        .rows
+        .push(("branch".into(), format!("`{}`", wt.branch)));
+    let answers = agent.rounds().answers();
+    let body = PrBody {
+        issue: 0,
+        summary: (!answers.is_empty()).then(|| answers.join("\n\n")),
+        verification: outcome.verification.clone(),
+        cost_usd: outcome.cost_usd,
+        turns: outcome.num_turns,
+        duration: outcome.duration,
+        run_url: None,
+        actor: None,
+        stopped_by: outcome.stopped_by.map(|_| outcome.reason.clone()),
+    };
+    delivered.pr_body = Some(render_body(&body));
+    outcome.branch = Some(wt.branch.clone());
+    if !args.push {
+        return;
+    }
+    let git = Git::new(&wt.path);
+    let url = git
+        .text(&["remote", "get-url", "origin"])
+        .await
+        .unwrap_or_default();
+    if url.is_empty() {
+        outcome.conclusion = Conclusion::Failure;
+        outcome.reason = "--push: the repository has no remote named origin".into();
+        return;
+    }
+    let remote = crate::workspace::push::Remote::at(url, s.github_token.clone());
+    let prepared = wt.as_prepared(args.base.as_deref().unwrap_or("HEAD"));
+    let scratch = std::env::temp_dir();
+    let report = deliver(
+        &git,
+        &remote,
+        &prepared,
+        &Delivery {
+            github: None,
+            create_pr: s.create_pr,
+            issue_title: &req.task,
+            body,
+            failed_label: &s.verify_failed_label,
+            reviewer: None,
+            bot_name: &s.rules.bot_name,
+            bot_email: &s.bot_email,
+            scratch: &scratch,
+            redactor: &crate::redact::current(),
+            secret_scan_allow: &s.secret_scan_allow,
+        },
+    )
+    .await;
+    notes.extend(report.notes.iter().cloned());
+    if let Some(p) = &report.pushed {
+        println!(
+            "{}",
+            stamp(&format!("pushed {} to {}", p.branch, remote_label(&remote)))
+        );
+    }
+    if !report.errors.is_empty() {
+        outcome.conclusion = Conclusion::Failure;
+        outcome.reason = report.errors.join("; ");
+    }
+}
+
+fn remote_label(r: &crate::workspace::push::Remote) -> String {
+    crate::redact::redact(&r.url()).as_str().to_string()
+}
+
+/// The end of every local run: the report the tracking comment would have held, the branch,
+/// the diff, the PR body, cost and duration; `--report` gets the Markdown.
+fn finish(args: &LocalArgs, host: LocalHost<'_>, mut outcome: Outcome, started: Instant) -> i32 {
+    let LocalHost {
+        notes,
+        rows: host_rows,
+        worktree: wt,
+        delivered,
+        ..
+    } = host;
+    outcome.duration = started.elapsed();
+    let header = CommentHeader {
+        agent_name: "Claude".into(),
+        actor: String::new(),
+        run_url: None,
+        request_url: None,
+        notes,
+        run_key: String::new(),
+    };
+    let mut extra = host_rows;
+    extra.extend(delivered.rows.iter().cloned());
+    let rows = super::run::report_rows(&outcome, &extra);
+    let markdown = render_final(&header, &outcome, &rows);
+    let ending = crate::local::view::Ending {
+        markdown: &markdown,
+        branch: wt.as_ref().map(|w| (w.branch.as_str(), w.path.as_path())),
+        diff_stat: &delivered.diff_stat,
+        pr_body: delivered.pr_body.as_deref(),
+        outcome: &outcome,
+    };
+    println!(
+        "\n{}",
+        crate::redact::redact(&crate::local::view::ending(&ending)).as_str()
+    );
+    if !matches!(outcome.conclusion, Conclusion::Success) {
+        eprintln!(
+            "coworker: {}: {}",
+            outcome.conclusion.as_str(),
+            crate::redact::redact(&outcome.reason).as_str()
+        );
+    }
+    if let Some(path) = &args.report
+        && let Err(e) = std::fs::write(path, crate::redact::redact(&markdown).as_str())
+    {
+        eprintln!("error: cannot write the report to {}: {e}", path.display());
+    }
+    outcome.exit_code()
+}
