@@ -16,7 +16,8 @@ use coworker::session::{
 use serde_json::Value;
 
 use crate::support::fake_git_data::FakeGitData;
-use crate::support::session_fake_model::{FakeModel, find_claude_bin, user_texts};
+use crate::support::fake_model::{FakeModel, user_texts};
+use crate::support::harness::claude_bin;
 
 const CODE_WORD: &str = "PINEAPPLE-4242";
 
@@ -69,7 +70,7 @@ async fn run_claude(claude: &Path, home: &Path, cwd: &Path, base_url: &str, args
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn resume_works_after_restoring_into_another_home_and_workspace() {
-    let Some(claude) = find_claude_bin() else {
+    let Some(claude) = claude_bin() else {
         assert_ne!(
             std::env::var("CI").as_deref(),
             Ok("true"),
@@ -90,7 +91,7 @@ async fn resume_works_after_restoring_into_another_home_and_workspace() {
 
     // Run 1 in A starts the conversation.
     let prompt = format!("Please remember the code word {CODE_WORD}.");
-    let first = run_claude(&claude, &home_a, &ws_a, &model.base_url, &["-p", &prompt]).await;
+    let first = run_claude(&claude, &home_a, &ws_a, &model.url(), &["-p", &prompt]).await;
     assert!(
         first.status.success(),
         "run 1 failed: {} {}",
@@ -136,7 +137,7 @@ async fn resume_works_after_restoring_into_another_home_and_workspace() {
         "--resume",
         session_id.as_str(),
     ];
-    let miss = run_claude(&claude, &home_b, &ws_b, &model.base_url, &args).await;
+    let miss = run_claude(&claude, &home_b, &ws_b, &model.url(), &args).await;
     assert!(
         !miss.status.success(),
         "resume before restore unexpectedly worked: {}",
@@ -144,7 +145,7 @@ async fn resume_works_after_restoring_into_another_home_and_workspace() {
     );
     let said = format!("{} {}", miss.result, miss.stderr);
     assert!(said.contains("No conversation found"), "{said}");
-    let requests_before_restore = model.requests().len();
+    let requests_before_restore = model.message_requests().len();
 
     // Restore into the fresh HOME B for workspace B.
     let loaded = store
@@ -177,7 +178,7 @@ async fn resume_works_after_restoring_into_another_home_and_workspace() {
         &claude,
         &home_c,
         &ws_b,
-        &model.base_url,
+        &model.url(),
         &["-p", "hello from C"],
     )
     .await;
@@ -198,7 +199,7 @@ async fn resume_works_after_restoring_into_another_home_and_workspace() {
         &claude,
         &home_b,
         &ws_b,
-        &model.base_url,
+        &model.url(),
         &[
             "-p",
             "What was the code word?",
@@ -217,13 +218,13 @@ async fn resume_works_after_restoring_into_another_home_and_workspace() {
     assert_eq!(second.result["session_id"], session_id.as_str());
 
     // The model's request in run 2 carried the earlier conversation.
-    let requests = model.requests();
+    let requests = model.message_requests();
     assert!(
         requests.len() > requests_before_restore + 1,
         "run 2 sent no request"
     );
     let last = requests.last().expect("run 2 request");
-    let messages = last["messages"].as_array().expect("messages");
+    let messages = last.body["messages"].as_array().expect("messages");
     let earlier_user = messages
         .iter()
         .filter(|m| m["role"] == "user")
@@ -231,12 +232,16 @@ async fn resume_works_after_restoring_into_another_home_and_workspace() {
         .any(|t| t.contains(CODE_WORD));
     assert!(
         earlier_user,
-        "run 2 request lacks the earlier user text: {last}"
+        "run 2 request lacks the earlier user text: {}",
+        last.body
     );
     let earlier_answer = messages
         .iter()
         .filter(|m| m["role"] == "assistant")
-        .any(|m| m.to_string().contains("FAKE_ANSWER turn=1"));
+        .any(|m| {
+            m.to_string()
+                .contains(&format!("FAKE_TEXT seen_messages=1 last_user={prompt}"))
+        });
     assert!(
         earlier_answer,
         "run 2 request lacks the earlier assistant answer"

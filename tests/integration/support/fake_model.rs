@@ -526,6 +526,18 @@ fn slow_directive(text: &str) -> Option<u64> {
     rest[..rest.find("]]")?].parse().ok()
 }
 
+/// All text blocks of one message that are not `<system-reminder>`s, for tests that check which
+/// user text reached the model (e.g. a resumed conversation carrying its earlier turns).
+pub fn user_texts(message: &Value) -> Vec<String> {
+    content_blocks(message)
+        .iter()
+        .filter(|b| b.get("type").and_then(Value::as_str) == Some("text"))
+        .filter_map(|b| b.get("text").and_then(Value::as_str))
+        .filter(|t| !t.trim_start().starts_with("<system-reminder>"))
+        .map(str::to_owned)
+        .collect()
+}
+
 /// The cwd the CLI states in its system prompt.
 fn working_directory(body: &Value) -> Option<String> {
     let system_text = match body.get("system")? {

@@ -18,6 +18,5 @@ pub mod proxy_harness;
 pub mod run_as;
 pub mod scripted_turn;
 pub mod serve;
-pub mod session_fake_model;
 pub mod sigv4_check;
 pub mod tls;
