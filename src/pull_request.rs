@@ -248,27 +248,36 @@ mod tests {
         }
     }
 
+    /// The whole body over fixed inputs, as a reviewed snapshot: verification red (with its
+    /// output), green, a budget stop, and the bare minimum.
     #[test]
-    fn body_links_issue_session_checks_and_run() {
-        let text = render_body(&body());
-        assert!(
-            text.starts_with("<!-- coworker:session issue=12 -->"),
-            "{text}"
+    fn bodies() {
+        let red = body();
+        insta::assert_snapshot!("body_verify_red", render_body(&red));
+        assert_eq!(marked_issue(&render_body(&red)), Some(12));
+
+        let mut green = body();
+        green.verification = Some(VerifySummary {
+            command: "cargo test".into(),
+            passed: true,
+            result: "passed".into(),
+            runs: 1,
+            tail: "test result: ok. 12 passed".into(),
+        });
+        insta::assert_snapshot!("body_verify_green", render_body(&green));
+
+        let mut stopped = body();
+        stopped.stopped_by = Some(
+            "stopped by max_cost_usd: the estimated cost $2.0311 passed the cap of $2.0000".into(),
         );
-        assert!(text.contains("Closes #12"));
-        assert!(text.contains("Fixed the crash on empty passwords."));
-        assert!(
-            text.contains("❌ `cargo test` failed (exit 101) (ran 3 times)"),
-            "{text}"
-        );
-        assert!(text.contains("test login ... FAILED"));
-        assert!(
-            text.contains(
-                "95s · 7 turns · $0.2500 · [job run](https://github.com/o/r/actions/runs/9)"
-            ),
-            "{text}"
-        );
-        assert_eq!(marked_issue(&text), Some(12));
+        stopped.verification = None;
+        insta::assert_snapshot!("body_budget_stop", render_body(&stopped));
+
+        let bare = PrBody {
+            issue: 3,
+            ..PrBody::default()
+        };
+        insta::assert_snapshot!("body_bare", render_body(&bare));
     }
 
     #[test]

@@ -314,7 +314,6 @@ pub fn limit(head: String, body: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::agent::progress::Todo;
 
     fn header() -> CommentHeader {
         CommentHeader {
@@ -327,46 +326,18 @@ mod tests {
         }
     }
 
+    /// The layout is in the snapshots (`report/tests.rs`); this checks the marker reads back.
     #[test]
-    fn working_comment_shows_todos_and_marker() {
-        let mut p = Progress::default();
-        p.todos = vec![
-            Todo {
-                content: "read code".into(),
-                status: TodoStatus::Completed,
-            },
-            Todo {
-                content: "fix bug".into(),
-                status: TodoStatus::InProgress,
-            },
-            Todo {
-                content: "run tests".into(),
-                status: TodoStatus::Pending,
-            },
-        ];
-        p.current_step = Some("Edit src/login.rs".into());
-        let body = render_working(&header(), &p);
-        assert!(body.starts_with(MARKER));
-        assert!(body.contains("- [x] read code"));
-        assert!(body.contains("- [ ] **fix bug**"));
-        assert!(body.contains("- [ ] run tests"));
-        assert!(body.contains("_Now:_ Edit src/login.rs"));
-        assert!(body.contains("[job run](https://github.com/o/r/actions/runs/42)"));
-        assert!(
-            body.starts_with("<!-- coworker:tracking run=42 key=00c0ffee state=working -->\n"),
-            "{body}"
-        );
+    fn working_comment_marker_reads_back() {
+        let body = render_working(&header(), &Progress::default());
         assert_eq!(marker_run_id(&body), Some("42"));
         assert!(says_working(&body));
         let mut anonymous = header();
         anonymous.run_url = None;
         anonymous.run_key = String::new();
-        let body = render_working(&anonymous, &p);
-        assert!(
-            body.starts_with("<!-- coworker:tracking state=working -->\n"),
-            "{body}"
-        );
-        assert_eq!(marker_run_id(&body), None);
+        let body = render_working(&anonymous, &Progress::default());
+        assert_eq!(parse_marker(&body).map(|m| m.run_id), Some(None));
+        assert!(says_working(&body));
     }
 
     #[test]
@@ -417,33 +388,18 @@ mod tests {
             Some("https://github.com/o/r/actions/runs/43"),
         )
         .expect("a tracking comment");
-        assert!(
-            body.starts_with("<!-- coworker:tracking run=42 key=00c0ffee state=final -->\n"),
-            "{body}"
+        // The wording is in the `interrupted_comment` snapshot; the marker keeps run and key.
+        assert_eq!(
+            parse_marker(&body),
+            Some(Marker {
+                run_id: Some("42"),
+                key: Some("00c0ffee"),
+                state: Some(MarkerState::Final)
+            })
         );
-        assert!(
-            body.contains("⚠️ **Claude was interrupted** on @octocat's request"),
-            "{body}"
-        );
-        assert!(body.contains("[Its job run](https://github.com/o/r/actions/runs/42) ended"));
-        assert!(body.contains("[a later run](https://github.com/o/r/actions/runs/43)"));
-        assert!(body.contains("_Last step:_ Edit src/login.rs"), "{body}");
         assert!(!says_working(&body));
         assert!(!body.contains(WORKING));
         assert_eq!(render_interrupted("a person's comment", None, None), None);
-    }
-
-    #[test]
-    fn final_comment_reports_failure_reason_and_figures() {
-        let mut o = Outcome::new(Conclusion::Failure, "API Error: 400 bad request");
-        o.num_turns = Some(3);
-        o.cost_usd = Some(0.1234);
-        o.duration = std::time::Duration::from_millis(2500);
-        let body = render_final(&header(), &o, &[]);
-        assert!(body.contains("❌ **Claude failed**"));
-        assert!(body.contains("**Why:** API Error: 400 bad request"));
-        assert!(body.contains("2.5s · 3 turns · $0.1234"));
-        assert!(!body.contains("working"));
     }
 
     #[test]

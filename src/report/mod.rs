@@ -7,3 +7,6 @@ pub mod summary;
 pub mod surface;
 pub mod tracking;
 pub mod workflow;
+
+#[cfg(test)]
+mod tests;
