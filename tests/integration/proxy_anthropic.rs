@@ -1,6 +1,6 @@
 //! The proxy in front of an Anthropic-compatible upstream: byte-exact streaming, headers,
 //! routing, the small endpoints, and the real Claude Code CLI through it.
-use crate::support::fake_anthropic_upstream::FakeAnthropicUpstream;
+use crate::support::fake_model::{FakeModel, FakeModelOptions};
 use crate::support::proxy_harness::*;
 use serde_json::Value;
 
@@ -15,9 +15,9 @@ fn fixture() -> String {
     .expect("fixture")
 }
 
-fn env(fake: &FakeAnthropicUpstream) -> Vec<(&'static str, String)> {
+fn env(fake: &FakeModel) -> Vec<(&'static str, String)> {
     vec![
-        ("FAKE_ANTHROPIC_BASE", fake.base_url()),
+        ("FAKE_ANTHROPIC_BASE", fake.url()),
         ("FAKE_ANTHROPIC_KEY", UPSTREAM_KEY.into()),
         ("FAKE_OPENAI_BASE", "http://127.0.0.1:9/v1".into()),
         ("FAKE_OPENAI_KEY", "unused".into()),
@@ -27,7 +27,7 @@ fn env(fake: &FakeAnthropicUpstream) -> Vec<(&'static str, String)> {
 
 #[tokio::test]
 async fn stream_passes_through_byte_for_byte_with_headers_and_usage() {
-    let fake = FakeAnthropicUpstream::start(UPSTREAM_KEY).await;
+    let fake = FakeModel::start_with(FakeModelOptions::proxy_upstream(UPSTREAM_KEY)).await;
     let proxy = start_from_yaml(&fixture(), &env(&fake), |_| {}).await;
     let body = request("claude-coworker", "say something", true).to_string();
     let ex = post(&proxy, "/v1/messages?beta=true", Some(CLIENT_TOKEN), body).await;
@@ -69,7 +69,7 @@ async fn stream_passes_through_byte_for_byte_with_headers_and_usage() {
 
 #[tokio::test]
 async fn non_streaming_count_tokens_models_and_probes() {
-    let fake = FakeAnthropicUpstream::start(UPSTREAM_KEY).await;
+    let fake = FakeModel::start_with(FakeModelOptions::proxy_upstream(UPSTREAM_KEY)).await;
     let proxy = start_from_yaml(&fixture(), &env(&fake), |_| {}).await;
 
     let ex = post(
@@ -132,7 +132,7 @@ async fn non_streaming_count_tokens_models_and_probes() {
 
 #[tokio::test]
 async fn claude_model_ids_route_to_default_alias_and_others_are_not_found() {
-    let fake = FakeAnthropicUpstream::start(UPSTREAM_KEY).await;
+    let fake = FakeModel::start_with(FakeModelOptions::proxy_upstream(UPSTREAM_KEY)).await;
     let proxy = start_from_yaml(&fixture(), &env(&fake), |_| {}).await;
     let ex = post(
         &proxy,
@@ -157,7 +157,7 @@ async fn claude_model_ids_route_to_default_alias_and_others_are_not_found() {
 
 #[tokio::test]
 async fn agent_env_points_claude_code_at_the_proxy() {
-    let fake = FakeAnthropicUpstream::start(UPSTREAM_KEY).await;
+    let fake = FakeModel::start_with(FakeModelOptions::proxy_upstream(UPSTREAM_KEY)).await;
     let proxy = start_from_yaml(&fixture(), &env(&fake), |_| {}).await;
     let env: std::collections::HashMap<String, String> = proxy.agent_env().into_iter().collect();
     assert_eq!(env["ANTHROPIC_BASE_URL"], proxy.base_url());
@@ -182,7 +182,7 @@ async fn claude_code_tool_loop_and_plain_answer_through_anthropic_upstream() {
     else {
         return;
     };
-    let fake = FakeAnthropicUpstream::start(UPSTREAM_KEY).await;
+    let fake = FakeModel::start_with(FakeModelOptions::proxy_upstream(UPSTREAM_KEY)).await;
     let proxy = start_from_yaml(&fixture(), &env(&fake), |_| {}).await;
     let work = tempfile::tempdir().expect("workdir");
     let target = work.path().join("hello.txt");

@@ -5,15 +5,15 @@ use std::time::Duration;
 
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, BufReader};
 
-use crate::support::fake_anthropic_upstream::FakeAnthropicUpstream;
 use crate::support::fake_forward_proxy::FakeForwardProxy;
+use crate::support::fake_model::{FakeModel, FakeModelOptions};
 use crate::support::proxy_harness::{client, request};
 use crate::support::tls::TestPki;
 
-fn command(fake: &FakeAnthropicUpstream) -> tokio::process::Command {
+fn command(fake: &FakeModel) -> tokio::process::Command {
     let mut cmd = tokio::process::Command::new(env!("CARGO_BIN_EXE_coworker"));
     cmd.env_clear()
-        .env("FAKE_ANTHROPIC_BASE", fake.base_url())
+        .env("FAKE_ANTHROPIC_BASE", fake.url())
         .env("FAKE_ANTHROPIC_KEY", "cli-upstream-key")
         .env("FAKE_OPENAI_BASE", "http://127.0.0.1:9/v1")
         .env("FAKE_OPENAI_KEY", "unused")
@@ -34,7 +34,7 @@ fn command(fake: &FakeAnthropicUpstream) -> tokio::process::Command {
 
 #[tokio::test]
 async fn prints_listening_line_serves_and_stops_on_sigterm() {
-    let fake = FakeAnthropicUpstream::start("cli-upstream-key").await;
+    let fake = FakeModel::start_with(FakeModelOptions::proxy_upstream("cli-upstream-key")).await;
     let (mut child, url) =
         listening(command(&fake).args(["--host", "127.0.0.1", "--port", "0"])).await;
     assert!(
@@ -74,7 +74,7 @@ async fn prints_listening_line_serves_and_stops_on_sigterm() {
 
 #[tokio::test]
 async fn refuses_non_loopback_host() {
-    let fake = FakeAnthropicUpstream::start("k").await;
+    let fake = FakeModel::start_with(FakeModelOptions::proxy_upstream("k")).await;
     let out = command(&fake)
         .args(["--host", "0.0.0.0"])
         .output()
@@ -116,13 +116,13 @@ async fn listening(cmd: &mut tokio::process::Command) -> (tokio::process::Child,
 
 /// An HTTPS gateway fake whose certificate a fresh CA signed, and that CA's PEM bundle (in the
 /// returned directory, for `SSL_CERT_FILE`).
-async fn gateway_signed_by_a_corporate_ca()
--> (FakeAnthropicUpstream, tempfile::TempDir, std::path::PathBuf) {
+async fn gateway_signed_by_a_corporate_ca() -> (FakeModel, tempfile::TempDir, std::path::PathBuf) {
     let pki = TestPki::new();
     let dir = tempfile::tempdir().expect("tempdir");
     let bundle = dir.path().join("corporate-ca.pem");
     pki.write_ca(&bundle);
-    let fake = FakeAnthropicUpstream::start_tls("cli-upstream-key", &pki).await;
+    let fake =
+        FakeModel::start_tls(FakeModelOptions::proxy_upstream("cli-upstream-key"), &pki).await;
     (fake, dir, bundle)
 }
 
@@ -134,7 +134,7 @@ async fn an_https_gateway_signed_by_a_corporate_ca_is_trusted_through_ssl_cert_f
     let (fake, dir, corporate) = gateway_signed_by_a_corporate_ca().await;
     let other = dir.path().join("other-ca.pem");
     TestPki::new().write_ca(&other);
-    assert!(fake.base_url().starts_with("https://"));
+    assert!(fake.url().starts_with("https://"));
 
     let (_trusting, url) = listening(command(&fake).env("SSL_CERT_FILE", &corporate)).await;
     let resp = ask(&url).await;
@@ -172,7 +172,7 @@ async fn an_https_gateway_signed_by_a_corporate_ca_is_trusted_through_ssl_cert_f
 #[tokio::test]
 async fn an_https_gateway_is_reached_through_a_corporate_proxy_tunnel() {
     let (fake, _dir, bundle) = gateway_signed_by_a_corporate_ca().await;
-    let corporate = FakeForwardProxy::start(&[fake.addr]).await;
+    let corporate = FakeForwardProxy::start(&[fake.addr()]).await;
 
     let (_proxy, url) = listening(
         command(&fake)
@@ -188,7 +188,7 @@ async fn an_https_gateway_is_reached_through_a_corporate_proxy_tunnel() {
     let seen = corporate.seen();
     assert!(
         seen.iter()
-            .any(|s| s.method == "CONNECT" && s.authority == fake.addr.to_string()),
+            .any(|s| s.method == "CONNECT" && s.authority == fake.addr().to_string()),
         "the gateway was reached through the corporate proxy: {seen:?}"
     );
 }
@@ -198,7 +198,7 @@ async fn an_https_gateway_is_reached_through_a_corporate_proxy_tunnel() {
 /// bare 401; a control character inside the key refuses the config, naming the variable.
 #[tokio::test]
 async fn environment_keys_are_trimmed_or_refused_by_name() {
-    let fake = FakeAnthropicUpstream::start("cli-upstream-key").await;
+    let fake = FakeModel::start_with(FakeModelOptions::proxy_upstream("cli-upstream-key")).await;
     let (mut child, url) = listening(
         command(&fake)
             .env("FAKE_ANTHROPIC_KEY", "cli-upstream-key\n")

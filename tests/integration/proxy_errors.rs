@@ -5,15 +5,15 @@ use std::time::Duration;
 
 use tokio::sync::Notify;
 
-use crate::support::fake_anthropic_upstream::{FakeAnthropicUpstream, Reply};
+use crate::support::fake_model::{FakeModel, FakeModelOptions, Reply};
 use crate::support::proxy_harness::*;
 
 const KEY: &str = "upstream-key";
 
-fn yaml(fake: &FakeAnthropicUpstream) -> String {
+fn yaml(fake: &FakeModel) -> String {
     format!(
         "model_list:\n  - model_name: main\n    litellm_params:\n      model: anthropic/claude-x\n      api_base: {}\n      api_key: {KEY}\nlitellm_settings:\n  num_retries: 2\n",
-        fake.base_url()
+        fake.url()
     )
 }
 
@@ -39,7 +39,7 @@ async fn ok_after(proxy: &coworker::proxy::RunningProxy) {
 
 #[tokio::test]
 async fn bad_requests_get_anthropic_errors() {
-    let fake = FakeAnthropicUpstream::start(KEY).await;
+    let fake = FakeModel::start_with(FakeModelOptions::proxy_upstream(KEY)).await;
     let proxy = start_from_yaml(&yaml(&fake), &[], |o| o.body_limit = 4096).await;
     let body = request("main", "hi", true).to_string();
 
@@ -111,12 +111,12 @@ async fn bad_requests_get_anthropic_errors() {
 
 #[tokio::test]
 async fn retries_overload_then_passes_errors_through() {
-    let fake = FakeAnthropicUpstream::start(KEY).await;
+    let fake = FakeModel::start_with(FakeModelOptions::proxy_upstream(KEY)).await;
     let proxy = start_from_yaml(&yaml(&fake), &[], |_| {}).await;
     let overloaded =
         r#"{"type":"error","error":{"type":"overloaded_error","message":"Overloaded"}}"#;
-    fake.push_reply(Reply::Error(529, overloaded.into(), vec![]));
-    fake.push_reply(Reply::Error(500, "boom".into(), vec![]));
+    fake.push_reply(Reply::raw(529, overloaded, &[]));
+    fake.push_reply(Reply::raw(500, "boom", &[]));
     ok_after(&proxy).await;
     assert_eq!(
         fake.requests().len(),
@@ -125,10 +125,10 @@ async fn retries_overload_then_passes_errors_through() {
     );
 
     for _ in 0..3 {
-        fake.push_reply(Reply::Error(
+        fake.push_reply(Reply::raw(
             429,
-            r#"{"type":"error","error":{"type":"rate_limit_error","message":"slow down"}}"#.into(),
-            vec![("retry-after", "0")],
+            r#"{"type":"error","error":{"type":"rate_limit_error","message":"slow down"}}"#,
+            &[("retry-after", "0")],
         ));
     }
     let ex = post(
@@ -146,7 +146,7 @@ async fn retries_overload_then_passes_errors_through() {
     assert_eq!(fake.requests().len(), 6, "1 + num_retries attempts");
 
     let too_long = r#"{"type":"error","error":{"type":"invalid_request_error","message":"prompt is too long: 210000 tokens > 200000 maximum"}}"#;
-    fake.push_reply(Reply::Error(400, too_long.into(), vec![]));
+    fake.push_reply(Reply::raw(400, too_long, &[]));
     let ex = post(
         &proxy,
         "/v1/messages",
@@ -188,7 +188,7 @@ async fn upstream_refusing_connections_is_a_retryable_error() {
 
 #[tokio::test]
 async fn upstream_closing_mid_stream_ends_with_error_event() {
-    let fake = FakeAnthropicUpstream::start(KEY).await;
+    let fake = FakeModel::start_with(FakeModelOptions::proxy_upstream(KEY)).await;
     let proxy = start_from_yaml(&yaml(&fake), &[], |_| {}).await;
     fake.push_reply(Reply::CutAfterFirstEvent);
     let ex = post(
@@ -206,14 +206,14 @@ async fn upstream_closing_mid_stream_ends_with_error_event() {
 
 #[tokio::test]
 async fn silent_upstream_gets_pings_then_idle_timeout() {
-    let fake = FakeAnthropicUpstream::start(KEY).await;
+    let fake = FakeModel::start_with(FakeModelOptions::proxy_upstream(KEY)).await;
     let proxy = start_from_yaml(&yaml(&fake), &[], |o| {
         o.ping_every = Duration::from_millis(20);
         o.idle_timeout = Duration::from_secs(30);
     })
     .await;
     let release = Arc::new(Notify::new());
-    fake.push_reply(Reply::StallUntil(release.clone()));
+    fake.push_reply(Reply::stall_until(release.clone()));
     let resp = client()
         .post(format!("{}/v1/messages", proxy.base_url()))
         .header("authorization", format!("Bearer {CLIENT_TOKEN}"))
@@ -247,7 +247,7 @@ async fn silent_upstream_gets_pings_then_idle_timeout() {
     })
     .await;
     let never = Arc::new(Notify::new());
-    fake.push_reply(Reply::StallUntil(never.clone()));
+    fake.push_reply(Reply::stall_until(never.clone()));
     let ex = post(
         &proxy,
         "/v1/messages",
@@ -270,7 +270,7 @@ async fn silent_upstream_gets_pings_then_idle_timeout() {
 
 #[tokio::test]
 async fn token_budget_refuses_further_calls() {
-    let fake = FakeAnthropicUpstream::start(KEY).await;
+    let fake = FakeModel::start_with(FakeModelOptions::proxy_upstream(KEY)).await;
     let proxy = start_from_yaml(&yaml(&fake), &[], |o| o.max_tokens_total = Some(10)).await;
     ok_after(&proxy).await;
     assert!(
@@ -305,11 +305,11 @@ async fn token_budget_refuses_further_calls() {
 
 #[tokio::test]
 async fn shutdown_lets_in_flight_stream_finish() {
-    let fake = FakeAnthropicUpstream::start(KEY).await;
+    let fake = FakeModel::start_with(FakeModelOptions::proxy_upstream(KEY)).await;
     let proxy = start_from_yaml(&yaml(&fake), &[], |_| {}).await;
     let base = proxy.base_url();
     let release = Arc::new(Notify::new());
-    fake.push_reply(Reply::StallUntil(release.clone()));
+    fake.push_reply(Reply::stall_until(release.clone()));
     let mut resp = client()
         .post(format!("{base}/v1/messages"))
         .header("x-api-key", CLIENT_TOKEN)

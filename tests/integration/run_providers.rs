@@ -69,6 +69,7 @@ fn assert_env_printed_without(received: &[String], canaries: &[&str]) {
 async fn env_printing_model(credential: &str) -> FakeModel {
     let model = FakeModel::start_with(FakeModelOptions {
         expected_api_key: Some(credential.into()),
+        ..FakeModelOptions::default()
     })
     .await;
     model.push_reply(Reply::tool_use(

@@ -27,6 +27,14 @@
 //! [`USAGE_INPUT_TOKENS`] input and [`USAGE_OUTPUT_TOKENS`] output tokens and no cache tokens.
 //! At Opus 4.8 prices ($5 / $25 per MTok) that is [`COST_PER_TURN_USD`] per model turn, with
 //! `--model sonnet` [`SONNET_COST_PER_TURN_USD`].
+//!
+//! Behind the proxy (the proxy's Anthropic upstream), [`FakeModelOptions::proxy_upstream`]
+//! makes the fake answer like the other provider fakes (SAP, OpenAI, Bedrock, Vertex) through
+//! [`super::scripted_turn`], with their usage figures, checking the upstream key, and cutting
+//! its streams at odd byte offsets so the proxy sees events split mid-line; the exact bytes of
+//! every full stream are kept ([`FakeModel::streamed`]) to compare with what reached the client.
+//! [`FakeModel::start_tls`] serves it over HTTPS. `POST /v1/messages/count_tokens` always
+//! answers [`COUNT_TOKENS_INPUT`].
 
 use std::collections::VecDeque;
 use std::convert::Infallible;
@@ -38,10 +46,10 @@ use std::time::Duration;
 use axum::Router;
 use axum::body::{Body, Bytes};
 use axum::extract::{Request, State};
-use axum::http::{HeaderValue, Method, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::response::Response;
 use serde_json::{Value, json};
-use tokio::sync::watch;
+use tokio::sync::{Notify, watch};
 
 /// Input tokens reported by every reply (in `message_start` and the non-streaming body).
 pub const USAGE_INPUT_TOKENS: u64 = 100;
@@ -52,6 +60,8 @@ pub const USAGE_OUTPUT_TOKENS: u64 = 20;
 pub const COST_PER_TURN_USD: f64 = 0.001;
 /// The same for `--model sonnet` ($3 / $15 per MTok): 100 × $3/MTok + 20 × $15/MTok.
 pub const SONNET_COST_PER_TURN_USD: f64 = 0.0006;
+/// What `POST /v1/messages/count_tokens` answers, whatever the body.
+pub const COUNT_TOKENS_INPUT: u64 = 42;
 /// Content the `create hello.txt` directive writes.
 pub const HELLO_CONTENT: &str = "hello from the fake model";
 /// Size of the pieces text and tool input are cut into in `content_block_delta` events.
@@ -80,6 +90,29 @@ pub enum Reply {
     SseError,
     /// Waits, then answers with `then`.
     Slow { delay_ms: u64, then: Box<Reply> },
+    /// This status with exactly this body (e.g. an Anthropic error the proxy must pass on
+    /// unmodified) and these extra headers.
+    Raw {
+        status: u16,
+        body: String,
+        headers: Vec<(String, String)>,
+    },
+    /// Streams `message_start` of the decided answer, then ends the body cleanly without
+    /// `message_stop` (an upstream closing mid-stream).
+    CutAfterFirstEvent,
+    /// Streams `message_start` of the decided answer, then nothing until the gate is notified,
+    /// then the rest (a silent upstream).
+    StallUntil(Gate),
+}
+
+/// What a stalled reply waits for: the test calls `notify_one` to let it go on.
+#[derive(Debug, Clone)]
+pub struct Gate(pub Arc<Notify>);
+
+impl PartialEq for Gate {
+    fn eq(&self, other: &Self) -> bool {
+        Arc::ptr_eq(&self.0, &other.0)
+    }
 }
 
 impl Reply {
@@ -120,6 +153,52 @@ impl Reply {
             then: Box::new(then),
         }
     }
+
+    /// A status with a verbatim body and extra headers (`content-type: application/json`).
+    pub fn raw(status: u16, body: impl Into<String>, headers: &[(&str, &str)]) -> Self {
+        Reply::Raw {
+            status,
+            body: body.into(),
+            headers: headers
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+                .collect(),
+        }
+    }
+
+    pub fn stall_until(gate: Arc<Notify>) -> Self {
+        Reply::StallUntil(Gate(gate))
+    }
+}
+
+/// How the fake decides an answer when nothing is queued.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Script {
+    /// The directives of this module's doc (`[[tool:…]]`, `create hello.txt`, …), for the
+    /// Claude Code CLI talking to the fake directly.
+    #[default]
+    Directives,
+    /// [`super::scripted_turn::decide`], the model every provider fake shares, so a
+    /// conversation through the proxy gets the same answers whichever upstream serves it.
+    SharedTurn,
+}
+
+/// Token counts every answer reports.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Usage {
+    pub input: u64,
+    pub output: u64,
+    pub cache_read: u64,
+}
+
+impl Default for Usage {
+    fn default() -> Self {
+        Usage {
+            input: USAGE_INPUT_TOKENS,
+            output: USAGE_OUTPUT_TOKENS,
+            cache_read: 0,
+        }
+    }
 }
 
 /// Knobs for [`FakeModel::start_with`].
@@ -128,6 +207,29 @@ pub struct FakeModelOptions {
     /// When set, `POST`s whose `x-api-key` (or `authorization: Bearer …`) differs get a 401
     /// `authentication_error` with `x-should-retry: false`.
     pub expected_api_key: Option<String>,
+    pub script: Script,
+    pub usage: Usage,
+    /// Cut streamed bodies at odd byte offsets (1, 7, 13, 64, 3, …) instead of one chunk per
+    /// event, so a client must reassemble events split mid-line.
+    pub odd_chunks: bool,
+}
+
+impl FakeModelOptions {
+    /// The proxy's Anthropic upstream: requires `key` in `x-api-key`, answers with the shared
+    /// scripted turn and the usage the other provider fakes report (11 in, 5 out, 3 cache
+    /// read), in odd-sized chunks.
+    pub fn proxy_upstream(key: &str) -> Self {
+        FakeModelOptions {
+            expected_api_key: Some(key.to_owned()),
+            script: Script::SharedTurn,
+            usage: Usage {
+                input: 11,
+                output: 5,
+                cache_read: 3,
+            },
+            odd_chunks: true,
+        }
+    }
 }
 
 /// One request as the fake received it.
@@ -137,18 +239,27 @@ pub struct RecordedRequest {
     pub path: String,
     /// Raw query string without `?`, e.g. `beta=true`; empty when absent.
     pub query: String,
-    /// Header names lower-cased, in arrival order.
-    pub headers: Vec<(String, String)>,
+    /// As received; look up with [`RecordedRequest::header`] or index by name.
+    pub headers: HeaderMap,
     /// The JSON body; `Value::Null` when empty or not JSON.
     pub body: Value,
 }
 
 impl RecordedRequest {
+    /// A `POST` to `path` as another provider fake records it.
+    pub fn post(path: impl Into<String>, headers: HeaderMap, body: Value) -> Self {
+        RecordedRequest {
+            method: "POST".to_owned(),
+            path: path.into(),
+            query: String::new(),
+            headers,
+            body,
+        }
+    }
+
+    /// The first value of a header (any case), when it is text.
     pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(k, _)| k.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
+        self.headers.get(name).and_then(|v| v.to_str().ok())
     }
 
     /// True for the model-turn endpoint (`POST /v1/messages`, any query).
@@ -161,6 +272,8 @@ struct Shared {
     options: FakeModelOptions,
     requests: Mutex<Vec<RecordedRequest>>,
     queue: Mutex<VecDeque<Reply>>,
+    /// Exact bytes of every complete streamed answer.
+    streamed: Mutex<Vec<Vec<u8>>>,
     /// Number of recorded `POST /v1/messages`, for waiting without sleeps.
     posts: watch::Sender<usize>,
     ids: AtomicU64,
@@ -169,6 +282,7 @@ struct Shared {
 /// A running fake; the server stops when this is dropped.
 pub struct FakeModel {
     addr: SocketAddr,
+    https: bool,
     shared: Arc<Shared>,
     server: tokio::task::JoinHandle<()>,
 }
@@ -185,19 +299,34 @@ impl FakeModel {
     }
 
     pub async fn start_with(options: FakeModelOptions) -> FakeModel {
+        Self::serve(options, None).await
+    }
+
+    /// Like [`Self::start_with`], over HTTPS with a certificate of `pki`.
+    pub async fn start_tls(options: FakeModelOptions, pki: &super::tls::TestPki) -> FakeModel {
+        Self::serve(options, Some(pki.server_config())).await
+    }
+
+    async fn serve(options: FakeModelOptions, tls: Option<rustls::ServerConfig>) -> FakeModel {
         let shared = Arc::new(Shared {
             options,
             requests: Mutex::default(),
             queue: Mutex::default(),
+            streamed: Mutex::default(),
             posts: watch::channel(0).0,
             ids: AtomicU64::new(1),
         });
         let app = Router::new()
             .fallback(handle)
             .with_state(Arc::clone(&shared));
-        let (addr, server) = super::serve::serve_on_loopback(app).await;
+        let https = tls.is_some();
+        let (addr, server) = match tls {
+            Some(config) => super::serve::serve_tls_on_loopback(app, config).await,
+            None => super::serve::serve_on_loopback(app).await,
+        };
         FakeModel {
             addr,
+            https,
             shared,
             server,
         }
@@ -205,7 +334,13 @@ impl FakeModel {
 
     /// Base URL without a trailing slash, for `ANTHROPIC_BASE_URL`.
     pub fn url(&self) -> String {
-        format!("http://{}", self.addr)
+        let scheme = if self.https { "https" } else { "http" };
+        format!("{scheme}://{}", self.addr)
+    }
+
+    /// The bytes of every complete streamed answer so far, in order.
+    pub fn streamed(&self) -> Vec<Vec<u8>> {
+        lock(&self.shared.streamed).clone()
     }
 
     pub fn addr(&self) -> SocketAddr {
@@ -272,16 +407,7 @@ async fn handle(State(shared): State<Arc<Shared>>, req: Request) -> Response {
         method: parts.method.to_string(),
         path: parts.uri.path().to_owned(),
         query: parts.uri.query().unwrap_or_default().to_owned(),
-        headers: parts
-            .headers
-            .iter()
-            .map(|(k, v)| {
-                (
-                    k.as_str().to_owned(),
-                    String::from_utf8_lossy(v.as_bytes()).into_owned(),
-                )
-            })
-            .collect(),
+        headers: parts.headers.clone(),
         body: serde_json::from_slice(&bytes).unwrap_or(Value::Null),
     };
     lock(&shared.requests).push(recorded.clone());
@@ -297,7 +423,7 @@ async fn handle(State(shared): State<Arc<Shared>>, req: Request) -> Response {
         ("POST", "/v1/messages") => messages(&shared, &recorded).await,
         ("POST", "/v1/messages/count_tokens") => json_response(
             StatusCode::OK,
-            json!({ "input_tokens": (bytes.len() / 4).max(1) }),
+            json!({ "input_tokens": COUNT_TOKENS_INPUT }),
         ),
         _ => error_response(
             &shared,
@@ -324,32 +450,58 @@ async fn messages(shared: &Shared, req: &RecordedRequest) -> Response {
         .and_then(Value::as_str)
         .unwrap_or("claude-fake")
         .to_owned();
+    let script = shared.options.script;
     let mut reply = if is_structured_output(&req.body) {
         Reply::Text(fill_schema(&req.body).to_string())
     } else {
         let queued = lock(&shared.queue).pop_front();
-        queued.unwrap_or_else(|| decide(&req.body, streaming))
+        queued.unwrap_or_else(|| scripted(script, &req.body, streaming))
     };
     while let Reply::Slow { delay_ms, then } = reply {
         tokio::time::sleep(Duration::from_millis(delay_ms)).await;
         reply = *then;
     }
     let n = shared.ids.fetch_add(1, Ordering::Relaxed);
-    if let Reply::Error { .. } = reply {
-        return error_response(shared, &reply);
-    }
-    if streaming {
-        sse_response(n, &model, &reply)
-    } else {
-        match reply {
-            Reply::BrokenStream => broken_body_response(),
-            Reply::SseError => error_response(shared, &Reply::error(529, "Overloaded")),
-            _ => {
-                let mut resp = json_response(StatusCode::OK, message_json(n, &model, &reply));
-                set_request_id(&mut resp, n);
-                resp
-            }
+    let usage = shared.options.usage;
+    match reply {
+        Reply::Error { .. } => error_response(shared, &reply),
+        Reply::Raw {
+            status,
+            body,
+            headers,
+        } => raw_response(status, body, &headers),
+        Reply::CutAfterFirstEvent | Reply::StallUntil(_) => {
+            let answer = scripted(script, &req.body, true);
+            let events = sse_events(n, &model, &answer, usage);
+            let first = events[..1].concat();
+            let rest = events[1..].concat();
+            let (chunks, gate) = match reply {
+                Reply::StallUntil(Gate(gate)) => (vec![first.into(), rest.into()], Some(gate)),
+                _ => (split(&first, shared.options.odd_chunks), None),
+            };
+            event_stream(n, gated_body(chunks, gate))
         }
+        _ if streaming => sse_response(shared, n, &model, &reply),
+        Reply::BrokenStream => broken_body_response(),
+        Reply::SseError => error_response(shared, &Reply::error(529, "Overloaded")),
+        _ => {
+            let mut resp = json_response(StatusCode::OK, message_json(n, &model, &reply, usage));
+            set_request_id(&mut resp, n);
+            resp
+        }
+    }
+}
+
+/// The answer the script gives when nothing is queued.
+fn scripted(script: Script, body: &Value, streaming: bool) -> Reply {
+    match script {
+        Script::Directives => decide(body, streaming),
+        Script::SharedTurn => match super::scripted_turn::decide(body) {
+            super::scripted_turn::Turn::Text(text) => Reply::Text(text),
+            super::scripted_turn::Turn::ToolUse { name, input, .. } => {
+                Reply::ToolUse { name, input }
+            }
+        },
     }
 }
 
@@ -559,22 +711,22 @@ fn working_directory(body: &Value) -> Option<String> {
 // ---------------------------------------------------------------------------------------------
 // Wire formats.
 
-fn usage_start() -> Value {
+fn usage_start(usage: Usage) -> Value {
     json!({
-        "input_tokens": USAGE_INPUT_TOKENS,
+        "input_tokens": usage.input,
         "cache_creation_input_tokens": 0,
-        "cache_read_input_tokens": 0,
+        "cache_read_input_tokens": usage.cache_read,
         "output_tokens": 1,
         "service_tier": "standard"
     })
 }
 
-fn usage_final() -> Value {
+fn usage_final(usage: Usage) -> Value {
     json!({
-        "input_tokens": USAGE_INPUT_TOKENS,
+        "input_tokens": usage.input,
         "cache_creation_input_tokens": 0,
-        "cache_read_input_tokens": 0,
-        "output_tokens": USAGE_OUTPUT_TOKENS,
+        "cache_read_input_tokens": usage.cache_read,
+        "output_tokens": usage.output,
         "service_tier": "standard"
     })
 }
@@ -590,7 +742,7 @@ fn content_and_stop(n: u64, reply: &Reply) -> (Value, &'static str) {
     }
 }
 
-fn message_json(n: u64, model: &str, reply: &Reply) -> Value {
+fn message_json(n: u64, model: &str, reply: &Reply, usage: Usage) -> Value {
     let (block, stop) = content_and_stop(n, reply);
     json!({
         "id": format!("msg_fake_{n:06}"),
@@ -600,7 +752,7 @@ fn message_json(n: u64, model: &str, reply: &Reply) -> Value {
         "content": [block],
         "stop_reason": stop,
         "stop_sequence": null,
-        "usage": usage_final()
+        "usage": usage_final(usage)
     })
 }
 
@@ -617,13 +769,13 @@ fn pieces(s: &str) -> Vec<String> {
 }
 
 /// The event sequence Anthropic streams for one text or tool_use turn.
-fn sse_events(n: u64, model: &str, reply: &Reply) -> Vec<Bytes> {
+fn sse_events(n: u64, model: &str, reply: &Reply, usage: Usage) -> Vec<Bytes> {
     let message_start = sse_event(
         "message_start",
         &json!({"type": "message_start", "message": {
             "id": format!("msg_fake_{n:06}"), "type": "message", "role": "assistant",
             "model": model, "content": [], "stop_reason": null, "stop_sequence": null,
-            "usage": usage_start()
+            "usage": usage_start(usage)
         }}),
     );
     let mut events = vec![message_start];
@@ -677,14 +829,14 @@ fn sse_events(n: u64, model: &str, reply: &Reply) -> Vec<Bytes> {
         "message_delta",
         &json!({"type": "message_delta",
                 "delta": {"stop_reason": stop, "stop_sequence": null},
-                "usage": {"output_tokens": USAGE_OUTPUT_TOKENS}}),
+                "usage": {"output_tokens": usage.output}}),
     ));
     events.push(sse_event("message_stop", &json!({"type": "message_stop"})));
     events
 }
 
-fn sse_response(n: u64, model: &str, reply: &Reply) -> Response {
-    let events = sse_events(n, model, reply);
+fn sse_response(shared: &Shared, n: u64, model: &str, reply: &Reply) -> Response {
+    let events = sse_events(n, model, reply, shared.options.usage);
     let body = if matches!(reply, Reply::BrokenStream) {
         // message_start, a stall long enough for hyper to flush it, then an error: hyper aborts
         // the chunked body and closes the connection, as when a real stream is cut.
@@ -696,11 +848,57 @@ fn sse_response(n: u64, model: &str, reply: &Reply) -> Response {
         });
         Body::from_stream(futures_util::stream::iter(first).chain(fail))
     } else {
-        // One chunk per event, like the real API, so clients must reassemble.
-        Body::from_stream(futures_util::stream::iter(
-            events.into_iter().map(Ok::<Bytes, Infallible>),
-        ))
+        let all = events.concat();
+        if matches!(reply, Reply::Text(_) | Reply::ToolUse { .. }) {
+            lock(&shared.streamed).push(all.clone());
+        }
+        let chunks = if shared.options.odd_chunks {
+            split(&all, true)
+        } else {
+            // One chunk per event, like the real API, so clients must reassemble.
+            events
+        };
+        gated_body(chunks, None)
     };
+    event_stream(n, body)
+}
+
+/// Bytes in pieces of 1, 7, 13, 64, 3, … when `odd`, else in one piece.
+fn split(bytes: &[u8], odd: bool) -> Vec<Bytes> {
+    if !odd {
+        return vec![Bytes::copy_from_slice(bytes)];
+    }
+    const SIZES: [usize; 5] = [1, 7, 13, 64, 3];
+    let mut out = Vec::new();
+    let mut at = 0;
+    for size in SIZES.iter().cycle() {
+        if at >= bytes.len() {
+            break;
+        }
+        let end = (at + size).min(bytes.len());
+        out.push(Bytes::copy_from_slice(&bytes[at..end]));
+        at = end;
+    }
+    out
+}
+
+/// A body sending `chunks` one poll apart; with a gate, chunk 1 onwards waits for it.
+fn gated_body(chunks: Vec<Bytes>, gate: Option<Arc<Notify>>) -> Body {
+    let stream = futures_util::stream::unfold(
+        (chunks.into_iter().enumerate(), gate),
+        |(mut it, gate)| async move {
+            let (i, chunk) = it.next()?;
+            if let Some(gate) = gate.as_ref().filter(|_| i == 1) {
+                gate.notified().await;
+            }
+            tokio::task::yield_now().await;
+            Some((Ok::<_, Infallible>(chunk), (it, gate)))
+        },
+    );
+    Body::from_stream(stream)
+}
+
+fn event_stream(n: u64, body: Body) -> Response {
     let mut resp = Response::new(body);
     let headers = resp.headers_mut();
     headers.insert(
@@ -722,8 +920,26 @@ fn broken_body_response() -> Response {
     resp
 }
 
+fn raw_response(status: u16, body: String, headers: &[(String, String)]) -> Response {
+    let mut resp = Response::new(Body::from(body));
+    *resp.status_mut() = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    for (k, v) in headers {
+        if let (Ok(k), Ok(v)) = (
+            header::HeaderName::from_bytes(k.as_bytes()),
+            HeaderValue::from_str(v),
+        ) {
+            resp.headers_mut().insert(k, v);
+        }
+    }
+    resp.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    resp
+}
+
 fn set_request_id(resp: &mut Response, n: u64) {
-    if let Ok(v) = HeaderValue::from_str(&format!("req_fake_{n:06}")) {
+    if let Ok(v) = HeaderValue::from_str(&format!("req_fake_{n}")) {
         resp.headers_mut().insert("request-id", v);
     }
 }
@@ -755,7 +971,7 @@ fn error_response(shared: &Shared, reply: &Reply) -> Response {
         json!({
             "type": "error",
             "error": {"type": error_type, "message": message},
-            "request_id": format!("req_fake_{n:06}")
+            "request_id": format!("req_fake_{n}")
         }),
     );
     set_request_id(&mut resp, n);
@@ -835,6 +1051,25 @@ mod tests {
             decide(&body_with_user("[[broken-stream]]"), false),
             Reply::Text(_)
         ));
+    }
+
+    #[test]
+    fn odd_chunks_cut_everywhere_and_lose_nothing() {
+        let bytes: Vec<u8> = (0..=255u8).collect();
+        let pieces = split(&bytes, true);
+        let sizes: Vec<usize> = pieces.iter().map(Bytes::len).take(6).collect();
+        assert_eq!(sizes, [1, 7, 13, 64, 3, 1]);
+        assert_eq!(pieces.concat(), bytes);
+        assert_eq!(split(&bytes, false).len(), 1);
+    }
+
+    #[test]
+    fn the_shared_script_answers_like_the_other_provider_fakes() {
+        let body = json!({"messages": [{"role": "user", "content": "hi"}]});
+        assert_eq!(
+            scripted(Script::SharedTurn, &body, true),
+            Reply::text("FAKE_TEXT seen_messages=1")
+        );
     }
 
     #[test]

@@ -13,14 +13,14 @@ use axum::routing::post;
 use bytes::Bytes;
 use serde_json::{Value, json};
 
-use super::fake_anthropic_upstream::Recorded;
+use super::fake_model::RecordedRequest;
 use super::scripted_turn::{Turn, decide};
 
 pub const API_KEY: &str = "sk-fake-openai-canary";
 
 #[derive(Default)]
 struct OaState {
-    requests: Mutex<Vec<Recorded>>,
+    requests: Mutex<Vec<RecordedRequest>>,
     overflow_next: Mutex<bool>,
 }
 
@@ -38,11 +38,14 @@ fn chunk(delta: Value, finish: Option<&str>) -> String {
 
 async fn completions(State(st): State<Arc<OaState>>, headers: HeaderMap, body: Bytes) -> Response {
     let body: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
-    st.requests.lock().expect("lock").push(Recorded {
-        path: "/v1/chat/completions".into(),
-        headers: headers.clone(),
-        body: body.clone(),
-    });
+    st.requests
+        .lock()
+        .expect("lock")
+        .push(RecordedRequest::post(
+            "/v1/chat/completions",
+            headers.clone(),
+            body.clone(),
+        ));
     if headers.get("authorization").and_then(|v| v.to_str().ok())
         != Some(&format!("Bearer {API_KEY}"))
     {
@@ -144,7 +147,7 @@ impl FakeOpenAi {
         *self.state.overflow_next.lock().expect("lock") = true;
     }
 
-    pub fn requests(&self) -> Vec<Recorded> {
+    pub fn requests(&self) -> Vec<RecordedRequest> {
         self.state.requests.lock().expect("lock").clone()
     }
 }

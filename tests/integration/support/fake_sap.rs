@@ -18,7 +18,7 @@ use bytes::Bytes;
 use coworker::proxy::eventstream::encode;
 use serde_json::{Value, json};
 
-use super::fake_anthropic_upstream::Recorded;
+use super::fake_model::RecordedRequest;
 use super::scripted_turn::{anthropic_events, anthropic_message, decide};
 
 pub const CLIENT_ID: &str = "sb-fake-client";
@@ -42,7 +42,7 @@ struct SapState {
     deployment_calls: AtomicU64,
     expires_in: AtomicU64,
     valid_tokens: Mutex<HashSet<String>>,
-    requests: Mutex<Vec<Recorded>>,
+    requests: Mutex<Vec<RecordedRequest>>,
     replies: Mutex<VecDeque<SapReply>>,
     addr: Mutex<String>,
 }
@@ -142,11 +142,14 @@ async fn invoke(
 ) -> Response {
     let (deployment, op) = path.0;
     let body: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
-    st.requests.lock().expect("lock").push(Recorded {
-        path: format!("/v2/inference/deployments/{deployment}/{op}"),
-        headers: headers.clone(),
-        body: body.clone(),
-    });
+    st.requests
+        .lock()
+        .expect("lock")
+        .push(RecordedRequest::post(
+            format!("/v2/inference/deployments/{deployment}/{op}"),
+            headers.clone(),
+            body.clone(),
+        ));
     if !authorized(&st, &headers) {
         return (
             StatusCode::UNAUTHORIZED,
@@ -268,7 +271,7 @@ impl FakeSap {
         self.state.replies.lock().expect("lock").push_back(r);
     }
 
-    pub fn requests(&self) -> Vec<Recorded> {
+    pub fn requests(&self) -> Vec<RecordedRequest> {
         self.state.requests.lock().expect("lock").clone()
     }
 }

@@ -1,7 +1,6 @@
 //! Shared test harness: fake servers and helpers.
 #![allow(dead_code)]
 pub mod coworker;
-pub mod fake_anthropic_upstream;
 pub mod fake_aws;
 pub mod fake_forward_proxy;
 pub mod fake_git_data;
