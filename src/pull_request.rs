@@ -278,6 +278,10 @@ mod tests {
             ..PrBody::default()
         };
         insta::assert_snapshot!("body_bare", render_body(&bare));
+
+        // A local run closes no issue: no marker, no `Closes`.
+        let local = PrBody { issue: 0, ..body() };
+        insta::assert_snapshot!("body_local_run", render_body(&local));
     }
 
     #[test]
