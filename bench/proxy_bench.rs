@@ -89,6 +89,10 @@ async fn launch(args: &[String]) {
         .spawn()
         .expect("spawn");
     std::fs::write(&pidfile, child.id().to_string()).expect("pidfile");
+    #[expect(
+        clippy::disallowed_methods,
+        reason = "the load generator plays the agent, not coworker"
+    )]
     let client = reqwest::Client::builder()
         .no_proxy()
         .timeout(Duration::from_secs(2))
@@ -130,6 +134,10 @@ async fn load(args: &[String]) {
     let warmup: usize = arg(args, "--warmup")
         .and_then(|w| w.parse().ok())
         .unwrap_or(50);
+    #[expect(
+        clippy::disallowed_methods,
+        reason = "the load generator plays the agent, not coworker"
+    )]
     let client = reqwest::Client::builder()
         .no_proxy()
         .tcp_nodelay(true)

@@ -4,7 +4,7 @@ use http::{HeaderMap, Method, StatusCode};
 use serde_json::Value;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime};
 
 #[derive(Debug, thiserror::Error)]
 pub enum GitHubError {
@@ -127,16 +127,15 @@ fn split_origin(url: &str) -> Result<(String, String), GitHubError> {
 
 impl Transport {
     pub fn new(api_url: &str, graphql_url: &str, token: Option<&str>) -> Result<Self, GitHubError> {
-        crate::tls::install_provider();
-        // reqwest underneath octocrab, for the runner's HTTPS_PROXY/NO_PROXY (a self-hosted
-        // runner behind a corporate proxy has no other way out). One connection pool serves
-        // REST and GraphQL; a second octocrab only when GraphQL lives on another origin.
-        let http = reqwest::Client::builder()
-            .connect_timeout(Duration::from_secs(10))
-            .read_timeout(answer_timeout())
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .map_err(|e| GitHubError::Setup(format!("HTTP client: {e}")))?;
+        // The shared reqwest client underneath octocrab (see `crate::net`). One connection pool
+        // serves REST and GraphQL; a second octocrab only when GraphQL lives on another origin.
+        let http = crate::net::client(crate::net::ClientSpec {
+            connect_timeout: Duration::from_secs(10),
+            read_timeout: Some(answer_timeout()),
+            follow_redirects: false,
+            ..Default::default()
+        })
+        .map_err(|e| GitHubError::Setup(format!("HTTP client: {e}")))?;
         let build = |base: &str| {
             let mut b = octocrab::Octocrab::builder()
                 .base_uri(base)
@@ -146,10 +145,7 @@ impl Transport {
                     "2022-11-28".into(),
                 )
                 .add_header(http::header::ACCEPT, "application/vnd.github+json".into())
-                .add_header(
-                    http::header::USER_AGENT,
-                    concat!("coworker/", env!("CARGO_PKG_VERSION")).into(),
-                );
+                .add_header(http::header::USER_AGENT, crate::net::USER_AGENT.into());
             if let Some(t) = token {
                 b = b.personal_token(t.to_string());
             }
@@ -305,7 +301,7 @@ impl Transport {
             };
             let recheck = already_created.filter(|_| ambiguous);
             match wait {
-                Some(wait) if started.elapsed() + wait <= policy.budget => {
+                Some(wait) if started.elapsed().saturating_add(wait) <= policy.budget => {
                     crate::report::workflow::warning(&format!(
                         "{error}; retrying in {:.1}s",
                         wait.as_secs_f64()
@@ -473,24 +469,25 @@ fn retry_wait(
     policy: RetryPolicy,
 ) -> Option<Duration> {
     if is_rate_limited(status, headers, message) {
-        if let Some(secs) = headers
+        // Read defensively and capped at the budget: a longer wait ends the loop anyway.
+        if let Some(wait) = headers
             .get("retry-after")
             .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.trim().parse::<u64>().ok())
+            .and_then(|v| crate::net::parse_retry_after(v, policy.budget, SystemTime::now()))
         {
-            return Some(
-                Duration::from_secs(secs).max(policy.first_delay.min(Duration::from_secs(1))),
-            );
+            return Some(wait.max(policy.first_delay.min(Duration::from_secs(1))));
         }
         if let Some(reset) = headers
             .get("x-ratelimit-reset")
             .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.parse::<i64>().ok())
+            .and_then(|v| v.trim().parse::<i64>().ok())
         {
             let now = chrono::Utc::now().timestamp();
-            return Some(Duration::from_secs(
-                u64::try_from(reset - now).unwrap_or(0) + 1,
-            ));
+            let secs = u64::try_from(reset.saturating_sub(now)).unwrap_or(0);
+            return Some(
+                Duration::from_secs(secs.min(policy.budget.as_secs().saturating_add(1)))
+                    .saturating_add(Duration::from_secs(1)),
+            );
         }
         // Secondary limits without a hint: GitHub asks for at least a minute.
         return Some(backoff(attempt, policy).max(Duration::from_secs(60).min(policy.max_delay)));
@@ -501,16 +498,16 @@ fn retry_wait(
     None
 }
 
-/// The wait before retry number `attempt`: exponential from `first_delay`, capped, jittered.
+/// The wait before retry number `attempt` (1-based): exponential from `first_delay`, capped,
+/// jittered upwards by up to a quarter (the shared [`crate::net::Backoff`]).
 pub fn backoff(attempt: u32, policy: RetryPolicy) -> Duration {
-    let exp = policy
-        .first_delay
-        .saturating_mul(1u32 << attempt.saturating_sub(1).min(10));
-    let capped = exp.min(policy.max_delay.max(policy.first_delay));
-    let mut jitter = [0u8; 1];
-    let _ = getrandom::fill(&mut jitter);
-    // up to +25% jitter, so parallel runs do not retry in lockstep
-    capped + capped.mul_f64(f64::from(jitter[0]) / 255.0 / 4.0)
+    crate::net::Backoff {
+        first: policy.first_delay,
+        max: policy.max_delay,
+        first_retry: 1,
+        jitter: crate::net::Jitter::Upper,
+    }
+    .delay(attempt)
 }
 
 #[cfg(test)]

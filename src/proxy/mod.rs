@@ -108,13 +108,13 @@ pub async fn start(config: ProxyConfig, options: ProxyOptions) -> Result<Running
     if !options.bind.ip().is_loopback() {
         return Err(ProxyError::NotLoopback(options.bind));
     }
-    crate::tls::install_provider();
-    let http = reqwest::Client::builder()
-        .connect_timeout(Duration::from_secs(15))
-        .pool_idle_timeout(Duration::from_secs(60))
-        .tcp_nodelay(true)
-        .build()
-        .map_err(|e| ProxyError::Client(e.to_string()))?;
+    let http = crate::net::client(crate::net::ClientSpec {
+        connect_timeout: Duration::from_secs(15),
+        pool_idle_timeout: Some(Duration::from_secs(60)),
+        tcp_nodelay: true,
+        ..Default::default()
+    })
+    .map_err(|e| ProxyError::Client(e.to_string()))?;
     let listener = tokio::net::TcpListener::bind(options.bind)
         .await
         .map_err(|source| ProxyError::Bind {

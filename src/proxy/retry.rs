@@ -1,9 +1,11 @@
-//! Upstream retries: only before anything was sent to the client, with exponential backoff,
-//! jitter and the upstream's `retry-after`.
+//! Upstream retries: only before anything was sent to the client, with the shared backoff of
+//! [`crate::net`] and the upstream's `retry-after` (read defensively there, capped before use).
 use std::future::Future;
 use std::time::Duration;
 
 use axum::http::StatusCode;
+
+use crate::net::{Backoff, Jitter};
 
 /// How often and how patiently to retry an upstream call.
 #[derive(Debug, Clone, Copy)]
@@ -93,23 +95,24 @@ impl RetryPolicy {
     /// Delay before retry number `attempt` (0-based); `None` when the upstream asked for a
     /// wait longer than we accept.
     pub fn delay(&self, attempt: u32, retry_after: Option<&str>) -> Option<Duration> {
-        if let Some(secs) = retry_after.and_then(|v| v.trim().parse::<f64>().ok()) {
-            let d = Duration::from_secs_f64(secs.max(0.0));
+        let asked = retry_after.and_then(|v| {
+            crate::net::parse_retry_after(v, self.max_retry_after, std::time::SystemTime::now())
+        });
+        if let Some(d) = asked {
             return (d <= self.max_retry_after).then_some(d);
         }
-        let exp = self
-            .base_delay
-            .saturating_mul(1u32 << attempt.min(16))
-            .min(self.max_delay);
-        // Jitter between 50 % and 100 % of the exponential step spreads retries of parallel calls.
-        let mut b = [0u8; 2];
-        let r = if getrandom::fill(&mut b).is_ok() {
-            u16::from_le_bytes(b)
-        } else {
-            u16::MAX / 2
-        };
-        let frac = 0.5 + 0.5 * (f64::from(r) / f64::from(u16::MAX));
-        Some(exp.mul_f64(frac))
+        Some(self.backoff().delay(attempt))
+    }
+
+    /// Exponential from `base_delay`, capped at `max_delay`, jittered between half and all of
+    /// the step.
+    fn backoff(&self) -> Backoff {
+        Backoff {
+            first: self.base_delay,
+            max: self.max_delay,
+            first_retry: 0,
+            jitter: Jitter::Lower,
+        }
     }
 
     /// Calls `attempt` until it gives a final answer. The response returned may still be an

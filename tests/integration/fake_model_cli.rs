@@ -12,6 +12,10 @@ use crate::support::harness::{claude_env, require_claude, run_claude};
 
 const CLI_TIMEOUT: Duration = Duration::from_secs(90);
 
+#[expect(
+    clippy::disallowed_methods,
+    reason = "a test-side client playing the agent, not coworker's own HTTP layer"
+)]
 fn http_client() -> reqwest::Client {
     let _ = rustls::crypto::ring::default_provider().install_default();
     reqwest::Client::new()

@@ -336,3 +336,46 @@ async fn shutdown_lets_in_flight_stream_finish() {
     let after = client().post(format!("{base}/v1/messages")).send().await;
     assert!(after.is_err(), "no longer listening");
 }
+
+/// A `retry-after` that is no sane number (infinite, NaN, negative, absurdly large, garbage) must
+/// neither crash the connection's task nor be waited for: the agent gets a real answer and the
+/// proxy keeps serving. Values that are unreadable are ignored (normal backoff, then the retry
+/// succeeds); readable waits beyond the cap pass the 429 on at once.
+#[tokio::test]
+async fn insane_retry_after_values_get_an_answer_not_a_dropped_connection() {
+    let fake = FakeModel::start_with(FakeModelOptions::proxy_upstream(KEY)).await;
+    let proxy = start_from_yaml(&yaml(&fake), &[], |_| {}).await;
+    let rate_limited =
+        r#"{"type":"error","error":{"type":"rate_limit_error","message":"slow down"}}"#;
+    let cases: [(&'static str, u16); 10] = [
+        ("inf", 200),
+        ("-inf", 200),
+        ("NaN", 200),
+        ("1e30", 200),
+        ("-5", 200),
+        ("0x10", 200),
+        ("", 200),
+        ("Wed, 21 Oct 2015 07:28:00 GMT", 200),
+        ("184467440737095516160000", 429),
+        ("Fri, 31 Dec 9999 23:59:59 GMT", 429),
+    ];
+    for (value, expected) in cases {
+        let before = fake.requests().len();
+        fake.push_reply(Reply::raw(429, rate_limited, &[("retry-after", value)]));
+        let ex = post(
+            &proxy,
+            "/v1/messages",
+            Some(CLIENT_TOKEN),
+            request("main", "hi", true).to_string(),
+        )
+        .await;
+        assert_eq!(ex.status, expected, "retry-after: {value:?}");
+        let attempts = fake.requests().len() - before;
+        assert_eq!(
+            attempts,
+            if expected == 200 { 2 } else { 1 },
+            "retry-after: {value:?}"
+        );
+    }
+    ok_after(&proxy).await;
+}

@@ -24,7 +24,6 @@ use crate::session::key::SessionKey;
 
 /// Name of the archive inside each session commit's tree.
 pub const ARCHIVE_PATH: &str = "session.cwsess";
-const USER_AGENT: &str = concat!("coworker/", env!("CARGO_PKG_VERSION"));
 
 /// The handful of Git Data API calls the store needs, in one place so a shared GitHub client can
 /// replace it later.
@@ -103,13 +102,12 @@ struct ErrorBody {
 impl GitDataClient {
     /// `api_url` like `https://api.github.com` or `https://ghe.example.com/api/v3`.
     pub fn new(api_url: &str, token: Secret) -> Result<Self, StoreError> {
-        let _ = rustls::crypto::ring::default_provider().install_default();
-        let http = reqwest::Client::builder()
-            .user_agent(USER_AGENT)
-            .connect_timeout(Duration::from_secs(20))
-            .timeout(Duration::from_secs(120))
-            .build()
-            .map_err(|e| StoreError::Config(format!("HTTP client: {e}")))?;
+        let http = crate::net::client(crate::net::ClientSpec {
+            connect_timeout: Duration::from_secs(20),
+            total_timeout: Some(Duration::from_secs(120)),
+            ..Default::default()
+        })
+        .map_err(|e| StoreError::Config(format!("HTTP client: {e}")))?;
         Ok(Self {
             http,
             api_url: api_url.trim_end_matches('/').to_string(),

@@ -59,6 +59,10 @@ impl Exchange {
     }
 }
 
+#[expect(
+    clippy::disallowed_methods,
+    reason = "a test-side client playing the agent, not coworker's own HTTP layer"
+)]
 pub fn client() -> reqwest::Client {
     let _ = rustls::crypto::ring::default_provider().install_default();
     reqwest::Client::builder()
