@@ -1,8 +1,7 @@
-//! Run budgets: a turn limit handed to Claude Code, and a cost cap coworker watches itself by
-//! pricing the usage each assistant message reports in the stream.
+//! Run budgets: the cost cap coworker watches itself by pricing the usage each assistant message
+//! reports in the stream. (The turn limit is an argument of Claude Code: `agent::turns`.)
 pub mod caps;
 
-use crate::agent::args::ClaudeArgs;
 use crate::proxy::usage::Usage;
 use serde_json::Value;
 use std::collections::HashMap;
@@ -26,14 +25,6 @@ pub fn describe_limits(
     let tokens = max_tokens_total.map_or("tokens unlimited".to_string(), |t| format!("{t} tokens"));
     let minutes = timeout.as_secs().div_ceil(60);
     format!("{turns}, {cost}, {minutes} min, {tokens}")
-}
-
-/// `--max-turns N` when the input is set and `claude_args` does not already choose one.
-pub fn max_turns_args(user: &ClaudeArgs, max_turns: Option<u32>) -> Vec<String> {
-    match max_turns {
-        Some(n) if !user.has_flag("--max-turns") => vec!["--max-turns".into(), n.to_string()],
-        _ => Vec::new(),
-    }
 }
 
 /// US dollars per million tokens.
@@ -178,17 +169,6 @@ mod tests {
             "session_id": "s"
         })
         .to_string()
-    }
-
-    #[test]
-    fn max_turns_is_added_unless_the_user_chose() {
-        let none = ClaudeArgs::parse("--model sonnet").expect("args");
-        assert_eq!(max_turns_args(&none, Some(12)), vec!["--max-turns", "12"]);
-        assert!(max_turns_args(&none, None).is_empty());
-        let own = ClaudeArgs::parse("--max-turns 3").expect("args");
-        assert!(max_turns_args(&own, Some(12)).is_empty());
-        let own = ClaudeArgs::parse("--max-turns=3").expect("args");
-        assert!(max_turns_args(&own, Some(12)).is_empty());
     }
 
     #[test]

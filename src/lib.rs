@@ -22,4 +22,5 @@ pub mod session;
 pub mod tls;
 pub mod trigger;
 pub mod verify;
+pub mod workflow;
 pub mod workspace;

@@ -5,6 +5,7 @@ pub mod policy;
 pub mod progress;
 pub mod runner;
 pub mod stream;
+pub mod turns;
 
 use std::path::{Path, PathBuf};
 

@@ -145,7 +145,7 @@ pub async fn run_agent(
     {
         Ok(f) => Some(f),
         Err(e) => {
-            crate::report::workflow::warning(&format!(
+            crate::workflow::warning(&format!(
                 "cannot write the execution file {}: {e}",
                 cmd.execution_file.display()
             ));

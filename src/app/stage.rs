@@ -200,7 +200,7 @@ impl AgentStage<'_> {
     /// A round's arguments from the session to resume and the turns left.
     fn round_args(&self, resume: Option<&str>, turns: Option<u32>) -> Vec<String> {
         let mut args = self.base_args.clone();
-        args.extend(crate::budget::max_turns_args(&self.user_args, turns));
+        args.extend(crate::agent::turns::max_turns_args(&self.user_args, turns));
         if let Some(id) = resume {
             args.extend(["--resume".to_string(), id.to_string()]);
         }

@@ -302,7 +302,7 @@ impl Transport {
             let recheck = already_created.filter(|_| ambiguous);
             match wait {
                 Some(wait) if started.elapsed().saturating_add(wait) <= policy.budget => {
-                    crate::report::workflow::warning(&format!(
+                    crate::workflow::warning(&format!(
                         "{error}; retrying in {:.1}s",
                         wait.as_secs_f64()
                     ));
@@ -363,7 +363,7 @@ impl Transport {
 /// What an ambiguous attempt of a creating request made, if `recheck` finds it.
 async fn look_for_earlier(recheck: Option<Recheck<'_>>, what: &str) -> Option<Value> {
     let found = recheck?().await?;
-    crate::report::workflow::warning(&format!(
+    crate::workflow::warning(&format!(
         "{what}: the earlier attempt had gone through; not sent again"
     ));
     Some(found)

@@ -1,11 +1,14 @@
 //! The GitHub side: who may trigger, the issue/PR as it stood, the tracking comment and reactions.
 pub mod http;
+pub mod marker;
+mod repo_slug;
+
+pub use repo_slug::RepoSlug;
 
 pub use self::http::{GitHubError, RetryPolicy, Transport};
-use crate::inputs::RepoSlug;
 use crate::redact::Redacted;
-use crate::report::comment::MAX_COMMENT_CHARS;
 use ::http::Method;
+use marker::MAX_COMMENT_CHARS;
 use serde_json::{Value, json};
 
 /// The GraphQL document that fetches an issue or pull request with its conversation in one call.
@@ -162,7 +165,7 @@ impl GitHub {
             .rest(Method::GET, &self.path(lookup), None, RetryPolicy::once())
             .await
             .ok()?;
-        let key = crate::report::comment::parse_marker(body).and_then(|m| m.key);
+        let key = marker::parse_marker(body).and_then(|m| m.key);
         list.as_array()?
             .iter()
             .rev()
@@ -170,7 +173,7 @@ impl GitHub {
                 let text = c.get("body").and_then(Value::as_str);
                 match key {
                     Some(key) => text
-                        .and_then(crate::report::comment::parse_marker)
+                        .and_then(marker::parse_marker)
                         .is_some_and(|m| m.key == Some(key)),
                     None => text == Some(body),
                 }

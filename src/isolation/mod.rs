@@ -82,7 +82,7 @@ impl AgentJail {
         if let Some(user) = &settings.agent_user
             && !identity.switched
         {
-            crate::report::workflow::warning(&format!(
+            crate::workflow::warning(&format!(
                 "agent_user {user:?} is ignored: coworker does not run as root, so the agent keeps its uid"
             ));
         }

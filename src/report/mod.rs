@@ -6,7 +6,9 @@ pub mod outputs;
 pub mod summary;
 pub mod surface;
 pub mod tracking;
-pub mod workflow;
+/// Workflow commands live at the crate root (every module logs through them); kept here by its old
+/// path for callers that reach it through `report`.
+pub use crate::workflow;
 
 #[cfg(test)]
 mod tests;

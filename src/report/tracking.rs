@@ -15,7 +15,7 @@
 use crate::github::{CommentKind, CommentRef, GitHub, GitHubError, IssueComment, RetryPolicy};
 use crate::redact::Redacted;
 use crate::report::comment::parse_marker;
-use crate::report::workflow;
+use crate::workflow;
 use chrono::{DateTime, Utc};
 use std::time::Duration;
 use tokio::sync::watch;

@@ -1,7 +1,7 @@
 //! Which branch the agent works on, and getting it checked out. An issue's branch name is
 //! derived from the issue alone, so every run and follow-up on that issue lands on the same one.
 use super::git::{Git, GitError};
-use super::push::Remote;
+use super::remote::Remote;
 
 /// Longest slug taken from an issue title.
 pub const MAX_SLUG_CHARS: usize = 40;

@@ -5,6 +5,7 @@ pub mod credentials;
 pub mod deliver;
 pub mod git;
 pub mod push;
+pub mod remote;
 pub mod retry;
 pub mod secret_scan;
 pub mod untrusted_config;

@@ -10,102 +10,9 @@ use super::branch::{BranchError, check_branch_name};
 use super::git::{Git, GitError, PROXY_VARIABLES};
 use super::secret_scan::{SecretGate, scan_commits};
 use crate::redact::scan::ScanReport;
-use crate::secret::Secret;
 use std::path::Path;
 
-/// Where pushes and fetches go, and the token that authorises them.
-#[derive(Debug, Clone)]
-pub struct Remote {
-    url: String,
-    token: Option<Secret>,
-}
-
-impl Remote {
-    /// `GITHUB_SERVER_URL/owner/repo.git`.
-    pub fn github(server_url: &str, repo: &crate::inputs::RepoSlug, token: Option<Secret>) -> Self {
-        Self {
-            url: format!("{}/{}.git", server_url.trim_end_matches('/'), repo.full()),
-            token,
-        }
-    }
-
-    /// Any URL or local path git accepts (tests push to a bare repository on disk).
-    pub fn at(url: impl Into<String>, token: Option<Secret>) -> Self {
-        Self {
-            url: url.into(),
-            token,
-        }
-    }
-
-    pub fn url(&self) -> String {
-        self.url.clone()
-    }
-
-    /// The header git sends: `AUTHORIZATION: basic base64(x-access-token:TOKEN)`.
-    fn auth_header(&self) -> Option<Secret> {
-        let token = self.token.as_ref().filter(|t| !t.is_empty())?;
-        let encoded = base64(format!("x-access-token:{}", token.expose()).as_bytes());
-        Some(Secret::new(format!("AUTHORIZATION: basic {encoded}")))
-    }
-
-    /// Runs git against this remote. The header travels as `GIT_CONFIG_*` variables (git's
-    /// environment form of `-c`), which unlike arguments do not show in the process list.
-    /// Any extra header a config file sets for the URL is cleared first, so exactly one goes.
-    /// Transient failures (a 5xx, a dropped connection, a timeout) are retried with backoff,
-    /// each retry logged (see [`super::retry`]).
-    pub async fn run(&self, git: &Git, args: &[&str]) -> Result<super::git::GitOutput, GitError> {
-        let header = self.auth_header();
-        let mut env: Vec<(String, String)> = Vec::new();
-        let mut secrets: Vec<&Secret> = Vec::new();
-        if let Some(h) = &header {
-            let entries = [("http.extraheader", ""), ("http.extraheader", h.expose())];
-            env.push(("GIT_CONFIG_COUNT".into(), entries.len().to_string()));
-            for (i, (k, v)) in entries.iter().enumerate() {
-                env.push((format!("GIT_CONFIG_KEY_{i}"), (*k).to_string()));
-                env.push((format!("GIT_CONFIG_VALUE_{i}"), (*v).to_string()));
-            }
-            secrets.push(h);
-        }
-        if let Some(t) = &self.token {
-            secrets.push(t);
-        }
-        let mut attempt = 1;
-        loop {
-            let result = git.run_with(args, &env, &secrets).await;
-            let error = match result {
-                Err(e) if super::retry::is_transient(&e) => e,
-                other => return other,
-            };
-            let Some(wait) = super::retry::wait_before_retry(attempt) else {
-                return Err(gave_up(error, attempt));
-            };
-            crate::report::workflow::warning(&format!(
-                "{error}; retrying in {:.1}s (attempt {} of {})",
-                wait.as_secs_f64(),
-                attempt + 1,
-                super::retry::MAX_ATTEMPTS
-            ));
-            tokio::time::sleep(wait).await;
-            attempt += 1;
-        }
-    }
-}
-
-/// The last failure of a call that was tried `attempts` times, saying so.
-fn gave_up(error: GitError, attempts: u32) -> GitError {
-    match error {
-        GitError::Failed {
-            subcommand,
-            status,
-            stderr,
-        } => GitError::Failed {
-            subcommand,
-            status,
-            stderr: format!("{stderr} (gave up after {attempts} attempts)"),
-        },
-        other => other,
-    }
-}
+pub use super::remote::Remote;
 
 #[derive(Debug, thiserror::Error)]
 pub enum PushError {
@@ -248,61 +155,9 @@ fn porcelain_status(stdout: &str) -> Option<char> {
         .and_then(|l| l.chars().next())
 }
 
-/// Standard base64 with padding (RFC 4648), for the basic-auth header.
-pub fn base64(data: &[u8]) -> String {
-    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let mut out = String::with_capacity(data.len().div_ceil(3) * 4);
-    for chunk in data.chunks(3) {
-        let b = [
-            chunk[0],
-            *chunk.get(1).unwrap_or(&0),
-            *chunk.get(2).unwrap_or(&0),
-        ];
-        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
-        for i in 0..4 {
-            if i <= chunk.len() {
-                out.push(ALPHABET[((n >> (18 - 6 * i)) & 63) as usize] as char);
-            } else {
-                out.push('=');
-            }
-        }
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn base64_matches_rfc_4648_vectors() {
-        for (input, expected) in [
-            ("", ""),
-            ("f", "Zg=="),
-            ("fo", "Zm8="),
-            ("foo", "Zm9v"),
-            ("foob", "Zm9vYg=="),
-            ("fooba", "Zm9vYmE="),
-            ("foobar", "Zm9vYmFy"),
-        ] {
-            assert_eq!(base64(input.as_bytes()), expected);
-        }
-        assert_eq!(base64(b"x-access-token:abc"), "eC1hY2Nlc3MtdG9rZW46YWJj");
-    }
-
-    #[test]
-    fn the_remote_hides_its_token() {
-        let r = Remote::github(
-            "https://github.com/",
-            &crate::inputs::RepoSlug::parse("o/r").expect("slug"),
-            Some(Secret::new("ghs_canary")),
-        );
-        assert_eq!(r.url(), "https://github.com/o/r.git");
-        assert!(!format!("{r:?}").contains("ghs_canary"));
-        let h = r.auth_header().expect("header");
-        assert!(h.expose().starts_with("AUTHORIZATION: basic "));
-        assert!(!format!("{h:?}").contains("basic"));
-    }
 
     #[test]
     fn porcelain_flags_are_read() {

@@ -345,8 +345,10 @@ async fn a_pull_request_cannot_reconfigure_the_agent_and_no_credential_reaches_i
         "the PR's CLAUDE.md leaked in"
     );
     assert!(!everything.contains("evil"), "the PR's .mcp.json leaked in");
-    let basic =
-        coworker::workspace::push::base64(format!("x-access-token:{CHECKOUT_TOKEN}").as_bytes());
+    let basic = base64::Engine::encode(
+        &base64::engine::general_purpose::STANDARD,
+        format!("x-access-token:{CHECKOUT_TOKEN}").as_bytes(),
+    );
     for canary in [CHECKOUT_TOKEN, basic.as_str(), fake_github::TOKEN, "INPUT_"] {
         assert!(!everything.contains(canary), "{canary} reached the agent");
     }

@@ -197,8 +197,10 @@ async fn persisted_credentials_are_gone_while_the_agent_runs() {
         .expect("list");
     assert!(!all.to_ascii_lowercase().contains("extraheader"), "{all}");
     // Nothing under .git holds the token or its encoding.
-    let encoded =
-        coworker::workspace::push::base64(format!("x-access-token:{CHECKOUT_TOKEN}").as_bytes());
+    let encoded = base64::Engine::encode(
+        &base64::engine::general_purpose::STANDARD,
+        format!("x-access-token:{CHECKOUT_TOKEN}").as_bytes(),
+    );
     for entry in walk(&f.path("ws/.git")) {
         let bytes = std::fs::read(&entry).unwrap_or_default();
         let text = String::from_utf8_lossy(&bytes);

@@ -117,7 +117,8 @@ impl Fixture {
         let g = self.clone_to(name).await;
         let header = format!(
             "AUTHORIZATION: basic {}",
-            coworker::workspace::push::base64(
+            base64::Engine::encode(
+                &base64::engine::general_purpose::STANDARD,
                 format!("x-access-token:{CHECKOUT_TOKEN}").as_bytes()
             )
         );
