@@ -8,6 +8,7 @@ mod graphql_schema;
 mod lint_cli;
 mod local_cli;
 mod log_commands;
+mod module_graph;
 mod msrv;
 mod obtain_binary;
 mod obtain_claude;
