@@ -10,6 +10,7 @@ pub mod inputs;
 pub mod isolation;
 pub mod lint;
 pub mod local;
+pub mod markdown;
 pub mod net;
 pub mod outcome;
 pub mod prompt;

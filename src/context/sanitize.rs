@@ -18,7 +18,7 @@ fn is_invisible(c: char) -> bool {
 
 /// Cleans user-written Markdown for the prompt.
 pub fn sanitize(text: &str) -> String {
-    let no_comments = strip_html_comments(text);
+    let no_comments = crate::markdown::strip_html_comments(text);
     let visible = strip_invisible(&no_comments);
     let no_alt = strip_markdown_image_alt(&visible);
     strip_html_hidden_attributes(&no_alt)
@@ -30,20 +30,6 @@ pub fn strip_invisible(text: &str) -> String {
     text.chars()
         .filter(|c| !is_invisible(*c) && (!c.is_control() || matches!(c, '\n' | '\t')))
         .collect()
-}
-
-fn strip_html_comments(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    let mut rest = text;
-    while let Some(start) = rest.find("<!--") {
-        out.push_str(&rest[..start]);
-        match rest[start + 4..].find("-->") {
-            Some(end) => rest = &rest[start + 4 + end + 3..],
-            None => return out,
-        }
-    }
-    out.push_str(rest);
-    out
 }
 
 /// `![anything](url)` → `![](url)`: alt text is invisible on the page.

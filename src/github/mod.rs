@@ -560,16 +560,7 @@ fn comment_ref(v: &Value, kind: CommentKind) -> Result<CommentRef, GitHubError> 
 
 /// Percent-encodes a path segment (logins are plain, but `[bot]` needs it).
 fn encode(segment: &str) -> String {
-    segment
-        .bytes()
-        .map(|b| {
-            if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.') {
-                (b as char).to_string()
-            } else {
-                format!("%{b:02X}")
-            }
-        })
-        .collect()
+    crate::net::percent_encode(segment)
 }
 
 /// The comments of `list` from the last minutes, where one stored behind an ambiguous failure

@@ -45,6 +45,23 @@ impl Default for ClientSpec {
     }
 }
 
+/// Everything but RFC 3986's unreserved characters (`A-Z a-z 0-9 - . _ ~`).
+const UNRESERVED: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~');
+
+/// Percent-encodes `value` for a URL path segment, a query or a form field (upper-case hex).
+pub fn percent_encode(value: &str) -> String {
+    percent_encode_bytes(value.as_bytes())
+}
+
+/// [`percent_encode`] of raw bytes.
+pub fn percent_encode_bytes(bytes: &[u8]) -> String {
+    percent_encoding::percent_encode(bytes, UNRESERVED).to_string()
+}
+
 /// Builds a client to `spec`; the only place a `reqwest::Client` is made (see `clippy.toml`).
 pub fn client(spec: ClientSpec) -> Result<reqwest::Client, reqwest::Error> {
     crate::tls::install_provider();
@@ -69,4 +86,29 @@ pub fn client(spec: ClientSpec) -> Result<reqwest::Client, reqwest::Error> {
         builder = builder.redirect(reqwest::redirect::Policy::none());
     }
     builder.build()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn percent_encoding_keeps_only_unreserved_characters() {
+        assert_eq!(percent_encode("a b&c=d/é"), "a%20b%26c%3Dd%2F%C3%A9");
+        assert_eq!(percent_encode("app[bot]-x_y.z~"), "app%5Bbot%5D-x_y.z~");
+    }
+
+    #[test]
+    fn clients_build_with_every_option() {
+        let spec = ClientSpec {
+            read_timeout: Some(Duration::from_secs(1)),
+            total_timeout: Some(Duration::from_secs(2)),
+            follow_redirects: false,
+            pool_idle_timeout: Some(Duration::from_secs(3)),
+            tcp_nodelay: true,
+            ..Default::default()
+        };
+        assert!(client(spec).is_ok());
+        assert!(client(ClientSpec::default()).is_ok());
+    }
 }

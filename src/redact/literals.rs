@@ -134,16 +134,25 @@ fn fragment(engine: &impl Engine, bytes: &[u8], offset: usize) -> String {
     encoded.get(start..end).unwrap_or("").to_string()
 }
 
-/// Percent-encoding of everything but RFC 3986's unreserved characters.
+/// Percent-encoding of everything but RFC 3986's unreserved characters, with upper- or
+/// lower-case hex digits (both are seen in the wild).
 fn url_encode(bytes: &[u8], upper: bool) -> String {
-    let mut out = String::with_capacity(bytes.len());
-    for &b in bytes {
-        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
-            out.push(b as char);
-        } else if upper {
-            out.push_str(&format!("%{b:02X}"));
+    let encoded = crate::net::percent_encode_bytes(bytes);
+    if upper {
+        return encoded;
+    }
+    // Only the hex digits of escapes change case: unreserved characters are copied as they are.
+    let mut out = String::with_capacity(encoded.len());
+    let mut hex_left = 0;
+    for c in encoded.chars() {
+        if c == '%' {
+            hex_left = 2;
+            out.push(c);
+        } else if hex_left > 0 {
+            hex_left -= 1;
+            out.push(c.to_ascii_lowercase());
         } else {
-            out.push_str(&format!("%{b:02x}"));
+            out.push(c);
         }
     }
     out

@@ -13,7 +13,7 @@ pub fn mentions(text: &str, phrase: &str) -> bool {
 
 /// The text a reader takes as the author's own words: code, quotes and HTML comments removed.
 pub fn visible_prose(text: &str) -> String {
-    let without_comments = strip_html_comments(text);
+    let without_comments = crate::markdown::strip_html_comments(text);
     let mut out = String::with_capacity(without_comments.len());
     let mut fence: Option<(char, usize)> = None;
     for line in without_comments.lines() {
@@ -53,21 +53,6 @@ pub fn visible_prose(text: &str) -> String {
 
 fn fence_run(line: &str, ch: char) -> usize {
     line.chars().take_while(|c| *c == ch).count()
-}
-
-fn strip_html_comments(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    let mut rest = text;
-    while let Some(start) = rest.find("<!--") {
-        out.push_str(&rest[..start]);
-        match rest[start + 4..].find("-->") {
-            Some(end) => rest = &rest[start + 4 + end + 3..],
-            // An unterminated comment hides the rest of the text from a reader.
-            None => return out,
-        }
-    }
-    out.push_str(rest);
-    out
 }
 
 /// Removes `code spans`; a backtick run opens a span closed by a run of the same length.

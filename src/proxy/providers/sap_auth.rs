@@ -27,15 +27,7 @@ pub struct SapAccess {
 
 /// Percent-encodes a form value (RFC 3986 unreserved characters stay as they are).
 pub(crate) fn form_encode(value: &str) -> String {
-    let mut out = String::with_capacity(value.len());
-    for b in value.bytes() {
-        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
-            out.push(char::from(b));
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
+    crate::net::percent_encode(value)
 }
 
 /// Refresh ahead of expiry: 5 minutes for normal tokens, half the lifetime for short ones.
