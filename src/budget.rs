@@ -3,7 +3,6 @@
 pub mod caps;
 
 use crate::proxy::usage::Usage;
-use serde_json::Value;
 use std::collections::HashMap;
 
 /// The turn cap when `max_turns` is not set. A fix or a review takes Claude Code 10 to 40 turns;
@@ -94,29 +93,19 @@ pub struct CostMeter {
 }
 
 impl CostMeter {
-    /// Reads one stream-json line; returns the running estimate when the line changed it.
-    pub fn apply_line(&mut self, line: &str) -> Option<f64> {
-        let v: Value = serde_json::from_str(line.trim()).ok()?;
-        if v.get("type").and_then(Value::as_str) != Some("assistant") {
-            return None;
-        }
-        let message = v.get("message")?;
-        let usage_json = message.get("usage")?;
-        let model = message
-            .get("model")
-            .and_then(Value::as_str)
-            .unwrap_or("")
-            .to_string();
-        let mut usage = Usage::default();
-        usage.merge_json(usage_json);
-        let price = self.price(&model);
-        match message.get("id").and_then(Value::as_str) {
+    /// Counts the usage an assistant message reports (the stream's lines are parsed once, by
+    /// `agent::stream`); returns the running estimate. Lines of one message repeat its usage:
+    /// with an id, the latest wins.
+    pub fn observe(&mut self, message_id: Option<&str>, model: &str, usage: Usage) -> f64 {
+        let price = self.price(model);
+        match message_id {
             Some(id) => {
-                self.messages.insert(id.to_string(), (model, usage));
+                self.messages
+                    .insert(id.to_string(), (model.to_string(), usage));
             }
             None => self.anonymous += price.cost(&usage),
         }
-        Some(self.total_usd())
+        self.total_usd()
     }
 
     fn price(&mut self, model: &str) -> Price {
@@ -158,6 +147,19 @@ mod tests {
             describe_limits(None, None, d, Some(1000)),
             "turns unlimited, cost unlimited, 30 min, 1000 tokens"
         );
+    }
+
+    /// Feeds a stream line the way the runner does: parsed once by `agent::stream`.
+    trait ApplyLine {
+        fn apply_line(&mut self, line: &str) -> Option<f64>;
+    }
+
+    impl ApplyLine for CostMeter {
+        fn apply_line(&mut self, line: &str) -> Option<f64> {
+            let parsed = crate::agent::stream::Parsed::line(line);
+            let (id, model, usage) = parsed.event()?.priced_usage()?;
+            Some(self.observe(id, model, usage))
+        }
     }
 
     fn line(id: &str, model: &str, input: u64, output: u64, cache_read: u64) -> String {

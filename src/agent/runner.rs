@@ -1,6 +1,6 @@
 //! Running the Claude Code CLI as a child process: prompt on stdin, stream-json on stdout,
 //! every line kept (redacted) in the execution file, and a clean stop on timeout or cancellation.
-use super::stream::{LineEffect, StreamState};
+use super::stream::{ContentBlock, LineEffect, Parsed, StreamEvent, StreamState};
 use std::path::PathBuf;
 use std::process::Stdio;
 use std::time::{Duration, Instant};
@@ -176,12 +176,15 @@ pub async fn run_agent(
                         let kept = crate::redact::redact(&line);
                         let _ = f.write_all(format!("{kept}\n").as_bytes()).await;
                     }
-                    if echo {
-                        echo_line(&line);
+                    let parsed = Parsed::line(&line);
+                    if echo && let Some(event) = parsed.event() {
+                        echo_event(event);
                     }
-                    let mut changed = state.apply_line(&line) != LineEffect::Nothing;
-                    if let Some(total) = meter.apply_line(&line) {
-                        state.estimated_cost_usd = total;
+                    let mut changed = state.apply(&parsed) != LineEffect::Nothing;
+                    if let Some((id, model, usage)) =
+                        parsed.event().and_then(StreamEvent::priced_usage)
+                    {
+                        state.estimated_cost_usd = meter.observe(id, model, usage);
                         changed = true;
                         if stop.is_none() && meter.exceeded(cmd.cost_cap) {
                             stop = Some(Ending::CostCapReached(meter.total_usd()));
@@ -267,29 +270,22 @@ fn kill_group(pid: Option<u32>) {
 
 /// A short log line per event, so the job log tells the story without the raw JSON; what it
 /// quotes of the agent passes the run's redactor.
-fn echo_line(line: &str) {
-    let Ok(v) = serde_json::from_str::<serde_json::Value>(line) else {
+fn echo_event(event: &StreamEvent) {
+    let StreamEvent::Assistant(assistant) = event else {
         return;
     };
-    let kind = v.get("type").and_then(|t| t.as_str()).unwrap_or("");
-    if kind == "assistant"
-        && let Some(blocks) = v.pointer("/message/content").and_then(|c| c.as_array())
-    {
-        for b in blocks {
-            match b.get("type").and_then(|t| t.as_str()) {
-                Some("text") => {
-                    let text = b.get("text").and_then(|t| t.as_str()).unwrap_or("");
-                    let first = text.lines().next().unwrap_or("");
-                    println!("💬 {}", crate::redact::redact(first));
-                }
-                Some("tool_use") => {
-                    let name = b.get("name").and_then(|t| t.as_str()).unwrap_or("tool");
-                    let input = b.get("input").cloned().unwrap_or_default();
-                    let tool = super::progress::describe_tool(name, &input);
-                    println!("🔧 {}", crate::redact::redact(&tool));
-                }
-                _ => {}
+    for block in assistant.message.content.iter().flatten() {
+        match block {
+            ContentBlock::Text { text } => {
+                let first = text.lines().next().unwrap_or("");
+                println!("💬 {}", crate::redact::redact(first));
             }
+            ContentBlock::ToolUse { name, input } => {
+                let name = name.as_deref().unwrap_or("tool");
+                let tool = super::progress::describe_tool(name, input);
+                println!("🔧 {}", crate::redact::redact(&tool));
+            }
+            ContentBlock::Other => {}
         }
     }
 }

@@ -1,8 +1,159 @@
-//! Reading Claude Code's `stream-json` output: one JSON object per line, folded into progress
+//! Reading Claude Code's `stream-json` output: one JSON object per line, parsed once into a
+//! [`StreamEvent`] that progress, the cost meter and the log echo all read, folded into progress
 //! and, at the end, the run's result.
+//!
+//! The models are tolerant (every field optional or defaulted): Claude Code adds fields between
+//! versions, and a line we cannot read costs a progress update, never the run.
 use super::progress::Progress;
+use crate::proxy::usage::Usage;
 use serde::Deserialize;
+use serde::de::IgnoredAny;
 use serde_json::Value;
+
+/// One line of the stream, by its `type`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum StreamEvent {
+    System(SystemLine),
+    Assistant(AssistantLine),
+    Result(ResultLine),
+    /// `user` lines (tool results), `stream_event`s and whatever later versions add.
+    #[serde(other)]
+    Other,
+}
+
+/// What one line of output turned out to be.
+#[derive(Debug, Clone)]
+#[expect(
+    clippy::large_enum_variant,
+    reason = "one short-lived value per line, never stored in bulk"
+)]
+pub enum Parsed {
+    Event(StreamEvent),
+    /// Empty lines.
+    Blank,
+    /// Not JSON, or not an object with a `type` (counted, otherwise ignored).
+    Unreadable,
+}
+
+impl Parsed {
+    /// Parses one line, once. A `result` line whose fields do not have the expected types still
+    /// ends the run (with an empty result), as it always did.
+    pub fn line(line: &str) -> Self {
+        let line = line.trim();
+        if line.is_empty() {
+            return Parsed::Blank;
+        }
+        match serde_json::from_str::<StreamEvent>(line) {
+            Ok(event) => Parsed::Event(event),
+            Err(_) => {
+                #[derive(Deserialize)]
+                struct Kind {
+                    #[serde(rename = "type")]
+                    kind: String,
+                }
+                match serde_json::from_str::<Kind>(line) {
+                    Ok(k) if k.kind == "result" => {
+                        Parsed::Event(StreamEvent::Result(ResultLine::default()))
+                    }
+                    Ok(_) => Parsed::Event(StreamEvent::Other),
+                    Err(_) => Parsed::Unreadable,
+                }
+            }
+        }
+    }
+
+    pub fn event(&self) -> Option<&StreamEvent> {
+        match self {
+            Parsed::Event(e) => Some(e),
+            _ => None,
+        }
+    }
+}
+
+/// `{"type":"system"}`: the `init` line names the session and the model.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default)]
+pub struct SystemLine {
+    pub subtype: Option<String>,
+    pub session_id: Option<String>,
+    pub model: Option<String>,
+}
+
+/// `{"type":"assistant"}`: one content block of a model message (Claude Code prints one line
+/// per block, each repeating the message's id, model and usage).
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default)]
+pub struct AssistantLine {
+    pub message: AssistantMessage,
+    /// Set (not null) on the messages of a nested agent.
+    pub parent_tool_use_id: Option<IgnoredAny>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default)]
+pub struct AssistantMessage {
+    pub id: Option<String>,
+    pub model: Option<String>,
+    /// `None` when the line has no content array at all.
+    pub content: Option<Vec<ContentBlock>>,
+    pub usage: Option<TokenUsage>,
+}
+
+/// A content block; tool input stays JSON because each tool has its own shape
+/// (see [`super::progress`]).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum ContentBlock {
+    Text {
+        #[serde(default)]
+        text: String,
+    },
+    ToolUse {
+        #[serde(default)]
+        name: Option<String>,
+        #[serde(default)]
+        input: Value,
+    },
+    #[serde(other)]
+    Other,
+}
+
+/// Token counts as an assistant message reports them.
+#[derive(Debug, Clone, Copy, Default, Deserialize)]
+#[serde(default)]
+pub struct TokenUsage {
+    pub input_tokens: Option<u64>,
+    pub output_tokens: Option<u64>,
+    pub cache_creation_input_tokens: Option<u64>,
+    pub cache_read_input_tokens: Option<u64>,
+}
+
+impl TokenUsage {
+    pub fn to_usage(self) -> Usage {
+        Usage {
+            input_tokens: self.input_tokens.unwrap_or(0),
+            output_tokens: self.output_tokens.unwrap_or(0),
+            cache_creation_input_tokens: self.cache_creation_input_tokens.unwrap_or(0),
+            cache_read_input_tokens: self.cache_read_input_tokens.unwrap_or(0),
+        }
+    }
+}
+
+impl StreamEvent {
+    /// What the cost meter needs of an assistant line: message id, model, usage.
+    pub fn priced_usage(&self) -> Option<(Option<&str>, &str, Usage)> {
+        let StreamEvent::Assistant(a) = self else {
+            return None;
+        };
+        let usage = a.message.usage?;
+        Some((
+            a.message.id.as_deref(),
+            a.message.model.as_deref().unwrap_or(""),
+            usage.to_usage(),
+        ))
+    }
+}
 
 /// The final `{"type":"result"}` line, the authoritative summary of a run.
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -69,70 +220,65 @@ pub enum LineEffect {
 }
 
 impl StreamState {
+    /// Parses `line` and folds it in (for callers that have no parsed line).
     pub fn apply_line(&mut self, line: &str) -> LineEffect {
-        let line = line.trim();
-        if line.is_empty() {
-            return LineEffect::Nothing;
-        }
-        let Ok(value) = serde_json::from_str::<Value>(line) else {
-            self.unparsed_lines += 1;
-            return LineEffect::Nothing;
+        self.apply(&Parsed::line(line))
+    }
+
+    pub fn apply(&mut self, parsed: &Parsed) -> LineEffect {
+        let event = match parsed {
+            Parsed::Blank => return LineEffect::Nothing,
+            Parsed::Unreadable => {
+                self.unparsed_lines += 1;
+                return LineEffect::Nothing;
+            }
+            Parsed::Event(event) => event,
         };
-        match value.get("type").and_then(Value::as_str) {
-            Some("system") => {
-                if value.get("subtype").and_then(Value::as_str) == Some("init") {
-                    self.session_id = value
-                        .get("session_id")
-                        .and_then(Value::as_str)
-                        .map(str::to_string);
-                    self.model = value
-                        .get("model")
-                        .and_then(Value::as_str)
-                        .map(str::to_string);
+        match event {
+            StreamEvent::System(system) => {
+                if system.subtype.as_deref() == Some("init") {
+                    self.session_id = system.session_id.clone();
+                    self.model = system.model.clone();
                 }
                 LineEffect::Nothing
             }
-            Some("assistant") => self.apply_assistant(&value),
-            Some("result") => {
-                let result: ResultLine = serde_json::from_value(value).unwrap_or_default();
+            StreamEvent::Assistant(assistant) => self.apply_assistant(assistant),
+            StreamEvent::Result(result) => {
                 if result.session_id.is_some() {
                     self.session_id = result.session_id.clone();
                 }
-                self.result = Some(result);
+                self.result = Some(result.clone());
                 LineEffect::Finished
             }
-            _ => LineEffect::Nothing,
+            StreamEvent::Other => LineEffect::Nothing,
         }
     }
 
-    fn apply_assistant(&mut self, value: &Value) -> LineEffect {
-        let Some(blocks) = value.pointer("/message/content").and_then(Value::as_array) else {
+    fn apply_assistant(&mut self, line: &AssistantLine) -> LineEffect {
+        let Some(blocks) = &line.message.content else {
             return LineEffect::Nothing;
         };
         // A nested agent's messages carry parent_tool_use_id; they are not the main turn count.
-        if value.get("parent_tool_use_id").is_none_or(Value::is_null) {
+        if line.parent_tool_use_id.is_none() {
             self.progress.turns += 1;
         }
         let mut changed = false;
         for block in blocks {
-            match block.get("type").and_then(Value::as_str) {
-                Some("text") => {
-                    if let Some(t) = block.get("text").and_then(Value::as_str)
-                        && !t.trim().is_empty()
-                    {
-                        self.last_text = Some(t.to_string());
+            match block {
+                ContentBlock::Text { text } => {
+                    if !text.trim().is_empty() {
+                        self.last_text = Some(text.clone());
                     }
                 }
-                Some("tool_use") => {
-                    let name = block.get("name").and_then(Value::as_str).unwrap_or("tool");
-                    let input = block.get("input").cloned().unwrap_or(Value::Null);
+                ContentBlock::ToolUse { name, input } => {
+                    let name = name.as_deref().unwrap_or("tool");
                     match self.tools_used.iter_mut().find(|(n, _)| n == name) {
                         Some((_, count)) => *count += 1,
                         None => self.tools_used.push((name.to_string(), 1)),
                     }
-                    changed |= self.progress.apply_tool_use(name, &input);
+                    changed |= self.progress.apply_tool_use(name, input);
                 }
-                _ => {}
+                ContentBlock::Other => {}
             }
         }
         if changed {
@@ -188,5 +334,35 @@ mod tests {
         )
         .expect("json");
         assert_eq!(r.failure_reason(), "API Error: 400 bad");
+    }
+
+    #[test]
+    fn each_line_is_parsed_once_into_what_every_reader_needs() {
+        let line = r#"{"type":"assistant","message":{"id":"m1","model":"claude-x","content":[{"type":"text","text":"hi"},{"type":"thinking","thinking":"…"}],"usage":{"input_tokens":7,"output_tokens":3}},"parent_tool_use_id":"toolu_1"}"#;
+        let parsed = Parsed::line(line);
+        let event = parsed.event().expect("event");
+        let (id, model, usage) = event.priced_usage().expect("usage");
+        assert_eq!(
+            (id, model, usage.input_tokens, usage.output_tokens),
+            (Some("m1"), "claude-x", 7, 3)
+        );
+        let mut s = StreamState::default();
+        assert_eq!(s.apply(&parsed), LineEffect::Nothing);
+        assert_eq!(
+            s.progress.turns, 0,
+            "a nested agent's message is not a main turn"
+        );
+        assert_eq!(s.last_text.as_deref(), Some("hi"));
+        // Unknown types are events that change nothing; a malformed result still finishes.
+        assert!(matches!(
+            Parsed::line(r#"{"type":"stream_event","event":{}}"#),
+            Parsed::Event(StreamEvent::Other)
+        ));
+        assert!(matches!(
+            Parsed::line(r#"{"type":"result","num_turns":"many"}"#),
+            Parsed::Event(StreamEvent::Result(_))
+        ));
+        assert!(matches!(Parsed::line("[1,2]"), Parsed::Unreadable));
+        assert!(matches!(Parsed::line("  "), Parsed::Blank));
     }
 }
