@@ -8,6 +8,11 @@
 //!   at t0 + i/R whatever happened before), prints one JSON line of time-to-first-byte
 //!   percentiles; every answer is checked to be a complete Anthropic stream.
 //! - `rss --pid P`: peak resident memory (VmHWM) of P and its children, in KiB.
+#![allow(
+    clippy::print_stdout,
+    clippy::print_stderr,
+    reason = "a benchmark reports on its output"
+)]
 use std::convert::Infallible;
 use std::time::{Duration, Instant};
 

@@ -6,6 +6,11 @@
 //! time to build the redactor, and per comment the median and p99 for a clean comment and for
 //! one holding ten secrets (values, base64, shapes), plus the throughput; then push
 //! protection's reading of a 100,000-line `git log -p` (the parse and the detector, no git).
+#![allow(
+    clippy::print_stdout,
+    clippy::print_stderr,
+    reason = "a benchmark reports on its output"
+)]
 use coworker::outcome::{Conclusion, Outcome};
 use coworker::redact::Redactor;
 use coworker::report::comment::{CommentHeader, MAX_COMMENT_CHARS, render_final};

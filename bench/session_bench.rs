@@ -3,6 +3,11 @@
 //! save = pack (tar + zstd) + seal (XChaCha20-Poly1305) + dir-store write (fsync + rename), and
 //! restore = dir-store read + open + safe unpack into a fresh HOME for another working directory.
 //! Run through `bench/session.sh`.
+#![allow(
+    clippy::print_stdout,
+    clippy::print_stderr,
+    reason = "a benchmark reports on its output"
+)]
 use std::fmt::Write as _;
 use std::path::Path;
 use std::time::Instant;

@@ -3,6 +3,11 @@
 //! records when it started and prints a minimal result, so only coworker's own work is measured.
 //!
 //! Run: `bash bench/startup.sh` (builds release, 30 runs, prints a table).
+#![allow(
+    clippy::print_stdout,
+    clippy::print_stderr,
+    reason = "a benchmark reports on its output"
+)]
 #[path = "../tests/integration/support/fake_github.rs"]
 #[allow(dead_code)]
 mod fake_github;

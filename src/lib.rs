@@ -1,5 +1,10 @@
 //! coworker: runs a coding agent for GitHub issues and pull requests.
 pub mod agent;
+#[expect(
+    clippy::print_stdout,
+    clippy::print_stderr,
+    reason = "app wires the commands and writes their log lines and results"
+)]
 pub mod app;
 pub mod budget;
 pub mod cli;
@@ -23,5 +28,9 @@ pub mod session;
 pub mod tls;
 pub mod trigger;
 pub mod verify;
+#[expect(
+    clippy::print_stdout,
+    reason = "workflow commands are lines on stdout, read by the runner"
+)]
 pub mod workflow;
 pub mod workspace;

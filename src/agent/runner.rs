@@ -270,6 +270,10 @@ fn kill_group(pid: Option<u32>) {
 
 /// A short log line per event, so the job log tells the story without the raw JSON; what it
 /// quotes of the agent passes the run's redactor.
+#[expect(
+    clippy::print_stdout,
+    reason = "the log echo of the agent owns these lines (redacted)"
+)]
 fn echo_event(event: &StreamEvent) {
     let StreamEvent::Assistant(assistant) = event else {
         return;

@@ -9,6 +9,10 @@ pub mod landlock_domain;
 pub mod lease;
 pub mod process;
 mod settings;
+#[expect(
+    clippy::print_stderr,
+    reason = "the jail shim's only way to say why it could not start the agent"
+)]
 pub mod shim;
 mod spaces;
 
@@ -227,6 +231,7 @@ impl AgentJail {
 
     /// Lends `workspace` to the agent's uid when it differs from coworker's (root runners);
     /// `reach` are paths whose folders the agent must pass through (its program).
+    #[expect(clippy::print_stdout, reason = "a log line of what isolation did")]
     pub fn lend(
         &self,
         workspace: &Path,
@@ -264,6 +269,7 @@ impl AgentJail {
     }
 
     /// Ends whatever the agent's round left running; logs and returns what had to be ended.
+    #[expect(clippy::print_stdout, reason = "a log line of what isolation did")]
     pub async fn end_survivors(&self) -> Vec<process::Survivor> {
         if self.mode == IsolationMode::Off {
             return Vec::new();

@@ -2,6 +2,10 @@
 //! SAP AI Core and OpenAI-compatible upstreams, so the agent never holds gateway credentials
 //! and the run can count tokens and stop at a budget.
 pub mod builtin;
+#[expect(
+    clippy::print_stderr,
+    reason = "the `coworker proxy` command's own output"
+)]
 pub mod cli;
 pub mod config;
 pub mod errors;
@@ -172,6 +176,10 @@ pub async fn start(config: ProxyConfig, options: ProxyOptions) -> Result<Running
     });
     let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
     let app = server::router(state);
+    #[expect(
+        clippy::print_stderr,
+        reason = "the server task has no caller left to tell"
+    )]
     let task = tokio::spawn(async move {
         let served = axum::serve(listener, app).with_graceful_shutdown(async {
             let _ = stop_rx.await;

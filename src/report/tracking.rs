@@ -191,6 +191,7 @@ impl TrackingComment {
     /// Reads the comments of this run back once: the final one re-sent when a late edit
     /// overwrote it, any other comment of the run (a creation GitHub applied behind a lost
     /// answer) deleted, or failing that, given the final body too.
+    #[expect(clippy::print_stdout, reason = "log lines of the repair it makes")]
     async fn read_back(&self, comment: CommentRef, body: &Redacted, policy: RetryPolicy) {
         let own = match self.own_comments().await {
             Ok(own) => own,

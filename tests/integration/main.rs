@@ -1,4 +1,9 @@
 //! One integration-test binary: fakes on loopback, the real binary and the real Claude Code CLI.
+#![allow(
+    clippy::print_stdout,
+    clippy::print_stderr,
+    reason = "test diagnostics go to the test's own output"
+)]
 mod act_action;
 mod campaign;
 mod dist;
