@@ -11,7 +11,8 @@
 #![allow(
     clippy::print_stdout,
     clippy::print_stderr,
-    reason = "a benchmark reports on its output"
+    clippy::disallowed_methods,
+    reason = "a benchmark reports on its output and reads its knobs from the environment"
 )]
 use std::convert::Infallible;
 use std::time::{Duration, Instant};

@@ -9,7 +9,8 @@
 #![allow(
     clippy::print_stdout,
     clippy::print_stderr,
-    reason = "a benchmark reports on its output"
+    clippy::disallowed_methods,
+    reason = "a benchmark reports on its output and reads its knobs from the environment"
 )]
 use coworker::outcome::{Conclusion, Outcome};
 use coworker::redact::Redactor;

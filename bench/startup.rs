@@ -6,7 +6,8 @@
 #![allow(
     clippy::print_stdout,
     clippy::print_stderr,
-    reason = "a benchmark reports on its output"
+    clippy::disallowed_methods,
+    reason = "a benchmark reports on its output and reads its knobs from the environment"
 )]
 #[path = "../tests/integration/support/fake_github.rs"]
 #[allow(dead_code)]

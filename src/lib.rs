@@ -5,12 +5,20 @@ pub mod agent;
     clippy::print_stderr,
     reason = "app wires the commands and writes their log lines and results"
 )]
+#[expect(
+    clippy::disallowed_methods,
+    reason = "app still reads a few job variables while wiring; they belong in inputs (left for the app restructuring)"
+)]
 pub mod app;
 pub mod budget;
 pub mod cli;
 pub mod context;
 pub mod event;
 pub mod github;
+#[expect(
+    clippy::disallowed_methods,
+    reason = "inputs is where the environment is read"
+)]
 pub mod inputs;
 pub mod isolation;
 pub mod lint;

@@ -60,6 +60,10 @@ impl RetryPolicy {
     }
 
     /// For the final comment: worth waiting minutes for GitHub to come back.
+    #[expect(
+        clippy::disallowed_methods,
+        reason = "COWORKER_FINAL_UPDATE_BUDGET_SECS, read at its one place"
+    )]
     pub fn patient() -> Self {
         let budget = std::env::var("COWORKER_FINAL_UPDATE_BUDGET_SECS")
             .ok()
@@ -74,6 +78,10 @@ impl RetryPolicy {
 }
 
 /// The first backoff step; `COWORKER_GITHUB_RETRY_BASE_MS` shortens it for tests.
+#[expect(
+    clippy::disallowed_methods,
+    reason = "COWORKER_GITHUB_RETRY_BASE_MS, a test knob read at its one place"
+)]
 fn base_delay() -> Duration {
     Duration::from_millis(
         std::env::var("COWORKER_GITHUB_RETRY_BASE_MS")
@@ -85,6 +93,10 @@ fn base_delay() -> Duration {
 
 /// How long a request waits for GitHub's answer before it counts as unanswered (30 s);
 /// `COWORKER_GITHUB_TIMEOUT_MS` shortens it for tests of answers that come too late.
+#[expect(
+    clippy::disallowed_methods,
+    reason = "COWORKER_GITHUB_TIMEOUT_MS, a test knob read at its one place"
+)]
 fn answer_timeout() -> Duration {
     Duration::from_millis(
         std::env::var("COWORKER_GITHUB_TIMEOUT_MS")

@@ -73,6 +73,10 @@ pub struct AgentJail {
 
 impl AgentJail {
     /// Plans the confinement for an agent working in `workspace` on this runner.
+    #[expect(
+        clippy::disallowed_methods,
+        reason = "the Landlock ABI override, a test knob read at its one place"
+    )]
     pub fn prepare(
         settings: &IsolationSettings,
         workspace: &Path,

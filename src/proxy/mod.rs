@@ -227,6 +227,10 @@ impl RunningProxy {
     /// The variables that point Claude Code at this proxy (with the configured alias, unless
     /// the upstream serves any model), and keep a runner's `HTTP(S)_PROXY` from carrying those
     /// loopback calls elsewhere.
+    #[expect(
+        clippy::disallowed_methods,
+        reason = "the runner's proxy variables, passed on to the agent with the proxy's own host exempted"
+    )]
     pub fn agent_env(&self) -> Vec<(String, String)> {
         let mut env = vec![
             ("ANTHROPIC_BASE_URL".to_string(), self.base_url()),

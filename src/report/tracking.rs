@@ -23,6 +23,10 @@ use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
 /// Minimum time between two progress edits (`COWORKER_PROGRESS_INTERVAL_MS`, default 3000).
+#[expect(
+    clippy::disallowed_methods,
+    reason = "COWORKER_PROGRESS_INTERVAL_MS, a test knob read at its one place"
+)]
 pub fn progress_interval() -> Duration {
     Duration::from_millis(
         std::env::var("COWORKER_PROGRESS_INTERVAL_MS")

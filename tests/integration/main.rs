@@ -2,7 +2,8 @@
 #![allow(
     clippy::print_stdout,
     clippy::print_stderr,
-    reason = "test diagnostics go to the test's own output"
+    clippy::disallowed_methods,
+    reason = "test diagnostics go to the test's own output; tests read the environment of the processes they drive"
 )]
 mod act_action;
 mod campaign;
