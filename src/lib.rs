@@ -11,6 +11,10 @@ pub mod agent;
 )]
 pub mod app;
 pub mod budget;
+#[expect(
+    clippy::disallowed_methods,
+    reason = "a usage error names the variable at fault, as clap read it"
+)]
 pub mod cli;
 pub mod context;
 pub mod event;

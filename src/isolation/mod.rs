@@ -273,7 +273,6 @@ impl AgentJail {
     }
 
     /// Ends whatever the agent's round left running; logs and returns what had to be ended.
-    #[expect(clippy::print_stdout, reason = "a log line of what isolation did")]
     pub async fn end_survivors(&self) -> Vec<process::Survivor> {
         if self.mode == IsolationMode::Off {
             return Vec::new();
@@ -284,7 +283,7 @@ impl AgentJail {
         .await
         .unwrap_or_default();
         for s in &ended {
-            crate::report::workflow::echo_untrusted(&format!(
+            crate::workflow::echo_untrusted(&format!(
                 "isolation: ended a process the agent left running: pid {} `{}`",
                 s.pid, s.command
             ));
