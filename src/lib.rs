@@ -26,6 +26,10 @@ pub mod github;
 pub mod inputs;
 pub mod isolation;
 pub mod lint;
+#[expect(
+    clippy::print_stdout,
+    reason = "`coworker local` prints its report on the terminal (local::view)"
+)]
 pub mod local;
 pub mod markdown;
 pub mod net;
