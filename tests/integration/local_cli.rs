@@ -18,6 +18,25 @@ struct Desk {
 }
 
 impl Desk {
+    /// One local run on `thread` in which the agent runs `command` with Bash, then answers.
+    async fn bash_round(
+        &self,
+        model: &FakeModel,
+        command: serde_json::Value,
+        thread: &str,
+    ) -> Output {
+        model.push_reply(Reply::tool_use("Bash", command));
+        model.push_reply(Reply::text("Looked."));
+        self.local(&[
+            "--claude-args",
+            "--allowedTools Bash",
+            "--thread",
+            thread,
+            "look around",
+        ])
+        .await
+    }
+
     async fn new(model_url: Option<&str>) -> Self {
         let dir = tempfile::tempdir().expect("tempdir");
         for sub in ["home", "data", "repo"] {
@@ -419,20 +438,7 @@ async fn the_agent_cannot_read_the_model_key() {
     let _claude = require_claude!();
     let model = FakeModel::start().await;
     let desk = Desk::new(Some(&model.url())).await;
-    model.push_reply(Reply::tool_use(
-        "Bash",
-        json!({"command": "env; cat /proc/$PPID/environ 2>&1 | tr '\\0' '\\n'; echo END-OF-ENV", "description": "look"}),
-    ));
-    model.push_reply(Reply::text("Looked."));
-    let out = desk
-        .local(&[
-            "--claude-args",
-            "--allowedTools Bash",
-            "--thread",
-            "look",
-            "look around",
-        ])
-        .await;
+    let out = desk.bash_round(&model, json!({"command": "env; cat /proc/$PPID/environ 2>&1 | tr '\\0' '\\n'; echo END-OF-ENV", "description": "look"}), "look").await;
     assert_eq!(out.status.code(), Some(0));
     let requests = model.message_requests();
     let seen: String = requests
@@ -688,26 +694,13 @@ async fn the_agent_cannot_read_other_threads_sessions() {
         .status()
         .expect("chmod");
     assert!(opened.success());
-    model.push_reply(Reply::tool_use(
-        "Bash",
-        json!({
+    let out = desk.bash_round(&model, json!({
             "command": format!(
                 "for f in $(find {} -name '*.cwsess'); do cat \"$f\" >/dev/null 2>&1 && echo R''READ-OK || echo R''READ-DENIED; done; echo END-OF-LS",
                 sessions.display()
             ),
             "description": "look"
-        }),
-    ));
-    model.push_reply(Reply::text("Looked."));
-    let out = desk
-        .local(&[
-            "--claude-args",
-            "--allowedTools Bash",
-            "--thread",
-            "snoop",
-            "look around",
-        ])
-        .await;
+        }), "snoop").await;
     assert_eq!(out.status.code(), Some(0));
     let seen = model.message_requests().last().expect("request").body["messages"].to_string();
     assert!(seen.contains("END-OF-LS"), "the command ran: {seen}");
