@@ -147,7 +147,9 @@ fn load_from(
     } else {
         return Err(SetupError::NoCredential(NO_CREDENTIAL.into()));
     };
-    Ok(setup(kind, builtin::anthropic(credential, env)))
+    let config =
+        builtin::anthropic(credential, env).map_err(|e| invalid("anthropic_api_key", &e))?;
+    Ok(setup(kind, config))
 }
 
 /// google-github-actions/auth writes its credentials file into the workspace by default,

@@ -58,10 +58,17 @@ fn invalid(problem: String) -> ConfigError {
     ConfigError::Provider(problem)
 }
 
-/// Anthropic's API with a key or token; the client's model and headers go through.
-pub fn anthropic(credential: AnthropicCredential, env: Env<'_>) -> ProxyConfig {
-    let api_base = get(env, "ANTHROPIC_BASE_URL").unwrap_or_else(|| ANTHROPIC_API.into());
-    ProxyConfig::single(
+/// Anthropic's API with a key or token; the client's model and headers go through. A gateway
+/// URL in `ANTHROPIC_BASE_URL` that no request could ever reach is refused by name.
+pub fn anthropic(
+    credential: AnthropicCredential,
+    env: Env<'_>,
+) -> Result<ProxyConfig, ConfigError> {
+    let api_base = match get(env, "ANTHROPIC_BASE_URL") {
+        Some(url) => super::config::checked_url(url, || "ANTHROPIC_BASE_URL".into())?,
+        None => ANTHROPIC_API.into(),
+    };
+    Ok(ProxyConfig::single(
         ModelRoute {
             alias: "anthropic".into(),
             upstream: Upstream::AnthropicDirect(DirectUpstream {
@@ -70,7 +77,7 @@ pub fn anthropic(credential: AnthropicCredential, env: Env<'_>) -> ProxyConfig {
             }),
         },
         Vec::new(),
-    )
+    ))
 }
 
 /// The cross-region inference profile prefix Claude Code puts before its default model id.
@@ -250,17 +257,31 @@ mod tests {
         let cfg = anthropic(
             AnthropicCredential::ApiKey(Secret::new("sk-x")),
             &env_of(&[("ANTHROPIC_BASE_URL", "http://gw.internal")]),
-        );
+        )
+        .expect("a gateway URL");
         assert_eq!(cfg.agent_model(), None);
         assert!(cfg.route("whatever-model").is_some());
         let Upstream::AnthropicDirect(d) = &cfg.models[0].upstream else {
             panic!("not direct")
         };
         assert_eq!(d.api_base, "http://gw.internal");
-        let cfg = anthropic(AnthropicCredential::ApiKey(Secret::new("sk-x")), &|_| None);
+        let cfg = anthropic(AnthropicCredential::ApiKey(Secret::new("sk-x")), &|_| None)
+            .expect("the default URL");
         let Upstream::AnthropicDirect(d) = &cfg.models[0].upstream else {
             panic!("not direct")
         };
         assert_eq!(d.api_base, ANTHROPIC_API);
+    }
+
+    #[test]
+    fn anthropic_refuses_a_gateway_url_no_request_can_reach() {
+        for url in ["ftp://x", "http://", "not a url"] {
+            let err = anthropic(
+                AnthropicCredential::ApiKey(Secret::new("sk-x")),
+                &|name: &str| (name == "ANTHROPIC_BASE_URL").then(|| url.to_string()),
+            )
+            .expect_err(url);
+            assert!(err.to_string().starts_with("ANTHROPIC_BASE_URL "), "{err}");
+        }
     }
 }

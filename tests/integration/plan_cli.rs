@@ -394,6 +394,23 @@ async fn github_urls_that_can_never_work_are_input_errors_at_once() {
     );
 }
 
+/// Issue 15: a gateway in `ANTHROPIC_BASE_URL` that can never work is an input error naming the
+/// variable, like the other upstream URLs, instead of failing each model call.
+#[tokio::test]
+async fn an_anthropic_base_url_that_can_never_work_is_an_input_error() {
+    let github = FakeGitHub::start().await;
+    let mut job = Job::new("issue_comment", &comment_event("@claude x"), &github, None);
+    job.set("INPUT_ANTHROPIC_API_KEY", "sk-x")
+        .set("ANTHROPIC_BASE_URL", "ftp://x");
+    let (code, _, stderr) = plan(&job, &["--offline"]).await;
+    assert_eq!(code, Some(2), "{stderr}");
+    assert_eq!(stderr.trim().lines().count(), 1, "{stderr}");
+    assert!(stderr.contains("ANTHROPIC_BASE_URL"), "{stderr}");
+    job.set("ANTHROPIC_BASE_URL", "http://127.0.0.1:9");
+    let (code, _, stderr) = plan(&job, &["--offline"]).await;
+    assert_eq!(code, Some(0), "a reachable gateway is fine: {stderr}");
+}
+
 /// Issue 15 #9: clap's own usage errors (several lines, naming a `--flag` nobody wrote) are one
 /// line naming the input or variable, like every other input error.
 #[tokio::test]
