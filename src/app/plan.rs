@@ -17,11 +17,11 @@ pub async fn plan(args: PlanArgs) -> i32 {
     // `run` reports a broken proxy setup in its tracking comment; a dry run refuses it outright.
     // A missing credential is shown, not refused: a dry run rarely has the job's secrets.
     let setup = super::model_proxy::load_config(&p.settings);
-    if let Err(e @ super::model_proxy::SetupError::Invalid(_)) = &setup {
+    if let Err(e @ crate::proxy::setup::SetupError::Invalid(_)) = &setup {
         eprintln!("error: {e}");
         return EXIT_USAGE;
     }
-    let model_proxy = super::model_proxy::plan_view(&setup);
+    let model_proxy = crate::proxy::setup::plan_view(&setup);
     // The confinement `run` would apply on this machine, so a runner can be checked without an agent.
     let isolation = match crate::isolation::AgentJail::prepare(
         &p.settings.isolation,

@@ -510,7 +510,7 @@ async fn finalize_comment(finale: &mut Finale, outcome: &Outcome, policy: RetryP
 pub(super) fn report_rows(outcome: &Outcome, extra: &[(String, String)]) -> Vec<(String, String)> {
     let mut rows = Vec::new();
     if let Some(u) = &outcome.usage {
-        rows.push(("tokens".to_string(), super::model_proxy::describe(u)));
+        rows.push(("tokens".to_string(), crate::proxy::setup::describe(u)));
     }
     if let Some(v) = &outcome.verification {
         let icon = if v.passed { "✅" } else { "❌" };
@@ -568,7 +568,7 @@ fn write_reports(job: &JobEnv, outcome: &Outcome, finale: &Finale) {
             outcome
                 .usage
                 .as_ref()
-                .map(|u| super::model_proxy::total(u).to_string())
+                .map(|u| crate::proxy::setup::total(u).to_string())
                 .unwrap_or_default(),
         ),
         (

@@ -3,7 +3,6 @@
 //! loop) under the run's caps, and the outcome they add up to. Where the request came from and
 //! where the work goes (GitHub or the terminal) is the caller's business.
 use super::agent_rounds::run_followed;
-use super::model_proxy::{AgentProxy, StartError};
 use super::sessions::SessionPlan;
 use crate::agent::args::{ClaudeArgs, inline_settings};
 use crate::agent::policy::agent_arguments;
@@ -13,6 +12,7 @@ use crate::inputs::Settings;
 use crate::isolation::lease::Lease;
 use crate::outcome::rounds::{Rounds, resume_missed};
 use crate::outcome::{Conclusion, Outcome};
+use crate::proxy::setup::{AgentProxy, StartError};
 use crate::report::surface::Surface;
 use crate::report::workflow;
 use crate::verify::{Next, VerifyLoop, VerifySummary, run_verify};
@@ -396,7 +396,7 @@ impl AgentStage<'_> {
                 outcome.stopped_by = Some("max_tokens_total");
                 outcome.reason = format!(
                     "budget exhausted: the run used {} model tokens of max_tokens_total {}",
-                    super::model_proxy::total(&usage),
+                    crate::proxy::setup::total(&usage),
                     s.max_tokens_total.unwrap_or_default()
                 );
             }

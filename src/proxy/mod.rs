@@ -15,6 +15,7 @@ pub mod providers;
 pub mod relay;
 pub mod retry;
 pub mod server;
+pub mod setup;
 pub mod sse;
 pub mod usage;
 
