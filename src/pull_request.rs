@@ -224,9 +224,63 @@ pub async fn open_or_update(
     }))
 }
 
+/// The issue a pull request was opened for, read from the hidden marker coworker writes into
+/// the bodies of its own pull requests. Trusted only when the action's identity (`bot_name`)
+/// opened the pull request: anyone else could write the marker to pull in another issue's
+/// conversation.
+pub fn origin_issue(event: &crate::event::Event, bot_name: &str) -> Option<u64> {
+    let p = &event.payload;
+    let (body, author) = match (&p.pull_request, &p.issue) {
+        (Some(pr), _) => (pr.body.as_deref(), pr.user.as_ref()),
+        (None, Some(issue)) if issue.pull_request.is_some() => {
+            (issue.body.as_deref(), issue.user.as_ref())
+        }
+        _ => return None,
+    };
+    let login = |name: &str| name.trim_end_matches("[bot]").to_ascii_lowercase();
+    if login(&author?.login) != login(bot_name) {
+        return None;
+    }
+    marked_issue(body?)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn pr_comment(author: &str, body: &str) -> crate::event::Event {
+        let payload = serde_json::json!({
+            "action": "created",
+            "issue": {"number": 9, "body": body, "user": {"login": author, "type": "Bot"},
+                      "pull_request": {"url": "https://api.github.com/repos/o/r/pulls/9"}},
+            "comment": {"id": 1, "body": "@claude more"},
+        });
+        crate::event::Event::parse("issue_comment", &payload.to_string()).expect("event")
+    }
+
+    #[test]
+    fn the_origin_issue_is_read_only_from_the_actions_own_pull_requests() {
+        let body = format!("{}\nCloses #4", session_marker(4));
+        assert_eq!(
+            origin_issue(
+                &pr_comment("github-actions[bot]", &body),
+                "github-actions[bot]"
+            ),
+            Some(4)
+        );
+        assert_eq!(
+            origin_issue(&pr_comment("mallory", &body), "github-actions[bot]"),
+            None,
+            "a stranger's PR cannot claim an issue's session"
+        );
+        assert_eq!(
+            origin_issue(
+                &pr_comment("github-actions[bot]", "no marker"),
+                "github-actions[bot]"
+            ),
+            None
+        );
+    }
 
     fn body() -> PrBody {
         PrBody {

@@ -3,13 +3,13 @@
 //! isolation, sessions) → deliver. What faces GitHub (where the decision and the context come
 //! from, the tracking comment, the pull request) or the terminal is a [`Host`]; `run` and
 //! `local` differ only there. The final report is the caller's: it holds the host.
-use super::sessions::SessionPlan;
 use super::stage::{self, AgentStage, StageSetup};
 use crate::context::Context;
 use crate::inputs::Settings;
 use crate::outcome::{Conclusion, Outcome};
 use crate::report::surface::Surface;
 use crate::report::workflow;
+use crate::session::plan::SessionPlan;
 use crate::trigger::Decision;
 use std::path::PathBuf;
 use std::sync::Arc;

@@ -313,7 +313,7 @@ impl Host for GitHubHost<'_> {
                 .as_ref()
                 .is_some_and(|w| w.prepared.work.push_branch().is_some()),
             sessions,
-            origin_issue: super::sessions::origin_issue(&p.event, &s.rules.bot_name),
+            origin_issue: crate::pull_request::origin_issue(&p.event, &s.rules.bot_name),
             execution_file,
             echo: true,
         })

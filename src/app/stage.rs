@@ -3,7 +3,6 @@
 //! loop) under the run's caps, and the outcome they add up to. Where the request came from and
 //! where the work goes (GitHub or the terminal) is the caller's business.
 use super::agent_rounds::run_followed;
-use super::sessions::SessionPlan;
 use crate::agent::args::{ClaudeArgs, inline_settings};
 use crate::agent::policy::agent_arguments;
 use crate::agent::runner::AgentCommand;
@@ -15,6 +14,7 @@ use crate::outcome::{Conclusion, Outcome};
 use crate::proxy::setup::{AgentProxy, StartError};
 use crate::report::surface::Surface;
 use crate::report::workflow;
+use crate::session::plan::SessionPlan;
 use crate::verify::{Next, VerifyLoop, VerifySummary, run_verify};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -65,7 +65,7 @@ pub struct StageSetup {
     /// Whether the agent may commit (the binary will push its work).
     pub commit_tools: bool,
     pub sessions: Option<SessionPlan>,
-    /// The issue a pull request continues the conversation of (see `sessions::origin_issue`).
+    /// The issue a pull request continues the conversation of (see `pull_request::origin_issue`).
     pub origin_issue: Option<u64>,
     pub prompt: String,
     pub execution_file: PathBuf,

@@ -22,6 +22,7 @@
 //! allowed), [`store`] (`git` refs, `dir:` / `actions-cache` directories, `off`).
 pub mod archive;
 pub mod key;
+pub mod plan;
 pub mod policy;
 pub mod project_dir;
 pub mod seal;
