@@ -1,6 +1,5 @@
 //! `coworker run`: decide, gather, start the agent, follow it, and always end in a final report.
 use super::EXIT_USAGE;
-use super::git_work::{GitStart, GitWork, Handover};
 use super::pipeline::{Host, Run, Workspace};
 use super::prepare::{Prepared, github_client, prepare, repository_name};
 use super::stage::AgentStage;
@@ -16,6 +15,7 @@ use crate::report::surface::Surface;
 use crate::report::tracking::{Place, TrackingComment};
 use crate::report::{outputs, summary, workflow};
 use crate::trigger::{Decision, RequestSource, TargetKind};
+use crate::workspace::run_branch::{GitStart, GitWork, Handover};
 use std::path::PathBuf;
 use std::time::Instant;
 use tokio_util::sync::CancellationToken;
@@ -437,17 +437,17 @@ async fn hand_over(
         .request_review_from_actor
         .then_some(p.decision.actor.as_str())
         .filter(|a| !a.is_empty());
-    let report = work
-        .finish(
-            p,
-            Handover {
-                github,
-                context,
-                body,
-                reviewer,
-            },
-        )
-        .await;
+    let report = super::git_work::finish(
+        p,
+        work,
+        Handover {
+            github,
+            context,
+            body,
+            reviewer,
+        },
+    )
+    .await;
     finale.rows.extend(report.comment_rows());
     finale.header.notes.extend(report.notes.iter().cloned());
     outcome.pull_request_url = report.pull.as_ref().map(|pr| pr.pull.url.clone());

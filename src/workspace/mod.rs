@@ -7,6 +7,7 @@ pub mod git;
 pub mod push;
 pub mod remote;
 pub mod retry;
+pub mod run_branch;
 pub mod secret_scan;
 pub mod untrusted_config;
 pub mod worktree;
