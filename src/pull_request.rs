@@ -224,6 +224,25 @@ pub async fn open_or_update(
     }))
 }
 
+/// The pull request's summary from the agent's answers: the first round's answer, then each
+/// later round's (after failed checks) marked as such.
+pub fn summary_of(answers: &[String]) -> Option<String> {
+    match answers.split_first() {
+        None => None,
+        Some((first, [])) => Some(first.clone()),
+        Some((first, later)) => Some(
+            std::iter::once(first.clone())
+                .chain(
+                    later
+                        .iter()
+                        .map(|a| format!("**After the checks failed:** {a}")),
+                )
+                .collect::<Vec<_>>()
+                .join("\n\n"),
+        ),
+    }
+}
+
 /// The issue a pull request was opened for, read from the hidden marker coworker writes into
 /// the bodies of its own pull requests. Trusted only when the action's identity (`bot_name`)
 /// opened the pull request: anyone else could write the marker to pull in another issue's
@@ -256,6 +275,16 @@ mod tests {
             "comment": {"id": 1, "body": "@claude more"},
         });
         crate::event::Event::parse("issue_comment", &payload.to_string()).expect("event")
+    }
+
+    #[test]
+    fn later_answers_are_marked_as_after_failed_checks() {
+        assert_eq!(summary_of(&[]), None);
+        assert_eq!(summary_of(&["done".into()]).as_deref(), Some("done"));
+        assert_eq!(
+            summary_of(&["first".into(), "fixed".into()]).as_deref(),
+            Some("first\n\n**After the checks failed:** fixed")
+        );
     }
 
     #[test]

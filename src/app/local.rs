@@ -405,7 +405,7 @@ fn finish(args: &LocalArgs, host: LocalHost<'_>, mut outcome: Outcome, started: 
     };
     let mut extra = host_rows;
     extra.extend(delivered.rows.iter().cloned());
-    let rows = super::run::report_rows(&outcome, &extra);
+    let rows = crate::report::summary::outcome_rows(&outcome, &extra);
     let markdown = render_final(&header, &outcome, &rows);
     let ending = crate::local::view::Ending {
         markdown: &markdown,

@@ -406,24 +406,9 @@ async fn hand_over(
     outcome: &mut Outcome,
     finale: &mut Finale,
 ) {
-    let answers = rounds.answers();
-    let summary = match answers.split_first() {
-        None => None,
-        Some((first, [])) => Some(first.clone()),
-        Some((first, later)) => Some(
-            std::iter::once(first.clone())
-                .chain(
-                    later
-                        .iter()
-                        .map(|a| format!("**After the checks failed:** {a}")),
-                )
-                .collect::<Vec<_>>()
-                .join("\n\n"),
-        ),
-    };
     let body = PrBody {
         issue: p.decision.target.map_or(0, |t| t.number),
-        summary,
+        summary: crate::pull_request::summary_of(&rounds.answers()),
         verification: outcome.verification.clone(),
         cost_usd: outcome.cost_usd,
         turns: outcome.num_turns,
@@ -502,92 +487,16 @@ async fn finalize_comment(finale: &mut Finale, outcome: &Outcome, policy: RetryP
     if outcome.conclusion == Conclusion::Skipped && finale.comment.is_none() {
         return;
     }
-    let body = render_final(&finale.header, outcome, &report_rows(outcome, &finale.rows));
+    let body = render_final(
+        &finale.header,
+        outcome,
+        &summary::outcome_rows(outcome, &finale.rows),
+    );
     finale.comment = tracking.finish(&body, policy).await;
 }
 
-/// Facts shown beside duration, turns and cost, in the comment and the summary alike.
-pub(super) fn report_rows(outcome: &Outcome, extra: &[(String, String)]) -> Vec<(String, String)> {
-    let mut rows = Vec::new();
-    if let Some(u) = &outcome.usage {
-        rows.push(("tokens".to_string(), crate::proxy::setup::describe(u)));
-    }
-    if let Some(v) = &outcome.verification {
-        let icon = if v.passed { "✅" } else { "❌" };
-        rows.push((
-            "checks".into(),
-            format!("{icon} `{}` {}", v.command.replace('`', "'"), v.result),
-        ));
-    }
-    if let Some(cap) = outcome.stopped_by {
-        rows.push(("stopped by".into(), format!("`{cap}`")));
-    }
-    rows.extend(extra.iter().cloned());
-    rows
-}
-
 fn write_reports(job: &JobEnv, outcome: &Outcome, finale: &Finale) {
-    let values = vec![
-        ("conclusion", outcome.conclusion.as_str().to_string()),
-        ("session_id", outcome.session_id.clone().unwrap_or_default()),
-        ("session_restored", outcome.session_restored.to_string()),
-        (
-            "comment_id",
-            finale.comment.map(|c| c.id.to_string()).unwrap_or_default(),
-        ),
-        ("branch_name", outcome.branch.clone().unwrap_or_default()),
-        (
-            "pull_request_url",
-            outcome.pull_request_url.clone().unwrap_or_default(),
-        ),
-        (
-            "stopped_by",
-            outcome.stopped_by.unwrap_or_default().to_string(),
-        ),
-        (
-            "verify_result",
-            outcome
-                .verification
-                .as_ref()
-                .map(|v| if v.passed { "passed" } else { "failed" }.to_string())
-                .unwrap_or_default(),
-        ),
-        (
-            "cost_usd",
-            outcome
-                .cost_usd
-                .map(|c| format!("{c:.6}"))
-                .unwrap_or_default(),
-        ),
-        (
-            "num_turns",
-            outcome.num_turns.map(|t| t.to_string()).unwrap_or_default(),
-        ),
-        (
-            "tokens_total",
-            outcome
-                .usage
-                .as_ref()
-                .map(|u| crate::proxy::setup::total(u).to_string())
-                .unwrap_or_default(),
-        ),
-        (
-            "usage",
-            outcome
-                .usage
-                .as_ref()
-                .and_then(|u| serde_json::to_string(u).ok())
-                .unwrap_or_default(),
-        ),
-        (
-            "execution_file",
-            outcome
-                .execution_file
-                .as_ref()
-                .map(|p| p.display().to_string())
-                .unwrap_or_default(),
-        ),
-    ];
+    let values = outputs::run_outputs(outcome, finale.comment.map(|c| c.id));
     match &job.output_file {
         Some(path) => {
             if let Err(e) = outputs::write_outputs(path, &values) {
@@ -601,7 +510,11 @@ fn write_reports(job: &JobEnv, outcome: &Outcome, finale: &Finale) {
         }
     }
     if let Some(path) = &job.summary_file {
-        let md = summary::render("coworker", outcome, &report_rows(outcome, &finale.rows));
+        let md = summary::render(
+            "coworker",
+            outcome,
+            &summary::outcome_rows(outcome, &finale.rows),
+        );
         if let Err(e) = summary::append(path, &md) {
             workflow::warning(&format!("cannot write the step summary: {e}"));
         }

@@ -51,6 +51,74 @@ pub fn parse_outputs(text: &str) -> Vec<(String, String)> {
     out
 }
 
+/// The run's outputs, every one always written (empty when unknown), in action.yml's order.
+pub fn run_outputs(
+    outcome: &crate::outcome::Outcome,
+    comment_id: Option<u64>,
+) -> Vec<(&'static str, String)> {
+    vec![
+        ("conclusion", outcome.conclusion.as_str().to_string()),
+        ("session_id", outcome.session_id.clone().unwrap_or_default()),
+        ("session_restored", outcome.session_restored.to_string()),
+        (
+            "comment_id",
+            comment_id.map(|id| id.to_string()).unwrap_or_default(),
+        ),
+        ("branch_name", outcome.branch.clone().unwrap_or_default()),
+        (
+            "pull_request_url",
+            outcome.pull_request_url.clone().unwrap_or_default(),
+        ),
+        (
+            "stopped_by",
+            outcome.stopped_by.unwrap_or_default().to_string(),
+        ),
+        (
+            "verify_result",
+            outcome
+                .verification
+                .as_ref()
+                .map(|v| if v.passed { "passed" } else { "failed" }.to_string())
+                .unwrap_or_default(),
+        ),
+        (
+            "cost_usd",
+            outcome
+                .cost_usd
+                .map(|c| format!("{c:.6}"))
+                .unwrap_or_default(),
+        ),
+        (
+            "num_turns",
+            outcome.num_turns.map(|t| t.to_string()).unwrap_or_default(),
+        ),
+        (
+            "tokens_total",
+            outcome
+                .usage
+                .as_ref()
+                .map(|u| crate::proxy::setup::total(u).to_string())
+                .unwrap_or_default(),
+        ),
+        (
+            "usage",
+            outcome
+                .usage
+                .as_ref()
+                .and_then(|u| serde_json::to_string(u).ok())
+                .unwrap_or_default(),
+        ),
+        (
+            "execution_file",
+            outcome
+                .execution_file
+                .as_ref()
+                .map(|p| p.display().to_string())
+                .unwrap_or_default(),
+        ),
+    ]
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -74,6 +74,26 @@ pub fn append(path: &Path, markdown: &str) -> std::io::Result<()> {
     f.write_all(b"\n")
 }
 
+/// Facts shown beside duration, turns and cost, in the comment and the summary alike.
+pub fn outcome_rows(outcome: &Outcome, extra: &[(String, String)]) -> Vec<(String, String)> {
+    let mut rows = Vec::new();
+    if let Some(u) = &outcome.usage {
+        rows.push(("tokens".to_string(), crate::proxy::setup::describe(u)));
+    }
+    if let Some(v) = &outcome.verification {
+        let icon = if v.passed { "✅" } else { "❌" };
+        rows.push((
+            "checks".into(),
+            format!("{icon} `{}` {}", v.command.replace('`', "'"), v.result),
+        ));
+    }
+    if let Some(cap) = outcome.stopped_by {
+        rows.push(("stopped by".into(), format!("`{cap}`")));
+    }
+    rows.extend(extra.iter().cloned());
+    rows
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
