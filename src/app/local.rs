@@ -7,80 +7,20 @@ use super::pipeline::{Host, Run, Workspace};
 use super::stage::AgentStage;
 use crate::cli::LocalArgs;
 use crate::context::Context;
-use crate::inputs::Settings;
+use crate::local::deliver::{Delivered, deliver_locally};
+use crate::local::request::{Request, read_request};
 use crate::local::view::{LiveView, PlainView, stamp};
-use crate::local::{Places, context, data_home, decision, task_text, thread_name};
+use crate::local::{context, decision};
 use crate::outcome::{Conclusion, Outcome};
-use crate::pull_request::{PrBody, render_body};
 use crate::report::comment::{CommentHeader, render_final};
 use crate::report::surface::Surface;
 use crate::report::workflow;
 use crate::trigger::Decision;
-use crate::workspace::deliver::{Delivery, deliver};
-use crate::workspace::git::Git;
-use crate::workspace::worktree::{self, Opened, Repository, Worktree, WorktreeError};
-use std::io::{IsTerminal, Read};
+use crate::workspace::worktree::{self, Opened, Worktree, WorktreeError};
+use std::io::IsTerminal;
 use std::sync::Arc;
 use std::time::Instant;
 use tokio_util::sync::CancellationToken;
-
-/// Everything a local run reads before it changes anything; an error here is a usage error.
-struct Request {
-    settings: Settings,
-    task: String,
-    repo: Repository,
-    thread: String,
-    places: Places,
-    branch: String,
-}
-
-async fn read_request(args: &LocalArgs) -> anyhow::Result<Request> {
-    let mut settings = Settings::from_inputs(&args.inputs)?;
-    crate::agent::args::ClaudeArgs::parse(&settings.claude_args)?;
-    let file_text =
-        match &args.task_file {
-            Some(path) => Some(std::fs::read_to_string(path).map_err(|e| {
-                anyhow::anyhow!("--task-file {}: cannot read it: {e}", path.display())
-            })?),
-            None => None,
-        };
-    let stdin_text =
-        if args.task.is_empty() && file_text.is_none() && !std::io::stdin().is_terminal() {
-            let mut text = String::new();
-            let _ = std::io::stdin().read_to_string(&mut text);
-            Some(text)
-        } else {
-            None
-        };
-    // A workflow in agent mode brings its own task: its `prompt` input.
-    let task = task_text(&args.task, file_text, stdin_text)
-        .or_else(|e| settings.rules.prompt.clone().ok_or(e))?;
-    let dir = match &args.repo {
-        Some(d) => d.clone(),
-        None => std::env::current_dir()?,
-    };
-    let repo = Repository::find(&dir).await?;
-    let thread = thread_name(args.thread.as_deref(), &task)?;
-    let data = data_home(|k| std::env::var(k).ok()).ok_or_else(|| {
-        anyhow::anyhow!("cannot tell where to keep local state: set HOME or XDG_DATA_HOME")
-    })?;
-    let places = Places::new(&data, &repo.top, &thread);
-    // Every thread's conversation, of every repository: none of the agent's business.
-    settings
-        .isolation
-        .hidden_paths
-        .push(places.sessions.clone());
-    let branch = format!("{}local-{thread}", settings.branch_prefix);
-    crate::workspace::branch::check_branch_name(&branch)?;
-    Ok(Request {
-        settings,
-        task,
-        repo,
-        thread,
-        places,
-        branch,
-    })
-}
 
 pub async fn local(args: LocalArgs) -> i32 {
     workflow::outside_actions();
@@ -113,14 +53,6 @@ pub async fn local(args: LocalArgs) -> i32 {
     let mut run = Run::new(host, &req.settings, cancel, started);
     let outcome = run.outcome().await;
     finish(&args, run.host, outcome, started)
-}
-
-/// What the local delivery did.
-#[derive(Default)]
-struct Delivered {
-    rows: Vec<(String, String)>,
-    pr_body: Option<String>,
-    diff_stat: String,
 }
 
 /// This machine as the run's [`Host`]: the task is the request, a worktree is the workspace,
@@ -213,11 +145,7 @@ impl Host for LocalHost<'_> {
                 &req.thread,
             ),
             origin_issue: None,
-            execution_file: std::env::temp_dir().join(format!(
-                "coworker-local-{}-{}.jsonl",
-                req.thread,
-                std::process::id()
-            )),
+            execution_file: crate::local::request::execution_file(&req.thread),
             echo: false,
         })
     }
@@ -274,7 +202,7 @@ impl Host for LocalHost<'_> {
                 self.req,
                 self.args,
                 &wt,
-                agent,
+                &agent.rounds().answers(),
                 outcome,
                 &mut delivered,
                 &mut self.notes,
@@ -289,99 +217,6 @@ impl Host for LocalHost<'_> {
     fn run_url(&self) -> Option<String> {
         None
     }
-}
-
-/// Commits what the agent left on the thread's branch and, with `--push`, pushes it exactly as
-/// `run` would (secret scan included); the PR body is rendered, not posted.
-async fn deliver_locally(
-    req: &Request,
-    args: &LocalArgs,
-    wt: &Worktree,
-    agent: &AgentStage<'_>,
-    outcome: &mut Outcome,
-    delivered: &mut Delivered,
-    notes: &mut Vec<String>,
-) {
-    let s = &req.settings;
-    let message = crate::local::commit_message(&req.task, &req.thread);
-    match wt
-        .commit_work(&message, &s.rules.bot_name, &s.bot_email)
-        .await
-    {
-        Ok(stat) => delivered.diff_stat = stat,
-        Err(e) => {
-            outcome.conclusion = Conclusion::Failure;
-            outcome.reason = format!("could not commit the agent's changes: {e}");
-            return;
-        }
-    }
-    delivered
-        .rows
-        .push(("branch".into(), format!("`{}`", wt.branch)));
-    let answers = agent.rounds().answers();
-    let body = PrBody {
-        issue: 0,
-        summary: (!answers.is_empty()).then(|| answers.join("\n\n")),
-        verification: outcome.verification.clone(),
-        cost_usd: outcome.cost_usd,
-        turns: outcome.num_turns,
-        duration: outcome.duration,
-        run_url: None,
-        actor: None,
-        stopped_by: outcome.stopped_by.map(|_| outcome.reason.clone()),
-    };
-    delivered.pr_body = Some(render_body(&body));
-    outcome.branch = Some(wt.branch.clone());
-    if !args.push {
-        return;
-    }
-    let git = Git::new(&wt.path);
-    let url = git
-        .text(&["remote", "get-url", "origin"])
-        .await
-        .unwrap_or_default();
-    if url.is_empty() {
-        outcome.conclusion = Conclusion::Failure;
-        outcome.reason = "--push: the repository has no remote named origin".into();
-        return;
-    }
-    let remote = crate::workspace::push::Remote::at(url, s.github_token.clone());
-    let prepared = wt.as_prepared(args.base.as_deref().unwrap_or("HEAD"));
-    let scratch = std::env::temp_dir();
-    let report = deliver(
-        &git,
-        &remote,
-        &prepared,
-        &Delivery {
-            github: None,
-            create_pr: s.create_pr,
-            issue_title: &req.task,
-            body,
-            failed_label: &s.verify_failed_label,
-            reviewer: None,
-            bot_name: &s.rules.bot_name,
-            bot_email: &s.bot_email,
-            scratch: &scratch,
-            redactor: &crate::redact::current(),
-            secret_scan_allow: &s.secret_scan_allow,
-        },
-    )
-    .await;
-    notes.extend(report.notes.iter().cloned());
-    if let Some(p) = &report.pushed {
-        println!(
-            "{}",
-            stamp(&format!("pushed {} to {}", p.branch, remote_label(&remote)))
-        );
-    }
-    if !report.errors.is_empty() {
-        outcome.conclusion = Conclusion::Failure;
-        outcome.reason = report.errors.join("; ");
-    }
-}
-
-fn remote_label(r: &crate::workspace::push::Remote) -> String {
-    crate::redact::redact(&r.url()).as_str().to_string()
 }
 
 /// The end of every local run: the report the tracking comment would have held, the branch,

@@ -2,7 +2,9 @@
 //! lives here: the task and its thread instead of an issue, the local data directory instead of
 //! the session store and the runner, the workflow file's `with:` block instead of the runner's
 //! `INPUT_*` variables, and the terminal instead of the tracking comment.
+pub mod deliver;
 pub mod from_workflow;
+pub mod request;
 pub mod view;
 
 use crate::context::Context;
