@@ -83,6 +83,27 @@ pub struct Outcome {
 }
 
 impl Outcome {
+    /// Work whose checks still fail is not a success, whatever the agent said.
+    pub fn fail_on_failed_checks(&mut self) {
+        if let Some(v) = &self.verification
+            && !v.passed
+            && self.conclusion == Conclusion::Success
+        {
+            self.conclusion = Conclusion::Failure;
+            self.reason = format!("the checks still fail: `{}` {}", v.command, v.result);
+        }
+    }
+
+    /// The proxy refused calls past `max_tokens_total`: the run failed, stopped by that cap.
+    pub fn token_budget_exhausted(&mut self, used: u64, max_tokens_total: Option<u64>) {
+        self.conclusion = Conclusion::Failure;
+        self.stopped_by = Some("max_tokens_total");
+        self.reason = format!(
+            "budget exhausted: the run used {used} model tokens of max_tokens_total {}",
+            max_tokens_total.unwrap_or_default()
+        );
+    }
+
     pub fn new(conclusion: Conclusion, reason: impl Into<String>) -> Self {
         Self {
             conclusion,

@@ -57,6 +57,21 @@ pub fn agent_arguments(
     args
 }
 
+/// One round's arguments: the run's base arguments, the turns left, and the session to resume.
+pub fn round_arguments(
+    base: &[String],
+    user: &ClaudeArgs,
+    resume: Option<&str>,
+    turns: Option<u32>,
+) -> Vec<String> {
+    let mut args = base.to_vec();
+    args.extend(super::turns::max_turns_args(user, turns));
+    if let Some(id) = resume {
+        args.extend(["--resume".to_string(), id.to_string()]);
+    }
+    args
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

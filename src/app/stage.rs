@@ -9,7 +9,7 @@ use crate::agent::runner::AgentCommand;
 use crate::budget::caps::{Caps, Room};
 use crate::inputs::Settings;
 use crate::isolation::lease::Lease;
-use crate::outcome::rounds::{Rounds, resume_missed};
+use crate::outcome::rounds::{RESUME_MISSED_NOTE, RESUME_MISSED_WARNING, Rounds, resume_missed};
 use crate::outcome::{Conclusion, Outcome};
 use crate::proxy::setup::{AgentProxy, StartError};
 use crate::report::surface::Surface;
@@ -124,17 +124,8 @@ impl Located {
         if let Some(plan) = sessions.as_mut()
             && let Some(restored) = plan.restore(&setup.workspace, setup.origin_issue).await
         {
-            let m = restored.manifest;
-            let when = m.created_at.format("%Y-%m-%d %H:%M UTC");
-            let from = match &m.run_url {
-                Some(url) => format!("[the run of {when}]({url})"),
-                None => format!("the run of {when}"),
-            };
-            notes.push(format!(
-                "Continuing the conversation from {from} (session `{}`).",
-                m.session_id
-            ));
-            resumed = Some(m.session_id);
+            notes.push(restored.note());
+            resumed = Some(restored.manifest.session_id);
         }
         let proxy = match super::model_proxy::start(s).await {
             Ok(proxy) => proxy,
@@ -199,12 +190,7 @@ impl Located {
 impl AgentStage<'_> {
     /// A round's arguments from the session to resume and the turns left.
     fn round_args(&self, resume: Option<&str>, turns: Option<u32>) -> Vec<String> {
-        let mut args = self.base_args.clone();
-        args.extend(crate::agent::turns::max_turns_args(&self.user_args, turns));
-        if let Some(id) = resume {
-            args.extend(["--resume".to_string(), id.to_string()]);
-        }
-        args
+        crate::agent::policy::round_arguments(&self.base_args, &self.user_args, resume, turns)
     }
 
     pub fn program(&self) -> &Path {
@@ -266,12 +252,8 @@ impl AgentStage<'_> {
         )
         .await;
         if self.resumed.is_some() && resume_missed(&report) {
-            workflow::warning(
-                "the earlier session could not be resumed; starting a fresh conversation",
-            );
-            self.notes = vec![
-                "The earlier conversation could not be resumed; this run started fresh.".into(),
-            ];
+            workflow::warning(RESUME_MISSED_WARNING);
+            self.notes = vec![RESUME_MISSED_NOTE.into()];
             self.resumed = None;
             let command = AgentCommand {
                 args: self.round_args(None, self.settings.max_turns),
@@ -382,23 +364,12 @@ impl AgentStage<'_> {
         let mut outcome = self.rounds.outcome(&self.caps);
         outcome.session_restored = self.resumed.is_some();
         outcome.verification = self.verification.clone();
-        if let Some(v) = &outcome.verification
-            && !v.passed
-            && outcome.conclusion == Conclusion::Success
-        {
-            outcome.conclusion = Conclusion::Failure;
-            outcome.reason = format!("the checks still fail: `{}` {}", v.command, v.result);
-        }
+        outcome.fail_on_failed_checks();
         if let Some(ap) = self.proxy.take() {
             let usage = ap.proxy.usage();
             if ap.proxy.budget_exhausted() {
-                outcome.conclusion = Conclusion::Failure;
-                outcome.stopped_by = Some("max_tokens_total");
-                outcome.reason = format!(
-                    "budget exhausted: the run used {} model tokens of max_tokens_total {}",
-                    crate::proxy::setup::total(&usage),
-                    s.max_tokens_total.unwrap_or_default()
-                );
+                outcome
+                    .token_budget_exhausted(crate::proxy::setup::total(&usage), s.max_tokens_total);
             }
             outcome.usage = Some(usage);
             ap.proxy.shutdown().await;

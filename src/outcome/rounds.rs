@@ -175,6 +175,13 @@ fn answer_of(r: &AgentReport) -> Option<String> {
         .or_else(|| r.state.last_text.clone())
 }
 
+/// The log's warning when the earlier session could not be resumed and the run starts fresh.
+pub const RESUME_MISSED_WARNING: &str =
+    "the earlier session could not be resumed; starting a fresh conversation";
+/// The report's note for the same.
+pub const RESUME_MISSED_NOTE: &str =
+    "The earlier conversation could not be resumed; this run started fresh.";
+
 /// Claude Code's answer when `--resume` names a session it cannot find.
 pub fn resume_missed(report: &AgentReport) -> bool {
     report

@@ -62,6 +62,22 @@ pub struct Restoration {
     pub manifest: Manifest,
 }
 
+impl Restoration {
+    /// The report's sentence about the conversation this run continues.
+    pub fn note(&self) -> String {
+        let m = &self.manifest;
+        let when = m.created_at.format("%Y-%m-%d %H:%M UTC");
+        let from = match &m.run_url {
+            Some(url) => format!("[the run of {when}]({url})"),
+            None => format!("the run of {when}"),
+        };
+        format!(
+            "Continuing the conversation from {from} (session `{}`).",
+            m.session_id
+        )
+    }
+}
+
 /// Opens the configured store, or says (in the log) why sessions are off for this run.
 pub fn plan(inputs: &SessionInputs, place: ActionPlace<'_>) -> Option<SessionPlan> {
     let kind: SessionStoreKind = inputs.store.as_deref().unwrap_or("git").parse().ok()?;
