@@ -83,6 +83,41 @@ pub struct Outcome {
 }
 
 impl Outcome {
+    /// Takes in what delivery did: the branch pushed, the pull request, and its problems. Push
+    /// protection (`secret_scan_blocked`) fails the run whatever else happened; other errors
+    /// fail a successful run, or become notes of one that already failed. Returns the notes
+    /// for the report's header.
+    pub fn absorb_delivery(
+        &mut self,
+        pushed_branch: Option<String>,
+        pull_request_url: Option<String>,
+        secret_scan_blocked: bool,
+        errors: &[String],
+    ) -> Vec<String> {
+        let mut notes = Vec::new();
+        self.pull_request_url = pull_request_url;
+        if let Some(branch) = pushed_branch {
+            self.branch = Some(branch);
+        }
+        if secret_scan_blocked {
+            if self.conclusion != Conclusion::Success && !self.reason.is_empty() {
+                notes.push(self.reason.clone());
+            }
+            self.conclusion = Conclusion::Failure;
+            self.stopped_by = Some("secret-scan");
+            self.reason = errors.join("; ");
+            self.branch = None;
+        } else if !errors.is_empty() {
+            if self.conclusion == Conclusion::Success {
+                self.conclusion = Conclusion::Failure;
+                self.reason = errors.join("; ");
+            } else {
+                notes.extend(errors.iter().cloned());
+            }
+        }
+        notes
+    }
+
     /// Work whose checks still fail is not a success, whatever the agent said.
     pub fn fail_on_failed_checks(&mut self) {
         if let Some(v) = &self.verification
@@ -146,6 +181,29 @@ impl Outcome {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn push_protection_fails_the_run_and_keeps_the_earlier_reason_as_a_note() {
+        let mut o = Outcome::new(Conclusion::Failure, "max_turns reached");
+        let notes = o.absorb_delivery(
+            Some("claude/issue-1".into()),
+            None,
+            true,
+            &["secret found".into()],
+        );
+        assert_eq!(notes, vec!["max_turns reached".to_string()]);
+        assert_eq!(o.conclusion, Conclusion::Failure);
+        assert_eq!(o.stopped_by, Some("secret-scan"));
+        assert_eq!(o.reason, "secret found");
+        assert_eq!(o.branch, None);
+
+        let mut ok = Outcome::new(Conclusion::Success, "");
+        let notes = ok.absorb_delivery(Some("b".into()), None, false, &["push failed".into()]);
+        assert!(notes.is_empty());
+        assert_eq!(ok.conclusion, Conclusion::Failure);
+        assert_eq!(ok.reason, "push failed");
+        assert_eq!(ok.branch.as_deref(), Some("b"));
+    }
 
     #[test]
     fn the_exit_code_follows_the_failure_kind_not_the_words() {

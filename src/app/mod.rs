@@ -5,7 +5,6 @@ mod isolation;
 mod lint;
 mod local;
 mod model_proxy;
-mod one_agent;
 mod pipeline;
 mod plan;
 mod prepare;

@@ -5,7 +5,7 @@ use super::prepare::{Prepared, github_client, prepare, repository_name};
 use super::stage::AgentStage;
 use crate::cli::RunArgs;
 use crate::context::Context;
-use crate::github::{CommentRef, GitHub, ReactionTarget, RetryPolicy};
+use crate::github::{CommentRef, GitHub, RetryPolicy};
 use crate::inputs::JobEnv;
 use crate::outcome::rounds::Rounds;
 use crate::outcome::{Conclusion, Outcome};
@@ -14,7 +14,7 @@ use crate::report::comment::{CommentHeader, render_final, render_started};
 use crate::report::surface::Surface;
 use crate::report::tracking::{Place, TrackingComment};
 use crate::report::{outputs, summary, workflow};
-use crate::trigger::{Decision, RequestSource, TargetKind};
+use crate::trigger::{Decision, RequestSource};
 use crate::workspace::run_branch::{GitStart, GitWork, Handover};
 use std::path::PathBuf;
 use std::time::Instant;
@@ -253,7 +253,7 @@ impl Host for GitHubHost<'_> {
         if let (Some(own), Some(number)) = (finale.comment, finale.target_number) {
             let run_id = p.job.run_id.as_deref();
             let run_url = p.job.run_url();
-            if let Some(active) = super::one_agent::holder(
+            if let Some(active) = crate::report::one_agent::holder(
                 &github,
                 number,
                 own,
@@ -435,43 +435,18 @@ async fn hand_over(
     .await;
     finale.rows.extend(report.comment_rows());
     finale.header.notes.extend(report.notes.iter().cloned());
-    outcome.pull_request_url = report.pull.as_ref().map(|pr| pr.pull.url.clone());
-    if let Some(pushed) = &report.pushed {
-        outcome.branch = Some(pushed.branch.clone());
-    }
-    if report.secret_scan.is_some() {
-        // Push protection kept the commits local: whatever else happened, the run failed.
-        if outcome.conclusion != Conclusion::Success && !outcome.reason.is_empty() {
-            finale.header.notes.push(outcome.reason.clone());
-        }
-        outcome.conclusion = Conclusion::Failure;
-        outcome.stopped_by = Some("secret-scan");
-        outcome.reason = report.errors.join("; ");
-        outcome.branch = None;
-    } else if !report.errors.is_empty() {
-        if outcome.conclusion == Conclusion::Success {
-            outcome.conclusion = Conclusion::Failure;
-            outcome.reason = report.errors.join("; ");
-        } else {
-            finale.header.notes.extend(report.errors.iter().cloned());
-        }
-    }
+    // Push protection keeps the commits local: whatever else happened, the run failed.
+    let notes = outcome.absorb_delivery(
+        report.pushed.as_ref().map(|p| p.branch.clone()),
+        report.pull.as_ref().map(|pr| pr.pull.url.clone()),
+        report.secret_scan.is_some(),
+        &report.errors,
+    );
+    finale.header.notes.extend(notes);
 }
 
 async fn react_to_request(github: GitHub, d: Decision) {
-    let target = match d.request.as_ref().map(|r| &r.source) {
-        Some(RequestSource::IssueComment { comment_id }) => {
-            Some(ReactionTarget::IssueComment(*comment_id))
-        }
-        Some(RequestSource::ReviewComment { comment_id, .. }) => {
-            Some(ReactionTarget::ReviewComment(*comment_id))
-        }
-        Some(RequestSource::IssueBody | RequestSource::Assignment | RequestSource::Label) => d
-            .target
-            .filter(|t| t.kind == TargetKind::Issue)
-            .map(|t| ReactionTarget::Issue(t.number)),
-        _ => None,
-    };
+    let target = crate::trigger::reaction_target(&d);
     if let Some(target) = target
         && let Err(e) = github.add_reaction(target, "eyes").await
     {

@@ -2,6 +2,7 @@
 //! and log annotations.
 pub mod active_run;
 pub mod comment;
+pub mod one_agent;
 pub mod outputs;
 pub mod summary;
 pub mod surface;

@@ -509,5 +509,24 @@ fn from_automation(rules: &TriggerRules) -> Result<Found, String> {
     with_prompt(rules, None, "automation").ok_or_else(|| "no prompt is set".to_string())
 }
 
+/// What the 👀 reaction acknowledging the request goes on: the comment that asked, or the
+/// issue itself when its body, assignment or label asked.
+pub fn reaction_target(d: &Decision) -> Option<crate::github::ReactionTarget> {
+    use crate::github::ReactionTarget;
+    match d.request.as_ref().map(|r| &r.source) {
+        Some(RequestSource::IssueComment { comment_id }) => {
+            Some(ReactionTarget::IssueComment(*comment_id))
+        }
+        Some(RequestSource::ReviewComment { comment_id, .. }) => {
+            Some(ReactionTarget::ReviewComment(*comment_id))
+        }
+        Some(RequestSource::IssueBody | RequestSource::Assignment | RequestSource::Label) => d
+            .target
+            .filter(|t| t.kind == TargetKind::Issue)
+            .map(|t| ReactionTarget::Issue(t.number)),
+        _ => None,
+    }
+}
+
 #[cfg(test)]
 mod tests;
