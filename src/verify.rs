@@ -320,6 +320,16 @@ pub struct VerifySummary {
     pub tail: String,
 }
 
+/// The verify command runs the repository's code (a stranger's, on a fork PR): it gets the
+/// agent's environment without the way to the model.
+pub fn verify_env(agent_env: &[(String, String)]) -> Vec<(String, String)> {
+    agent_env
+        .iter()
+        .filter(|(k, _)| !k.starts_with("ANTHROPIC_") && !k.starts_with("CLAUDE_CODE_"))
+        .cloned()
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,7 +1,7 @@
 //! Wiring the agent's confinement into a run: the jail from the inputs and the runner's layout,
-//! the warnings people must see, and the verify command's environment.
+//! and the warnings people must see in the log.
 use crate::inputs::Settings;
-use crate::isolation::{AgentJail, IsolationMode, JailError, RunnerLayout};
+use crate::isolation::{AgentJail, JailError, RunnerLayout};
 use crate::report::workflow;
 use std::path::Path;
 
@@ -9,26 +9,9 @@ use std::path::Path;
 pub fn prepare(settings: &Settings, workspace: &Path) -> Result<AgentJail, JailError> {
     let layout = RunnerLayout::from_env(|k| std::env::var(k).ok());
     let jail = AgentJail::prepare(&settings.isolation, workspace, &layout)?;
-    match jail.mode() {
-        IsolationMode::Off => workflow::warning(
-            "isolation: off: the agent runs with coworker's own rights and can read the runner's files",
-        ),
-        _ => {
-            for missing in jail.missing() {
-                workflow::warning(&format!("isolation: {missing}"));
-            }
-        }
+    for warning in jail.warnings() {
+        workflow::warning(&warning);
     }
     println!("isolation: {}", jail.describe());
     Ok(jail)
-}
-
-/// The verify command runs the repository's code (a stranger's, on a fork PR): it gets the
-/// agent's environment without the way to the model.
-pub fn verify_env(agent_env: &[(String, String)]) -> Vec<(String, String)> {
-    agent_env
-        .iter()
-        .filter(|(k, _)| !k.starts_with("ANTHROPIC_") && !k.starts_with("CLAUDE_CODE_"))
-        .cloned()
-        .collect()
 }

@@ -1,7 +1,8 @@
 //! What `run` and `plan` read identically: inputs, job environment, event, decision.
 use crate::cli::{GithubEnvArgs, InputArgs};
 use crate::event::Event;
-use crate::github::{GitHub, Transport};
+use crate::github::GitHub;
+use crate::github::for_job::ClientError;
 use crate::inputs::{JobEnv, Settings};
 use crate::trigger::{Decision, decide};
 
@@ -29,56 +30,12 @@ pub fn prepare(inputs: &InputArgs, github: &GithubEnvArgs) -> anyhow::Result<Pre
     })
 }
 
-/// The repository as `owner/name`, from the environment or else the payload.
+/// The repository as `owner/name` (see `github::for_job::repository_name`).
 pub fn repository_name(p: &Prepared) -> Option<String> {
-    p.job.repository.as_ref().map(|r| r.full()).or_else(|| {
-        p.event
-            .payload
-            .repository
-            .as_ref()
-            .and_then(|r| r.full_name.clone())
-    })
+    crate::github::for_job::repository_name(&p.job, &p.event)
 }
 
-/// Why no GitHub client could be made.
-#[derive(Debug, thiserror::Error)]
-pub enum ClientError {
-    #[error("GITHUB_REPOSITORY is not set and the payload names no repository")]
-    NoRepository,
-    #[error(
-        "input github_token is empty: pass ${{{{ github.token }}}} or a token with issues/pull-requests write access"
-    )]
-    NoToken,
-    #[error("{0:#}")]
-    Transport(anyhow::Error),
-}
-
-impl ClientError {
-    /// Whether an input is to blame (exit 2).
-    pub fn is_input(&self) -> bool {
-        matches!(self, Self::NoToken)
-    }
-}
-
+/// The run's GitHub client (see `github::for_job::client`).
 pub fn github_client(p: &Prepared) -> Result<GitHub, ClientError> {
-    let repo = p
-        .job
-        .repository
-        .clone()
-        .or_else(|| {
-            p.event
-                .payload
-                .repository
-                .as_ref()
-                .and_then(|r| r.full_name.as_deref())
-                .and_then(crate::inputs::RepoSlug::parse)
-        })
-        .ok_or(ClientError::NoRepository)?;
-    let token = p.settings.github_token.as_ref().map(|t| t.expose());
-    if token.is_none() {
-        return Err(ClientError::NoToken);
-    }
-    let transport = Transport::new(&p.job.api_url, &p.job.graphql_url, token)
-        .map_err(|e| ClientError::Transport(e.into()))?;
-    Ok(GitHub::new(transport, repo))
+    crate::github::for_job::client(&p.job, &p.event, p.settings.github_token.as_ref())
 }

@@ -294,7 +294,7 @@ impl AgentStage<'_> {
         loop {
             workflow::group("coworker: verify");
             println!("$ {check}");
-            let env = super::isolation::verify_env(&self.command.env);
+            let env = crate::verify::verify_env(&self.command.env);
             let run = run_verify(
                 &self.command.jail,
                 check,

@@ -195,6 +195,17 @@ impl AgentJail {
         self.dirs.as_ref().map(|d| d.path().join("home"))
     }
 
+    /// The log's warnings about this jail: that there is none (`isolation: off`), or what
+    /// could not be applied.
+    pub fn warnings(&self) -> Vec<String> {
+        match self.mode() {
+            IsolationMode::Off => vec![
+                "isolation: off: the agent runs with coworker's own rights and can read the runner's files".into(),
+            ],
+            _ => self.missing().iter().map(|m| format!("isolation: {m}")).collect(),
+        }
+    }
+
     /// What could not be applied; shown as a warning with `isolation: auto`.
     pub fn missing(&self) -> &[String] {
         &self.missing

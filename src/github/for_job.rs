@@ -1,0 +1,61 @@
+//! The GitHub client a job gets: its repository (from the environment, or else the payload)
+//! and its token, or the reason there is none.
+use super::{GitHub, Transport};
+use crate::event::Event;
+use crate::inputs::JobEnv;
+use crate::secret::Secret;
+
+/// The repository as `owner/name`, from the environment or else the payload.
+pub fn repository_name(job: &JobEnv, event: &Event) -> Option<String> {
+    job.repository.as_ref().map(|r| r.full()).or_else(|| {
+        event
+            .payload
+            .repository
+            .as_ref()
+            .and_then(|r| r.full_name.clone())
+    })
+}
+
+/// Why no GitHub client could be made.
+#[derive(Debug, thiserror::Error)]
+pub enum ClientError {
+    #[error("GITHUB_REPOSITORY is not set and the payload names no repository")]
+    NoRepository,
+    #[error(
+        "input github_token is empty: pass ${{{{ github.token }}}} or a token with issues/pull-requests write access"
+    )]
+    NoToken,
+    #[error("{0:#}")]
+    Transport(anyhow::Error),
+}
+
+impl ClientError {
+    /// Whether an input is to blame (exit 2).
+    pub fn is_input(&self) -> bool {
+        matches!(self, Self::NoToken)
+    }
+}
+
+/// The client for the job's repository (the environment's, or else the payload's) with the
+/// run's token.
+pub fn client(job: &JobEnv, event: &Event, token: Option<&Secret>) -> Result<GitHub, ClientError> {
+    let repo = job
+        .repository
+        .clone()
+        .or_else(|| {
+            event
+                .payload
+                .repository
+                .as_ref()
+                .and_then(|r| r.full_name.as_deref())
+                .and_then(crate::inputs::RepoSlug::parse)
+        })
+        .ok_or(ClientError::NoRepository)?;
+    let token = token.map(|t| t.expose());
+    if token.is_none() {
+        return Err(ClientError::NoToken);
+    }
+    let transport = Transport::new(&job.api_url, &job.graphql_url, token)
+        .map_err(|e| ClientError::Transport(e.into()))?;
+    Ok(GitHub::new(transport, repo))
+}
