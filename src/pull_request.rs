@@ -58,6 +58,30 @@ pub struct PrBody {
     pub stopped_by: Option<String>,
 }
 
+impl PrBody {
+    /// The body for a run's work: its summary and what the outcome says about checks, cost,
+    /// turns, time and an early stop.
+    pub fn from_outcome(
+        issue: u64,
+        summary: Option<String>,
+        outcome: &crate::outcome::Outcome,
+        run_url: Option<String>,
+        actor: Option<String>,
+    ) -> Self {
+        PrBody {
+            issue,
+            summary,
+            verification: outcome.verification.clone(),
+            cost_usd: outcome.cost_usd,
+            turns: outcome.num_turns,
+            duration: outcome.duration,
+            run_url,
+            actor,
+            stopped_by: outcome.stopped_by.map(|_| outcome.reason.clone()),
+        }
+    }
+}
+
 /// Renders the body, within GitHub's size limit (the agent's summary is what gets cut).
 pub fn render_body(b: &PrBody) -> String {
     let mut head = String::new();

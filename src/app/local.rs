@@ -16,7 +16,7 @@ use crate::report::comment::{CommentHeader, render_final};
 use crate::report::surface::Surface;
 use crate::report::workflow;
 use crate::trigger::Decision;
-use crate::workspace::worktree::{self, Opened, Worktree, WorktreeError};
+use crate::workspace::worktree::{self, Worktree, WorktreeError};
 use std::io::IsTerminal;
 use std::sync::Arc;
 use std::time::Instant;
@@ -109,28 +109,11 @@ impl Host for LocalHost<'_> {
                 ));
             }
         };
-        println!(
-            "{}",
-            stamp(&format!(
-                "thread {}: branch {} in {}",
-                req.thread,
-                req.branch,
-                wt.path.display()
-            ))
-        );
-        match &wt.opened {
-            Opened::Created { base } => println!("{}", stamp(&format!("new branch from {base}"))),
-            Opened::Attached => println!("{}", stamp("continuing the thread's branch")),
-            Opened::Reused { dirty } if !dirty.is_empty() => {
-                let note = format!(
-                    "The worktree holds uncommitted changes from an earlier, interrupted run; this run continues with them ({} paths).",
-                    dirty.lines().count()
-                );
-                println!("{}", stamp(&note));
-                self.notes.push(note);
-            }
-            Opened::Reused { .. } => println!("{}", stamp("continuing the thread's worktree")),
+        let (lines, note) = crate::local::view::worktree_opened(&req.thread, &req.branch, &wt);
+        for line in lines {
+            println!("{}", stamp(&line));
         }
+        self.notes.extend(note);
         let path = wt.path.clone();
         self.worktree = Some(wt);
         Ok(Workspace {

@@ -406,17 +406,13 @@ async fn hand_over(
     outcome: &mut Outcome,
     finale: &mut Finale,
 ) {
-    let body = PrBody {
-        issue: p.decision.target.map_or(0, |t| t.number),
-        summary: crate::pull_request::summary_of(&rounds.answers()),
-        verification: outcome.verification.clone(),
-        cost_usd: outcome.cost_usd,
-        turns: outcome.num_turns,
-        duration: outcome.duration,
-        run_url: p.job.run_url(),
-        actor: Some(p.decision.actor.clone()).filter(|a| !a.is_empty()),
-        stopped_by: outcome.stopped_by.map(|_| outcome.reason.clone()),
-    };
+    let body = PrBody::from_outcome(
+        p.decision.target.map_or(0, |t| t.number),
+        crate::pull_request::summary_of(&rounds.answers()),
+        outcome,
+        p.job.run_url(),
+        Some(p.decision.actor.clone()).filter(|a| !a.is_empty()),
+    );
     let reviewer = p
         .settings
         .request_review_from_actor

@@ -43,17 +43,8 @@ pub async fn deliver_locally(
     delivered
         .rows
         .push(("branch".into(), format!("`{}`", wt.branch)));
-    let body = PrBody {
-        issue: 0,
-        summary: (!answers.is_empty()).then(|| answers.join("\n\n")),
-        verification: outcome.verification.clone(),
-        cost_usd: outcome.cost_usd,
-        turns: outcome.num_turns,
-        duration: outcome.duration,
-        run_url: None,
-        actor: None,
-        stopped_by: outcome.stopped_by.map(|_| outcome.reason.clone()),
-    };
+    let summary = (!answers.is_empty()).then(|| answers.join("\n\n"));
+    let body = PrBody::from_outcome(0, summary, outcome, None, None);
     delivered.pr_body = Some(render_body(&body));
     outcome.branch = Some(wt.branch.clone());
     if !args.push {

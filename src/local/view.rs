@@ -13,6 +13,35 @@ pub fn stamp(text: &str) -> String {
     format!("[{}] {text}", chrono::Local::now().format("%H:%M:%S"))
 }
 
+/// The log lines about the thread's worktree, and the report's note when it continues an
+/// interrupted run's uncommitted changes.
+pub fn worktree_opened(
+    thread: &str,
+    branch: &str,
+    wt: &crate::workspace::worktree::Worktree,
+) -> (Vec<String>, Option<String>) {
+    use crate::workspace::worktree::Opened;
+    let mut lines = vec![format!(
+        "thread {thread}: branch {branch} in {}",
+        wt.path.display()
+    )];
+    let mut note = None;
+    match &wt.opened {
+        Opened::Created { base } => lines.push(format!("new branch from {base}")),
+        Opened::Attached => lines.push("continuing the thread's branch".into()),
+        Opened::Reused { dirty } if !dirty.is_empty() => {
+            let text = format!(
+                "The worktree holds uncommitted changes from an earlier, interrupted run; this run continues with them ({} paths).",
+                dirty.lines().count()
+            );
+            lines.push(text.clone());
+            note = Some(text);
+        }
+        Opened::Reused { .. } => lines.push("continuing the thread's worktree".into()),
+    }
+    (lines, note)
+}
+
 /// What the last update showed, so the plain log prints changes only.
 #[derive(Default)]
 struct Seen {
