@@ -17,6 +17,10 @@ pub struct Request {
     pub branch: String,
 }
 
+#[expect(
+    clippy::disallowed_methods,
+    reason = "HOME / XDG_DATA_HOME: where local state lives"
+)]
 pub async fn read_request(args: &LocalArgs) -> anyhow::Result<Request> {
     let mut settings = Settings::from_inputs(&args.inputs)?;
     crate::agent::args::ClaudeArgs::parse(&settings.claude_args)?;

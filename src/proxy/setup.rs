@@ -76,6 +76,10 @@ use_litellm / proxy_config for a gateway";
 
 /// The proxy configuration the inputs ask for and its warnings. Errors name the input: `plan`
 /// refuses a broken setup, `run` reports it in its comment. Reads files, never the network.
+#[expect(
+    clippy::disallowed_methods,
+    reason = "the provider's variables, under the names Claude Code reads"
+)]
 pub fn load_config(inputs: &ModelInputs) -> Result<ModelSetup, SetupError> {
     load_from(inputs, &|name: &str| std::env::var(name).ok())
 }

@@ -77,6 +77,10 @@ fn sibling_run_url(own: &str, id: &str) -> Option<String> {
 }
 
 /// Asks the Actions API about the run named in a comment's marker.
+#[expect(
+    clippy::print_stdout,
+    reason = "a log line: the other run counts until stale"
+)]
 async fn run_state(github: &GitHub, c: &IssueComment) -> RunState {
     let Some(id) = marker_run_id(&c.body) else {
         return RunState::Unknown;
@@ -95,6 +99,7 @@ async fn run_state(github: &GitHub, c: &IssueComment) -> RunState {
 }
 
 /// Rewrites a stale "working" comment of an ended run into its final, interrupted state.
+#[expect(clippy::print_stdout, reason = "a log line of the repair it makes")]
 async fn correct(
     github: &GitHub,
     c: &IssueComment,

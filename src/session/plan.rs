@@ -144,6 +144,10 @@ pub fn local_plan(
 }
 
 /// The steps both kinds of run share once the store is chosen.
+#[expect(
+    clippy::disallowed_methods,
+    reason = "CLAUDE_CONFIG_DIR: where Claude Code keeps its sessions"
+)]
 fn open(
     inputs: &SessionInputs,
     kind: SessionStoreKind,

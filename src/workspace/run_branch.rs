@@ -98,6 +98,10 @@ pub async fn start(
 }
 
 /// The remote of the run's repository, unless [`REMOTE_OVERRIDE_VAR`] names another.
+#[expect(
+    clippy::disallowed_methods,
+    reason = "COWORKER_GIT_REMOTE_URL, read here only"
+)]
 pub fn remote(
     server_url: &str,
     repository: Option<&RepoSlug>,
