@@ -8,7 +8,7 @@ use super::stage::AgentStage;
 use crate::cli::LocalArgs;
 use crate::context::Context;
 use crate::local::deliver::{Delivered, deliver_locally};
-use crate::local::request::{Request, read_request};
+use crate::local::request::Request;
 use crate::local::view::{LiveView, PlainView, stamp};
 use crate::local::{context, decision};
 use crate::outcome::{Conclusion, Outcome};
@@ -17,10 +17,62 @@ use crate::report::surface::Surface;
 use crate::report::workflow;
 use crate::trigger::Decision;
 use crate::workspace::worktree::{self, Worktree, WorktreeError};
-use std::io::IsTerminal;
+use std::io::{IsTerminal, Read};
 use std::sync::Arc;
 use std::time::Instant;
 use tokio_util::sync::CancellationToken;
+
+#[expect(
+    clippy::disallowed_methods,
+    reason = "HOME / XDG_DATA_HOME: where local state lives"
+)]
+async fn read_request(args: &LocalArgs) -> anyhow::Result<Request> {
+    let mut settings = crate::inputs::Settings::from_inputs(&args.inputs)?;
+    crate::agent::args::ClaudeArgs::parse(&settings.claude_args)?;
+    let file_text =
+        match &args.task_file {
+            Some(path) => Some(std::fs::read_to_string(path).map_err(|e| {
+                anyhow::anyhow!("--task-file {}: cannot read it: {e}", path.display())
+            })?),
+            None => None,
+        };
+    let stdin_text =
+        if args.task.is_empty() && file_text.is_none() && !std::io::stdin().is_terminal() {
+            let mut text = String::new();
+            let _ = std::io::stdin().read_to_string(&mut text);
+            Some(text)
+        } else {
+            None
+        };
+    // A workflow in agent mode brings its own task: its `prompt` input.
+    let task = crate::local::task_text(&args.task, file_text, stdin_text)
+        .or_else(|e| settings.rules.prompt.clone().ok_or(e))?;
+    let dir = match &args.repo {
+        Some(d) => d.clone(),
+        None => std::env::current_dir()?,
+    };
+    let repo = crate::workspace::worktree::Repository::find(&dir).await?;
+    let thread = crate::local::thread_name(args.thread.as_deref(), &task)?;
+    let data = crate::local::data_home(|k| std::env::var(k).ok()).ok_or_else(|| {
+        anyhow::anyhow!("cannot tell where to keep local state: set HOME or XDG_DATA_HOME")
+    })?;
+    let places = crate::local::Places::new(&data, &repo.top, &thread);
+    // Every thread's conversation, of every repository: none of the agent's business.
+    settings
+        .isolation
+        .hidden_paths
+        .push(places.sessions.clone());
+    let branch = crate::local::request::branch_name(&settings.branch_prefix, &thread);
+    crate::workspace::branch::check_branch_name(&branch)?;
+    Ok(Request {
+        settings,
+        task,
+        repo,
+        thread,
+        places,
+        branch,
+    })
+}
 
 pub async fn local(args: LocalArgs) -> i32 {
     workflow::outside_actions();
@@ -183,7 +235,10 @@ impl Host for LocalHost<'_> {
             let mut delivered = Delivered::default();
             deliver_locally(
                 self.req,
-                self.args,
+                // With `--push`, the base the pushed branch is measured from.
+                self.args
+                    .push
+                    .then(|| self.args.base.as_deref().unwrap_or("HEAD")),
                 &wt,
                 &agent.rounds().answers(),
                 outcome,

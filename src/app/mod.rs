@@ -1,6 +1,7 @@
 //! Wires the modules together for each subcommand and maps every ending to an exit code.
 mod agent_rounds;
 mod git_work;
+mod github_client;
 mod isolation;
 mod lint;
 mod local;

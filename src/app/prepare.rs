@@ -1,8 +1,8 @@
 //! What `run` and `plan` read identically: inputs, job environment, event, decision.
+use super::github_client::ClientError;
 use crate::cli::{GithubEnvArgs, InputArgs};
 use crate::event::Event;
 use crate::github::GitHub;
-use crate::github::for_job::ClientError;
 use crate::inputs::{JobEnv, Settings};
 use crate::trigger::{Decision, decide};
 
@@ -30,12 +30,12 @@ pub fn prepare(inputs: &InputArgs, github: &GithubEnvArgs) -> anyhow::Result<Pre
     })
 }
 
-/// The repository as `owner/name` (see `github::for_job::repository_name`).
+/// The repository as `owner/name` (see `github_client::repository_name`).
 pub fn repository_name(p: &Prepared) -> Option<String> {
-    crate::github::for_job::repository_name(&p.job, &p.event)
+    super::github_client::repository_name(&p.job, &p.event)
 }
 
-/// The run's GitHub client (see `github::for_job::client`).
+/// The run's GitHub client (see `github_client::client`).
 pub fn github_client(p: &Prepared) -> Result<GitHub, ClientError> {
-    crate::github::for_job::client(&p.job, &p.event, p.settings.github_token.as_ref())
+    super::github_client::client(&p.job, &p.event, p.settings.github_token.as_ref())
 }

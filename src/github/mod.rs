@@ -1,5 +1,4 @@
 //! The GitHub side: who may trigger, the issue/PR as it stood, the tracking comment and reactions.
-pub mod for_job;
 pub mod http;
 pub mod marker;
 mod repo_slug;

@@ -1,7 +1,6 @@
 //! The delivery of a local run: the agent's work committed on the thread's branch, the PR body
 //! rendered (not posted) and, with `--push`, the branch pushed exactly as `run` would.
 use super::request::Request;
-use crate::cli::LocalArgs;
 use crate::outcome::{Conclusion, Outcome};
 use crate::pull_request::{PrBody, render_body};
 use crate::workspace::deliver::{Delivery, deliver};
@@ -17,10 +16,11 @@ pub struct Delivered {
 }
 
 /// Commits what the agent left on the thread's branch and, with `--push`, pushes it exactly as
-/// `run` would (secret scan included); the PR body is rendered, not posted.
+/// `run` would (secret scan included; `push_from` is the base, set only with `--push`); the PR
+/// body is rendered, not posted.
 pub async fn deliver_locally(
     req: &Request,
-    args: &LocalArgs,
+    push_from: Option<&str>,
     wt: &Worktree,
     answers: &[String],
     outcome: &mut Outcome,
@@ -47,9 +47,9 @@ pub async fn deliver_locally(
     let body = PrBody::from_outcome(0, summary, outcome, None, None);
     delivered.pr_body = Some(render_body(&body));
     outcome.branch = Some(wt.branch.clone());
-    if !args.push {
+    let Some(base) = push_from else {
         return;
-    }
+    };
     let git = Git::new(&wt.path);
     let url = git
         .text(&["remote", "get-url", "origin"])
@@ -61,7 +61,7 @@ pub async fn deliver_locally(
         return;
     }
     let remote = crate::workspace::push::Remote::at(url, s.github_token.clone());
-    let prepared = wt.as_prepared(args.base.as_deref().unwrap_or("HEAD"));
+    let prepared = wt.as_prepared(base);
     let scratch = std::env::temp_dir();
     let report = deliver(
         &git,

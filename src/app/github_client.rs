@@ -1,7 +1,7 @@
-//! The GitHub client a job gets: its repository (from the environment, or else the payload)
+//! The GitHub client a job gets (kept in app: github must not import inputs' JobEnv): its repository (from the environment, or else the payload)
 //! and its token, or the reason there is none.
-use super::{GitHub, Transport};
 use crate::event::Event;
+use crate::github::{GitHub, Transport};
 use crate::inputs::JobEnv;
 use crate::secret::Secret;
 
