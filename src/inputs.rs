@@ -5,6 +5,9 @@ use crate::trigger::{BotAllowList, DEFAULT_BOT_NAME, TriggerRules};
 use std::path::PathBuf;
 use std::time::Duration;
 
+/// The commit email of GitHub Actions' bot, for commits when `bot_email` is not set.
+pub const DEFAULT_BOT_EMAIL: &str = "41898282+github-actions[bot]@users.noreply.github.com";
+
 #[derive(Debug, thiserror::Error)]
 pub enum InputError {
     #[error("input {input}: {problem}")]
@@ -259,8 +262,7 @@ impl Settings {
             session_key: secret("session_key", &raw.session_key)?,
             session_encryption: text(&raw.session_encryption),
             create_pr,
-            bot_email: text(&raw.bot_email)
-                .unwrap_or_else(|| crate::workspace::credentials::DEFAULT_BOT_EMAIL.into()),
+            bot_email: text(&raw.bot_email).unwrap_or_else(|| DEFAULT_BOT_EMAIL.into()),
             verify_command: raw.verify_command.clone().filter(|c| !c.trim().is_empty()),
             verify_timeout: Duration::from_secs_f64(verify_timeout_minutes * 60.0),
             verify_rounds,

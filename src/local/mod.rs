@@ -3,7 +3,6 @@
 //! the session store and the runner, the workflow file's `with:` block instead of the runner's
 //! `INPUT_*` variables, and the terminal instead of the tracking comment.
 pub mod deliver;
-pub mod from_workflow;
 pub mod request;
 pub mod view;
 

@@ -5,8 +5,6 @@ use super::git::{Git, GitError};
 use crate::secret::Secret;
 use std::path::PathBuf;
 
-pub const DEFAULT_BOT_EMAIL: &str = "41898282+github-actions[bot]@users.noreply.github.com";
-
 /// Sets `user.name`/`user.email` in the repository's own config, so the agent's commits carry
 /// the bot identity.
 pub async fn set_identity(git: &Git, name: &str, email: &str) -> Result<(), GitError> {

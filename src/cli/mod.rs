@@ -1,5 +1,6 @@
 //! Command-line definitions. Every action input is also a `--flag`, read from `INPUT_<NAME>` when
 //! the flag is absent, exactly as the composite action passes them.
+pub mod from_workflow;
 use clap::{Args, Parser, Subcommand};
 use std::path::PathBuf;
 
@@ -234,7 +235,7 @@ struct ActionFile {
 /// The inputs `action.yml` declares, with their descriptions: the one text both the workflow
 /// editor and `--help` show.
 fn action_inputs() -> std::collections::BTreeMap<String, ActionInput> {
-    yaml_serde::from_str::<ActionFile>(include_str!("../action.yml"))
+    yaml_serde::from_str::<ActionFile>(include_str!("../../action.yml"))
         .map(|f| f.inputs)
         .unwrap_or_default()
 }
@@ -285,8 +286,8 @@ pub fn parse_from(argv: Vec<std::ffi::OsString>) -> Result<Cli, clap::Error> {
     let Some(reference) = sub.get_one::<String>("from_workflow") else {
         return Cli::from_arg_matches(&matches).map_err(one);
     };
-    let r = crate::local::from_workflow::WorkflowRef::parse(reference);
-    let inputs = crate::local::from_workflow::inputs(&r, &|k| std::env::var(k).ok())
+    let r = from_workflow::WorkflowRef::parse(reference);
+    let inputs = from_workflow::inputs(&r, &|k| std::env::var(k).ok())
         .map_err(|e| command().error(clap::error::ErrorKind::ValueValidation, e))?;
     let position = argv
         .iter()
