@@ -199,14 +199,9 @@ impl AgentStage<'_> {
 
     /// What the agent runs under and where the model credentials live, for every auditor.
     pub fn isolation_row(&self) -> (String, String) {
-        let credentials = self
-            .proxy
-            .as_ref()
-            .map(AgentProxy::credentials)
-            .unwrap_or_default();
         (
             "isolation".into(),
-            format!("{}, {credentials}", self.command.jail.describe()),
+            format!("{}, {}", self.command.jail.describe(), self.credentials()),
         )
     }
 
