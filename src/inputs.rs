@@ -382,6 +382,13 @@ impl JobEnv {
     }
 }
 
+/// One variable of this process's environment, for the parts that take a lookup function
+/// (the runner's layout, where local state lives, `PATH` for finding the agent): the
+/// environment is read here, not wherever a value happens to be needed.
+pub fn process_env(name: &str) -> Option<String> {
+    std::env::var(name).ok()
+}
+
 /// Why `text` can never be requested, if it cannot: not a URL, not http(s), or no host.
 pub fn reachable_url(text: &str) -> Result<(), String> {
     let url = reqwest::Url::parse(text).map_err(|e| format!("not a URL ({e})"))?;

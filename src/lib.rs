@@ -2,6 +2,11 @@
 pub mod agent;
 #[expect(
     clippy::print_stdout,
+    reason = "the agent stage writes its log lines (isolation in force, proxy listening, verify output)"
+)]
+pub mod agent_run;
+#[expect(
+    clippy::print_stdout,
     clippy::print_stderr,
     reason = "app wires the commands and writes their log lines and results"
 )]

@@ -3,8 +3,9 @@
 //! tracking comment, a branch (pushed only with `--push`) and the PR body are the delivery; the
 //! agent stage (proxy, isolation, rounds, verify loop, caps, sessions) is `run`'s own.
 use super::EXIT_USAGE;
-use super::pipeline::{Host, Run, Workspace};
-use super::stage::AgentStage;
+use super::pipeline::{Host, Run};
+use crate::agent_run::Workspace;
+use crate::agent_run::AgentStage;
 use crate::cli::LocalArgs;
 use crate::context::Context;
 use crate::local::deliver::{Delivered, deliver_locally};

@@ -1,17 +1,13 @@
 //! Wires the modules together for each subcommand and maps every ending to an exit code.
-mod agent_rounds;
 mod git_work;
 mod github_client;
-mod isolation;
 mod lint;
 mod local;
-mod model_proxy;
 mod pipeline;
 mod plan;
 mod prepare;
 mod run;
 mod sessions;
-mod stage;
 
 use crate::cli::Command;
 

@@ -3,30 +3,16 @@
 //! isolation, sessions) → deliver. What faces GitHub (where the decision and the context come
 //! from, the tracking comment, the pull request) or the terminal is a [`Host`]; `run` and
 //! `local` differ only there. The final report is the caller's: it holds the host.
-use super::stage::{self, AgentStage, StageSetup};
+use crate::agent_run::{self, AgentStage, Workspace};
 use crate::context::Context;
 use crate::inputs::Settings;
 use crate::outcome::{Conclusion, Outcome};
 use crate::report::surface::Surface;
 use crate::report::workflow;
-use crate::session::plan::SessionPlan;
 use crate::trigger::Decision;
-use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Instant;
 use tokio_util::sync::CancellationToken;
-
-/// The workspace a host prepared for the agent, and what the stage needs to know about it.
-pub struct Workspace {
-    pub path: PathBuf,
-    /// Whether the agent may commit (the host delivers its commits).
-    pub commit_tools: bool,
-    pub sessions: Option<SessionPlan>,
-    pub origin_issue: Option<u64>,
-    pub execution_file: PathBuf,
-    /// Echo the agent's messages to the log (the job log), or leave them to the surface.
-    pub echo: bool,
-}
 
 /// The parts of a run that face the outside world. Each step may end the run early with the
 /// outcome to report.
@@ -113,7 +99,7 @@ impl<'a, H: Host> Run<'a, H> {
                 "the run was cancelled before the agent started",
             );
         }
-        let located = match stage::locate(self.settings) {
+        let located = match agent_run::locate(self.settings) {
             Ok(l) => l,
             Err(e) => return e.into_outcome(),
         };
@@ -130,23 +116,14 @@ impl<'a, H: Host> Run<'a, H> {
 
     async fn agent_and_delivery(
         &mut self,
-        located: stage::Located,
+        located: agent_run::Located,
         workspace: Workspace,
         decision: &Decision,
         context: &Context,
     ) -> Outcome {
         let nonce = crate::secret::Secret::random();
         let prompt = crate::prompt::render(context, decision, &nonce.expose()[..16]);
-        let setup = StageSetup {
-            workspace: workspace.path,
-            commit_tools: workspace.commit_tools,
-            sessions: workspace.sessions,
-            origin_issue: workspace.origin_issue,
-            prompt,
-            execution_file: workspace.execution_file,
-            echo: workspace.echo,
-        };
-        let mut agent = match located.start(self.settings, setup).await {
+        let mut agent = match located.start(self.settings, workspace, prompt).await {
             Ok(agent) => agent,
             Err(e) => return e.into_outcome(),
         };

@@ -16,7 +16,7 @@ pub async fn plan(args: PlanArgs) -> i32 {
     };
     // `run` reports a broken proxy setup in its tracking comment; a dry run refuses it outright.
     // A missing credential is shown, not refused: a dry run rarely has the job's secrets.
-    let setup = super::model_proxy::load_config(&p.settings);
+    let setup = crate::agent_run::model::load_config(&p.settings);
     if let Err(e @ crate::proxy::setup::SetupError::Invalid(_)) = &setup {
         eprintln!("error: {e}");
         return EXIT_USAGE;

@@ -1,8 +1,9 @@
 //! `coworker run`: decide, gather, start the agent, follow it, and always end in a final report.
 use super::EXIT_USAGE;
-use super::pipeline::{Host, Run, Workspace};
+use super::pipeline::{Host, Run};
+use crate::agent_run::Workspace;
 use super::prepare::{Prepared, github_client, prepare, repository_name};
-use super::stage::AgentStage;
+use crate::agent_run::AgentStage;
 use crate::cli::RunArgs;
 use crate::context::Context;
 use crate::github::{CommentRef, GitHub, RetryPolicy};

@@ -1,8 +1,7 @@
-//! The agent's part of a run, the same for `run` and `local`: the jail, the model proxy holding
-//! the credentials, the earlier session restored, the agent's rounds (the answer, then the verify
-//! loop) under the run's caps, and the outcome they add up to. Where the request came from and
-//! where the work goes (GitHub or the terminal) is the caller's business.
-use super::agent_rounds::run_followed;
+//! The agent stage itself: found before anything changes on disk ([`locate`]), started into an
+//! [`AgentStage`] that owns the jail, proxy, lease and session plan, then driven round by round.
+use super::follow::run_followed;
+use super::Workspace;
 use crate::agent::args::{ClaudeArgs, inline_settings};
 use crate::agent::policy::agent_arguments;
 use crate::agent::runner::AgentCommand;
@@ -47,7 +46,7 @@ pub struct Located {
 pub fn locate(s: &Settings) -> Result<Located, NotStarted> {
     let user_args =
         ClaudeArgs::parse(&s.claude_args).map_err(|e| NotStarted::Input(e.to_string()))?;
-    let path_var = std::env::var("PATH").ok();
+    let path_var = crate::inputs::process_env("PATH");
     let Some(program) =
         crate::agent::find_claude(s.claude_executable.as_deref(), path_var.as_deref())
     else {
@@ -56,22 +55,6 @@ pub fn locate(s: &Settings) -> Result<Located, NotStarted> {
         ));
     };
     Ok(Located { program, user_args })
-}
-
-/// What the stage needs from the run around it.
-pub struct StageSetup {
-    /// The working tree the agent edits.
-    pub workspace: PathBuf,
-    /// Whether the agent may commit (the binary will push its work).
-    pub commit_tools: bool,
-    pub sessions: Option<SessionPlan>,
-    /// The issue a pull request continues the conversation of (see `pull_request::origin_issue`).
-    pub origin_issue: Option<u64>,
-    pub prompt: String,
-    pub execution_file: PathBuf,
-    /// Echo the agent's messages and tool calls to the log (the Action's job log); off when
-    /// the surface shows them itself.
-    pub echo: bool,
 }
 
 /// A started agent stage: everything ready for the first round.
@@ -99,9 +82,10 @@ impl Located {
     pub async fn start(
         self,
         s: &Settings,
-        setup: StageSetup,
+        setup: Workspace,
+        prompt: String,
     ) -> Result<AgentStage<'_>, NotStarted> {
-        let jail = match super::isolation::prepare(s, &setup.workspace) {
+        let jail = match super::jail::prepare(s, &setup.path) {
             Ok(jail) => Arc::new(jail),
             Err(e @ crate::isolation::JailError::Identity(_)) => {
                 return Err(NotStarted::Input(e.to_string()));
@@ -122,12 +106,12 @@ impl Located {
         let mut notes = Vec::new();
         let mut resumed = None;
         if let Some(plan) = sessions.as_mut()
-            && let Some(restored) = plan.restore(&setup.workspace, setup.origin_issue).await
+            && let Some(restored) = plan.restore(&setup.path, setup.origin_issue).await
         {
             notes.push(restored.note());
             resumed = Some(restored.manifest.session_id);
         }
-        let proxy = match super::model_proxy::start(s).await {
+        let proxy = match super::model::start(s).await {
             Ok(proxy) => proxy,
             Err(e @ StartError::Setup(_)) => return Err(NotStarted::Input(e.to_string())),
             Err(e) => return Err(NotStarted::Failed(e.to_string())),
@@ -145,7 +129,7 @@ impl Located {
                 .map(|d| d.join("x"))
                 .collect::<Vec<_>>()
         }));
-        let lease = match jail.lend(&setup.workspace, &reach) {
+        let lease = match jail.lend(&setup.path, &reach) {
             Ok(lease) => lease,
             Err(e) => {
                 proxy.proxy.shutdown().await;
@@ -154,15 +138,15 @@ impl Located {
         };
         let mut stage = AgentStage {
             settings: s,
-            workspace: setup.workspace.clone(),
+            workspace: setup.path.clone(),
             user_args: self.user_args,
             base_args,
             command: AgentCommand {
                 program: self.program,
                 args: Vec::new(),
                 env,
-                cwd: setup.workspace,
-                prompt: setup.prompt,
+                cwd: setup.path,
+                prompt,
                 execution_file: setup.execution_file,
                 timeout: s.timeout,
                 cost_cap: s.max_cost_usd,
