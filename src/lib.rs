@@ -10,10 +10,6 @@ pub mod agent_run;
     clippy::print_stderr,
     reason = "app wires the commands and writes their log lines and results"
 )]
-#[expect(
-    clippy::disallowed_methods,
-    reason = "app still reads a few job variables while wiring; they belong in inputs (left for the app restructuring)"
-)]
 pub mod app;
 pub mod budget;
 #[expect(

@@ -42,6 +42,11 @@ pub fn end_group() {
     }
 }
 
+/// A plain line of the job log (no command, nothing to escape: the text is ours).
+pub fn log(line: &str) {
+    println!("{line}");
+}
+
 pub fn error(message: &str) {
     annotate("error", message);
 }

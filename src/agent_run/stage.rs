@@ -1,7 +1,7 @@
 //! The agent stage itself: found before anything changes on disk ([`locate`]), started into an
 //! [`AgentStage`] that owns the jail, proxy, lease and session plan, then driven round by round.
-use super::follow::run_followed;
 use super::Workspace;
+use super::follow::run_followed;
 use crate::agent::args::{ClaudeArgs, inline_settings};
 use crate::agent::policy::agent_arguments;
 use crate::agent::runner::AgentCommand;

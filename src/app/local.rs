@@ -4,8 +4,8 @@
 //! agent stage (proxy, isolation, rounds, verify loop, caps, sessions) is `run`'s own.
 use super::EXIT_USAGE;
 use super::pipeline::{Host, Run};
-use crate::agent_run::Workspace;
 use crate::agent_run::AgentStage;
+use crate::agent_run::Workspace;
 use crate::cli::LocalArgs;
 use crate::context::Context;
 use crate::local::deliver::{Delivered, deliver_locally};
@@ -13,74 +13,21 @@ use crate::local::request::Request;
 use crate::local::view::{LiveView, PlainView, stamp};
 use crate::local::{context, decision};
 use crate::outcome::{Conclusion, Outcome};
-use crate::report::comment::{CommentHeader, render_final};
 use crate::report::surface::Surface;
 use crate::report::workflow;
 use crate::trigger::Decision;
 use crate::workspace::worktree::{self, Worktree, WorktreeError};
-use std::io::{IsTerminal, Read};
+use std::io::IsTerminal;
 use std::sync::Arc;
 use std::time::Instant;
 use tokio_util::sync::CancellationToken;
-
-#[expect(
-    clippy::disallowed_methods,
-    reason = "HOME / XDG_DATA_HOME: where local state lives"
-)]
-async fn read_request(args: &LocalArgs) -> anyhow::Result<Request> {
-    let mut settings = crate::inputs::Settings::from_inputs(&args.inputs)?;
-    crate::agent::args::ClaudeArgs::parse(&settings.claude_args)?;
-    let file_text =
-        match &args.task_file {
-            Some(path) => Some(std::fs::read_to_string(path).map_err(|e| {
-                anyhow::anyhow!("--task-file {}: cannot read it: {e}", path.display())
-            })?),
-            None => None,
-        };
-    let stdin_text =
-        if args.task.is_empty() && file_text.is_none() && !std::io::stdin().is_terminal() {
-            let mut text = String::new();
-            let _ = std::io::stdin().read_to_string(&mut text);
-            Some(text)
-        } else {
-            None
-        };
-    // A workflow in agent mode brings its own task: its `prompt` input.
-    let task = crate::local::task_text(&args.task, file_text, stdin_text)
-        .or_else(|e| settings.rules.prompt.clone().ok_or(e))?;
-    let dir = match &args.repo {
-        Some(d) => d.clone(),
-        None => std::env::current_dir()?,
-    };
-    let repo = crate::workspace::worktree::Repository::find(&dir).await?;
-    let thread = crate::local::thread_name(args.thread.as_deref(), &task)?;
-    let data = crate::local::data_home(|k| std::env::var(k).ok()).ok_or_else(|| {
-        anyhow::anyhow!("cannot tell where to keep local state: set HOME or XDG_DATA_HOME")
-    })?;
-    let places = crate::local::Places::new(&data, &repo.top, &thread);
-    // Every thread's conversation, of every repository: none of the agent's business.
-    settings
-        .isolation
-        .hidden_paths
-        .push(places.sessions.clone());
-    let branch = crate::local::request::branch_name(&settings.branch_prefix, &thread);
-    crate::workspace::branch::check_branch_name(&branch)?;
-    Ok(Request {
-        settings,
-        task,
-        repo,
-        thread,
-        places,
-        branch,
-    })
-}
 
 pub async fn local(args: LocalArgs) -> i32 {
     workflow::outside_actions();
     let started = Instant::now();
     let cancel = CancellationToken::new();
     super::run::spawn_signal_listener(cancel.clone());
-    let req = match read_request(&args).await {
+    let req = match Request::read(&args).await {
         Ok(r) => r,
         Err(e) => {
             eprintln!("error: {e:#}");
@@ -105,7 +52,24 @@ pub async fn local(args: LocalArgs) -> i32 {
     };
     let mut run = Run::new(host, &req.settings, cancel, started);
     let outcome = run.outcome().await;
-    finish(&args, run.host, outcome, started)
+    let LocalHost {
+        notes,
+        rows,
+        worktree,
+        delivered,
+        ..
+    } = run.host;
+    let mut outcome = outcome;
+    outcome.duration = started.elapsed();
+    crate::local::report::finish(
+        args.report.as_deref(),
+        notes,
+        rows,
+        worktree.as_ref(),
+        &delivered,
+        &outcome,
+    );
+    outcome.exit_code()
 }
 
 /// This machine as the run's [`Host`]: the task is the request, a worktree is the workspace,
@@ -124,7 +88,7 @@ struct LocalHost<'a> {
 
 impl Host for LocalHost<'_> {
     async fn decide(&mut self) -> Result<Decision, Outcome> {
-        let actor = std::env::var("USER").unwrap_or_default();
+        let actor = crate::inputs::process_env("USER").unwrap_or_default();
         Ok(decision(&actor, &self.req.task))
     }
 
@@ -256,53 +220,4 @@ impl Host for LocalHost<'_> {
     fn run_url(&self) -> Option<String> {
         None
     }
-}
-
-/// The end of every local run: the report the tracking comment would have held, the branch,
-/// the diff, the PR body, cost and duration; `--report` gets the Markdown.
-fn finish(args: &LocalArgs, host: LocalHost<'_>, mut outcome: Outcome, started: Instant) -> i32 {
-    let LocalHost {
-        notes,
-        rows: host_rows,
-        worktree: wt,
-        delivered,
-        ..
-    } = host;
-    outcome.duration = started.elapsed();
-    let header = CommentHeader {
-        agent_name: "Claude".into(),
-        actor: String::new(),
-        run_url: None,
-        request_url: None,
-        notes,
-        run_key: String::new(),
-    };
-    let mut extra = host_rows;
-    extra.extend(delivered.rows.iter().cloned());
-    let rows = crate::report::summary::outcome_rows(&outcome, &extra);
-    let markdown = render_final(&header, &outcome, &rows);
-    let ending = crate::local::view::Ending {
-        markdown: &markdown,
-        branch: wt.as_ref().map(|w| (w.branch.as_str(), w.path.as_path())),
-        diff_stat: &delivered.diff_stat,
-        pr_body: delivered.pr_body.as_deref(),
-        outcome: &outcome,
-    };
-    println!(
-        "\n{}",
-        crate::redact::redact(&crate::local::view::ending(&ending)).as_str()
-    );
-    if !matches!(outcome.conclusion, Conclusion::Success) {
-        eprintln!(
-            "coworker: {}: {}",
-            outcome.conclusion.as_str(),
-            crate::redact::redact(&outcome.reason).as_str()
-        );
-    }
-    if let Some(path) = &args.report
-        && let Err(e) = std::fs::write(path, crate::redact::redact(&markdown).as_str())
-    {
-        eprintln!("error: cannot write the report to {}: {e}", path.display());
-    }
-    outcome.exit_code()
 }

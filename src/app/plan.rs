@@ -3,8 +3,8 @@ use super::EXIT_USAGE;
 use super::prepare::{github_client, prepare, repository_name};
 use crate::cli::PlanArgs;
 use crate::context::Context;
+use crate::report::plan_view::PlanView;
 use crate::trigger::Action;
-use serde_json::json;
 
 pub async fn plan(args: PlanArgs) -> i32 {
     let mut p = match prepare(&args.inputs, &args.github) {
@@ -23,16 +23,12 @@ pub async fn plan(args: PlanArgs) -> i32 {
     }
     let model_proxy = crate::proxy::setup::plan_view(&setup);
     // The confinement `run` would apply on this machine, so a runner can be checked without an agent.
-    let isolation = match crate::isolation::AgentJail::prepare(
+    let jail = match crate::isolation::AgentJail::prepare(
         &p.settings.isolation,
         &p.job.workspace,
-        &crate::isolation::RunnerLayout::from_env(|k| std::env::var(k).ok()),
+        &crate::isolation::RunnerLayout::from_env(crate::inputs::process_env),
     ) {
-        Ok(jail) => json!({
-            "mode": jail.mode().as_str(),
-            "in_force": jail.describe(),
-            "missing": jail.missing(),
-        }),
+        Ok(jail) => jail,
         Err(e) => {
             eprintln!("error: {e}");
             return EXIT_USAGE;
@@ -83,18 +79,14 @@ pub async fn plan(args: PlanArgs) -> i32 {
     } else {
         None
     };
-    let out = json!({
-        "action": p.decision.action,
-        "reason": p.decision.reason,
-        "trigger": p.decision.trigger,
-        "target": p.decision.target,
-        "actor": p.decision.actor,
-        "mode": p.decision.mode,
-        "permission": permission,
-        "prompt": prompt,
-        "model_proxy": model_proxy,
-        "isolation": isolation,
-    });
+    let view = PlanView::new(&p.decision, &permission, prompt, model_proxy, jail.view());
+    let out = match serde_json::to_string(&view) {
+        Ok(out) => out,
+        Err(e) => {
+            eprintln!("error: cannot write the plan: {e}");
+            return 1;
+        }
+    };
     println!("{out}");
     0
 }

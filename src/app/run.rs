@@ -1,52 +1,23 @@
 //! `coworker run`: decide, gather, start the agent, follow it, and always end in a final report.
 use super::EXIT_USAGE;
 use super::pipeline::{Host, Run};
-use crate::agent_run::Workspace;
 use super::prepare::{Prepared, github_client, prepare, repository_name};
 use crate::agent_run::AgentStage;
+use crate::agent_run::Workspace;
 use crate::cli::RunArgs;
 use crate::context::Context;
-use crate::github::{CommentRef, GitHub, RetryPolicy};
+use crate::github::{GitHub, RetryPolicy};
 use crate::inputs::JobEnv;
 use crate::outcome::rounds::Rounds;
 use crate::outcome::{Conclusion, Outcome};
 use crate::pull_request::PrBody;
-use crate::report::comment::{CommentHeader, render_final, render_started};
+use crate::report::finale::{self, Finale, JobFiles};
 use crate::report::surface::Surface;
-use crate::report::tracking::{Place, TrackingComment};
-use crate::report::{outputs, summary, workflow};
-use crate::trigger::{Decision, RequestSource};
+use crate::report::workflow;
+use crate::trigger::Decision;
 use crate::workspace::run_branch::{GitStart, GitWork, Handover};
-use std::path::PathBuf;
 use std::time::Instant;
 use tokio_util::sync::CancellationToken;
-
-/// What the final report needs besides the outcome.
-#[derive(Default)]
-struct Finale {
-    /// The tracking comment's writer, from its creation to the final edit.
-    tracking: Option<TrackingComment>,
-    comment: Option<CommentRef>,
-    header: CommentHeader,
-    target_number: Option<u64>,
-    review_thread: Option<(u64, u64)>,
-    execution_file: Option<PathBuf>,
-    /// Facts for the final comment beside duration, turns and cost (branch, pull request).
-    rows: Vec<(String, String)>,
-}
-
-impl Finale {
-    /// The tracking comment, when there is one to edit, as the rounds' progress surface.
-    fn surface(&self) -> Option<std::sync::Arc<dyn Surface>> {
-        let sink = self.tracking.as_ref().and_then(TrackingComment::progress)?;
-        Some(std::sync::Arc::new(
-            crate::report::surface::CommentSurface {
-                sink,
-                header: self.header.clone(),
-            },
-        ))
-    }
-}
 
 pub async fn run(args: RunArgs) -> i32 {
     let started = Instant::now();
@@ -62,7 +33,7 @@ pub async fn run(args: RunArgs) -> i32 {
             let mut outcome = Outcome::new(Conclusion::Failure, format!("{e:#}"));
             outcome.duration = started.elapsed();
             if let Some(job) = fallback_job {
-                write_reports(&job, &outcome, &Finale::default());
+                Finale::default().write_job_files(&job_files(&job), &outcome);
             }
             return EXIT_USAGE;
         }
@@ -91,30 +62,18 @@ pub async fn run(args: RunArgs) -> i32 {
     outcome.execution_file = finale.execution_file.clone();
     // Outputs and summary first: a GitHub outage or the runner's kill after a cancellation
     // must not cost them.
-    write_reports(&prepared.job, &outcome, &finale);
+    finale.write_job_files(&job_files(&prepared.job), &outcome);
     if github.is_some() {
-        let had_comment = finale.comment.is_some();
         let policy = if cancel.is_cancelled() {
             RetryPolicy::quick()
         } else {
             RetryPolicy::patient()
         };
-        finalize_comment(&mut finale, &outcome, policy).await;
-        if let (false, Some(c), Some(path)) =
-            (had_comment, finale.comment, &prepared.job.output_file)
-            && let Err(e) = outputs::write_outputs(path, &[("comment_id", c.id.to_string())])
-        {
-            workflow::warning(&format!("cannot write the comment_id output: {e}"));
-        }
+        finale
+            .finish_comment(&outcome, policy, prepared.job.output_file.as_deref())
+            .await;
     }
-    match outcome.conclusion {
-        Conclusion::Success | Conclusion::Skipped => {}
-        _ => workflow::error(&format!(
-            "coworker: {}: {}",
-            outcome.conclusion.as_str(),
-            outcome.reason
-        )),
-    }
+    finale::annotate(&outcome);
     outcome.exit_code()
 }
 
@@ -228,30 +187,8 @@ impl Host for GitHubHost<'_> {
         let p = self.p;
         let github = self.github.clone().ok_or_else(no_client)?;
         let finale = &mut self.finale;
-        finale.header = CommentHeader {
-            agent_name: "Claude".into(),
-            actor: d.actor.clone(),
-            run_url: p.job.run_url(),
-            request_url: d.request.as_ref().and_then(|r| r.url.clone()),
-            notes: Vec::new(),
-            run_key: crate::report::comment::new_run_key(),
-        };
-        finale.target_number = d.target.map(|t| t.number);
-        if let Some(RequestSource::ReviewComment { thread_root, .. }) =
-            d.request.as_ref().map(|r| &r.source)
-            && let Some(t) = d.target
-        {
-            finale.review_thread = Some((t.number, *thread_root));
-        }
-        if let Some(place) = tracking_place(finale) {
-            let started_body = render_started(&finale.header);
-            let tracking =
-                TrackingComment::open(github.clone(), place, &started_body, RetryPolicy::quick())
-                    .await;
-            finale.comment = tracking.comment();
-            finale.tracking = Some(tracking);
-        }
-        if let (Some(own), Some(number)) = (finale.comment, finale.target_number) {
+        finale.open(&github, d, p.job.run_url()).await;
+        if let (Some(own), Some(number)) = (finale.comment(), finale.target_number()) {
             let run_id = p.job.run_id.as_deref();
             let run_url = p.job.run_url();
             if let Some(active) = crate::report::one_agent::holder(
@@ -343,7 +280,10 @@ impl Host for GitHubHost<'_> {
             github.calls(),
             agent.credentials()
         );
-        Some(tokio::spawn(react_to_request(github.clone(), d.clone())))
+        Some(tokio::spawn(finale::react_to_request(
+            github.clone(),
+            d.clone(),
+        )))
     }
 
     async fn deliver(
@@ -386,14 +326,6 @@ impl Host for GitHubHost<'_> {
 
     fn run_url(&self) -> Option<String> {
         self.p.job.run_url()
-    }
-}
-
-fn tracking_place(finale: &Finale) -> Option<Place> {
-    match (finale.review_thread, finale.target_number) {
-        (Some((pr, root)), _) => Some(Place::ReviewThread { pr, root }),
-        (None, Some(n)) => Some(Place::Issue(n)),
-        (None, None) => None,
     }
 }
 
@@ -442,53 +374,10 @@ async fn hand_over(
     finale.header.notes.extend(notes);
 }
 
-async fn react_to_request(github: GitHub, d: Decision) {
-    let target = crate::trigger::reaction_target(&d);
-    if let Some(target) = target
-        && let Err(e) = github.add_reaction(target, "eyes").await
-    {
-        workflow::warning(&format!("could not add the 👀 reaction: {e}"));
-    }
-}
-
-/// Rewrites the tracking comment into its final state, creating it if that failed earlier.
-async fn finalize_comment(finale: &mut Finale, outcome: &Outcome, policy: RetryPolicy) {
-    let Some(tracking) = finale.tracking.take() else {
-        return;
-    };
-    if outcome.conclusion == Conclusion::Skipped && finale.comment.is_none() {
-        return;
-    }
-    let body = render_final(
-        &finale.header,
-        outcome,
-        &summary::outcome_rows(outcome, &finale.rows),
-    );
-    finale.comment = tracking.finish(&body, policy).await;
-}
-
-fn write_reports(job: &JobEnv, outcome: &Outcome, finale: &Finale) {
-    let values = outputs::run_outputs(outcome, finale.comment.map(|c| c.id));
-    match &job.output_file {
-        Some(path) => {
-            if let Err(e) = outputs::write_outputs(path, &values) {
-                workflow::error(&format!("cannot write outputs to {}: {e}", path.display()));
-            }
-        }
-        None => {
-            for (k, v) in &values {
-                println!("output {k}={v}");
-            }
-        }
-    }
-    if let Some(path) = &job.summary_file {
-        let md = summary::render(
-            "coworker",
-            outcome,
-            &summary::outcome_rows(outcome, &finale.rows),
-        );
-        if let Err(e) = summary::append(path, &md) {
-            workflow::warning(&format!("cannot write the step summary: {e}"));
-        }
+/// Where the runner wants the step outputs and the step summary.
+fn job_files(job: &JobEnv) -> JobFiles<'_> {
+    JobFiles {
+        output_file: job.output_file.as_deref(),
+        summary_file: job.summary_file.as_deref(),
     }
 }

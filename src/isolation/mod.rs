@@ -40,6 +40,14 @@ fn self_protection() -> process::SelfProtection {
     SELF_PROTECTION.get().copied().unwrap_or_default()
 }
 
+/// The confinement `run` would apply on this machine, as `plan` shows it.
+#[derive(Debug, serde::Serialize)]
+pub struct JailView<'a> {
+    pub mode: &'static str,
+    pub in_force: String,
+    pub missing: &'a [String],
+}
+
 /// Why the agent cannot be confined as asked.
 #[derive(Debug, thiserror::Error)]
 pub enum JailError {
@@ -209,6 +217,15 @@ impl AgentJail {
     /// What could not be applied; shown as a warning with `isolation: auto`.
     pub fn missing(&self) -> &[String] {
         &self.missing
+    }
+
+    /// The jail as a dry run shows it: the mode asked for, what is in force, what is missing.
+    pub fn view(&self) -> JailView<'_> {
+        JailView {
+            mode: self.mode().as_str(),
+            in_force: self.describe(),
+            missing: self.missing(),
+        }
     }
 
     /// Sets the jail's variables (HOME, TMPDIR, tool homes) in a child's environment.

@@ -3,6 +3,7 @@
 //! the session store and the runner, the workflow file's `with:` block instead of the runner's
 //! `INPUT_*` variables, and the terminal instead of the tracking comment.
 pub mod deliver;
+pub mod report;
 pub mod request;
 pub mod view;
 

@@ -13,6 +13,15 @@ pub fn stamp(text: &str) -> String {
     format!("[{}] {text}", chrono::Local::now().format("%H:%M:%S"))
 }
 
+/// A line on stderr: what went wrong, apart from the report on stdout.
+#[expect(
+    clippy::print_stderr,
+    reason = "problems go to stderr so the report on stdout stays clean"
+)]
+pub fn problem(text: &str) {
+    eprintln!("{text}");
+}
+
 /// The log lines about the thread's worktree, and the report's note when it continues an
 /// interrupted run's uncommitted changes.
 pub fn worktree_opened(

@@ -234,24 +234,44 @@ impl StartError {
     }
 }
 
+/// The model proxy a dry run shows: the provider, where its default route goes (never a
+/// secret), the agent's model and aliases; or the problem that would stop `run`.
+#[derive(Debug, serde::Serialize)]
+#[serde(untagged)]
+pub enum ModelPlan<'a> {
+    Ready {
+        provider: &'static str,
+        credentials: String,
+        upstream: String,
+        model: Option<&'a str>,
+        aliases: Vec<&'a str>,
+        warnings: &'a [String],
+    },
+    Refused {
+        /// Always `null`: the key is there so readers need not test for it.
+        provider: Option<&'static str>,
+        problem: String,
+    },
+}
+
 /// What `coworker plan` shows of the proxy a run would start.
-pub fn plan_view(setup: &Result<ModelSetup, SetupError>) -> serde_json::Value {
+pub fn plan_view(setup: &Result<ModelSetup, SetupError>) -> ModelPlan<'_> {
     match setup {
-        Ok(s) => {
-            let aliases: Vec<&str> = match s.config.agent_model() {
+        Ok(s) => ModelPlan::Ready {
+            provider: s.kind.name(),
+            credentials: s.kind.credentials(),
+            upstream: describe_upstream(&s.config),
+            model: s.config.agent_model(),
+            aliases: match s.config.agent_model() {
                 Some(_) => s.config.models.iter().map(|m| m.alias.as_str()).collect(),
                 None => Vec::new(),
-            };
-            serde_json::json!({
-                "provider": s.kind.name(),
-                "credentials": s.kind.credentials(),
-                "upstream": describe_upstream(&s.config),
-                "model": s.config.agent_model(),
-                "aliases": aliases,
-                "warnings": s.warnings,
-            })
-        }
-        Err(e) => serde_json::json!({"provider": null, "problem": e.to_string()}),
+            },
+            warnings: &s.warnings,
+        },
+        Err(e) => ModelPlan::Refused {
+            provider: None,
+            problem: e.to_string(),
+        },
     }
 }
 
@@ -390,7 +410,8 @@ mod tests {
         ] {
             assert!(text.contains(name), "{name} missing: {text}");
         }
-        let view = plan_view(&Err(err));
+        let setup = Err(err);
+        let view = serde_json::to_value(plan_view(&setup)).expect("serializes");
         assert_eq!(view["provider"], serde_json::Value::Null);
     }
 

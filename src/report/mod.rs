@@ -2,8 +2,10 @@
 //! and log annotations.
 pub mod active_run;
 pub mod comment;
+pub mod finale;
 pub mod one_agent;
 pub mod outputs;
+pub mod plan_view;
 pub mod summary;
 pub mod surface;
 pub mod tracking;
