@@ -1,7 +1,7 @@
 //! The one HTTP layer for what coworker sends out: every `reqwest` client is built here (TLS
-//! provider, the runner's proxy settings, user agent, timeouts), and every retry loop takes its
-//! waits from one [`Backoff`] and reads `retry-after` through one defensive parser. What a retry
-//! loop does with an answer (GitHub's rate limits and duplicate creates, the model proxy's rule of
+//! provider, the runner's proxy settings, user agent, timeouts); every repeated call goes through
+//! the one [`retry`] loop, with waits from one [`Backoff`] and `retry-after` read through one
+//! defensive parser. What a retry loop does with an answer (GitHub's rate limits and duplicate creates, the model proxy's rule of
 //! never retrying after the first byte) stays with its owner, as a classifier on top.
 //!
 //! The clients honour `HTTPS_PROXY`/`HTTP_PROXY`/`NO_PROXY` (reqwest reads them by default), which
@@ -10,9 +10,11 @@
 use std::time::Duration;
 
 mod backoff;
+mod retry;
 mod retry_after;
 
 pub use backoff::{Backoff, Jitter};
+pub use retry::{Attempt, Budget, NextAttempt, retry};
 pub use retry_after::parse_retry_after;
 
 /// The user agent of every request coworker makes.

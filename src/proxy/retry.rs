@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use axum::http::StatusCode;
 
-use crate::net::{Backoff, Jitter};
+use crate::net::{Attempt, Backoff, Budget, Jitter};
 
 /// How often and how patiently to retry an upstream call.
 #[derive(Debug, Clone, Copy)]
@@ -115,44 +115,53 @@ impl RetryPolicy {
         }
     }
 
-    /// Calls `attempt` until it gives a final answer. The response returned may still be an
-    /// error status: retries are exhausted, or retrying cannot help.
+    /// Calls `attempt` (numbered from 0) until it gives a final answer, through the shared
+    /// [`crate::net::retry`] loop. The response returned may still be an error status: retries
+    /// are exhausted, or retrying cannot help.
     pub async fn run<F, Fut>(&self, mut attempt: F) -> Result<reqwest::Response, SendError>
     where
         F: FnMut(u32) -> Fut,
         Fut: Future<Output = Result<reqwest::Response, SendError>>,
     {
-        let mut n = 0;
-        loop {
-            match attempt(n).await {
-                Ok(resp) => {
-                    let status = resp.status();
-                    let refuses = resp
-                        .headers()
-                        .get("x-should-retry")
-                        .is_some_and(|v| v.as_bytes() == b"false");
-                    if !is_retryable_status(status) || refuses || n >= self.max_retries {
-                        return Ok(resp);
-                    }
+        let budget = Budget {
+            max_attempts: self.max_retries.saturating_add(1),
+            max_elapsed: None,
+        };
+        let classified = |n: u32| {
+            let sent = attempt(n - 1);
+            async move { self.classify(n - 1, sent.await) }
+        };
+        crate::net::retry(budget, classified, |_, _| {}).await
+    }
+
+    /// Whether an upstream result is worth another attempt, and after how long.
+    fn classify(
+        &self,
+        n: u32,
+        result: Result<reqwest::Response, SendError>,
+    ) -> Attempt<Result<reqwest::Response, SendError>> {
+        let wait = match &result {
+            Ok(resp) => {
+                let refuses = resp
+                    .headers()
+                    .get("x-should-retry")
+                    .is_some_and(|v| v.as_bytes() == b"false");
+                if !is_retryable_status(resp.status()) || refuses {
+                    None
+                } else {
                     let after = resp
                         .headers()
                         .get("retry-after")
                         .and_then(|v| v.to_str().ok());
-                    match self.delay(n, after) {
-                        Some(d) => tokio::time::sleep(d).await,
-                        None => return Ok(resp),
-                    }
-                }
-                Err(e) => {
-                    if !e.is_retryable() || n >= self.max_retries {
-                        return Err(e);
-                    }
-                    if let Some(d) = self.delay(n, None) {
-                        tokio::time::sleep(d).await;
-                    }
+                    self.delay(n, after)
                 }
             }
-            n += 1;
+            Err(e) if e.is_retryable() => self.delay(n, None),
+            Err(_) => None,
+        };
+        match wait {
+            Some(wait) => Attempt::Again(result, wait),
+            None => Attempt::Done(result),
         }
     }
 }

@@ -5,6 +5,7 @@ use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 
 use super::git::{Git, GitError};
+use crate::net::Attempt;
 use crate::secret::Secret;
 
 /// Where pushes and fetches go, and the token that authorises them.
@@ -63,25 +64,38 @@ impl Remote {
         if let Some(t) = &self.token {
             secrets.push(t);
         }
-        let mut attempt = 1;
-        loop {
-            let result = git.run_with(args, &env, &secrets).await;
-            let error = match result {
-                Err(e) if super::retry::is_transient(&e) => e,
-                other => return other,
-            };
-            let Some(wait) = super::retry::wait_before_retry(attempt) else {
-                return Err(gave_up(error, attempt));
-            };
-            crate::workflow::warning(&format!(
-                "{error}; retrying in {:.1}s (attempt {} of {})",
-                wait.as_secs_f64(),
-                attempt + 1,
-                super::retry::MAX_ATTEMPTS
-            ));
-            tokio::time::sleep(wait).await;
-            attempt += 1;
-        }
+        let budget = crate::net::Budget {
+            max_attempts: super::retry::MAX_ATTEMPTS,
+            max_elapsed: None,
+        };
+        let (env, secrets) = (&env, &secrets);
+        let result = crate::net::retry(
+            budget,
+            |attempt| async move {
+                match git.run_with(args, env, secrets).await {
+                    Err(e) if super::retry::is_transient(&e) => {
+                        Attempt::Again(Err(e), super::retry::wait_before_retry(attempt))
+                    }
+                    other => Attempt::Done(other),
+                }
+            },
+            |result, next| {
+                if let Err(error) = result {
+                    crate::workflow::warning(&format!(
+                        "{error}; retrying in {:.1}s (attempt {} of {})",
+                        next.wait.as_secs_f64(),
+                        next.number,
+                        super::retry::MAX_ATTEMPTS
+                    ));
+                }
+            },
+        )
+        .await;
+        // A transient failure that comes back is one the attempts ran out on.
+        result.map_err(|e| match super::retry::is_transient(&e) {
+            true => gave_up(e, super::retry::MAX_ATTEMPTS),
+            false => e,
+        })
     }
 }
 
