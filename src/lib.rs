@@ -1,4 +1,7 @@
 //! coworker: runs a coding agent for GitHub issues and pull requests.
+// What is `pub` is reachable from the crate root (the integration tests' view of the crate);
+// a helper private to its module says so with `pub(crate)` or less. Test binaries are exempt.
+#![warn(unreachable_pub)]
 pub mod agent;
 #[expect(
     clippy::print_stdout,

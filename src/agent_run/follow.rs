@@ -8,7 +8,7 @@ use tokio::sync::watch;
 use tokio_util::sync::CancellationToken;
 
 /// Runs the agent once while a task shows its progress on `surface`.
-pub async fn run_followed(
+pub(super) async fn run_followed(
     surface: Option<Arc<dyn Surface>>,
     notes: Vec<String>,
     command: AgentCommand,

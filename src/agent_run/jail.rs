@@ -6,7 +6,7 @@ use crate::report::workflow;
 use std::path::Path;
 
 /// The jail for this run's agent; warns about what `isolation: auto` could not apply.
-pub fn prepare(settings: &Settings, workspace: &Path) -> Result<AgentJail, JailError> {
+pub(super) fn prepare(settings: &Settings, workspace: &Path) -> Result<AgentJail, JailError> {
     let layout = RunnerLayout::from_env(crate::inputs::process_env);
     let jail = AgentJail::prepare(&settings.isolation, workspace, &layout)?;
     for warning in jail.warnings() {

@@ -7,7 +7,7 @@ use crate::workspace::deliver::DeliveryReport;
 use crate::workspace::run_branch::{self, GitStart, GitWork, Handover, LogLine};
 
 /// Readies the checkout for the run's branch, or says why git is left alone.
-pub async fn start(p: &Prepared, context: &Context) -> GitStart {
+pub(super) async fn start(p: &Prepared, context: &Context) -> GitStart {
     let remote = run_branch::remote(
         &p.job.server_url,
         p.job.repository.as_ref(),
@@ -26,7 +26,7 @@ pub async fn start(p: &Prepared, context: &Context) -> GitStart {
 }
 
 /// Commits, pushes and opens or updates the pull request, logging what happened.
-pub async fn finish(p: &Prepared, work: &GitWork, h: Handover<'_>) -> DeliveryReport {
+pub(super) async fn finish(p: &Prepared, work: &GitWork, h: Handover<'_>) -> DeliveryReport {
     workflow::group("coworker: delivery");
     let report = work.finish(&p.settings, &p.job.temp_dir, h).await;
     for line in run_branch::delivery_log(&report) {

@@ -6,7 +6,7 @@ use crate::inputs::JobEnv;
 use crate::secret::Secret;
 
 /// The repository as `owner/name`, from the environment or else the payload.
-pub fn repository_name(job: &JobEnv, event: &Event) -> Option<String> {
+pub(super) fn repository_name(job: &JobEnv, event: &Event) -> Option<String> {
     job.repository.as_ref().map(|r| r.full()).or_else(|| {
         event
             .payload
@@ -18,7 +18,7 @@ pub fn repository_name(job: &JobEnv, event: &Event) -> Option<String> {
 
 /// Why no GitHub client could be made.
 #[derive(Debug, thiserror::Error)]
-pub enum ClientError {
+pub(super) enum ClientError {
     #[error("GITHUB_REPOSITORY is not set and the payload names no repository")]
     NoRepository,
     #[error(
@@ -31,14 +31,18 @@ pub enum ClientError {
 
 impl ClientError {
     /// Whether an input is to blame (exit 2).
-    pub fn is_input(&self) -> bool {
+    pub(super) fn is_input(&self) -> bool {
         matches!(self, Self::NoToken)
     }
 }
 
 /// The client for the job's repository (the environment's, or else the payload's) with the
 /// run's token.
-pub fn client(job: &JobEnv, event: &Event, token: Option<&Secret>) -> Result<GitHub, ClientError> {
+pub(super) fn client(
+    job: &JobEnv,
+    event: &Event,
+    token: Option<&Secret>,
+) -> Result<GitHub, ClientError> {
     let repo = job
         .repository
         .clone()

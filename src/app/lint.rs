@@ -5,7 +5,7 @@ use crate::lint::output::{self, Format};
 use crate::lint::{Severity, lint_paths};
 use std::path::PathBuf;
 
-pub fn lint(args: LintArgs) -> i32 {
+pub(super) fn lint(args: LintArgs) -> i32 {
     let Some(format) = Format::parse(&args.format) else {
         eprintln!(
             "error: --format must be human, json or sarif, not {:?}",

@@ -22,7 +22,7 @@ use std::sync::Arc;
 use std::time::Instant;
 use tokio_util::sync::CancellationToken;
 
-pub async fn local(args: LocalArgs) -> i32 {
+pub(super) async fn local(args: LocalArgs) -> i32 {
     workflow::outside_actions();
     let started = Instant::now();
     let cancel = CancellationToken::new();

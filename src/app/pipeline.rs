@@ -16,7 +16,7 @@ use tokio_util::sync::CancellationToken;
 
 /// The parts of a run that face the outside world. Each step may end the run early with the
 /// outcome to report.
-pub trait Host {
+pub(super) trait Host {
     /// Whether and for whom to run.
     async fn decide(&mut self) -> Result<Decision, Outcome>;
     /// What the agent is told about (and, on GitHub, whether the actor may ask).
@@ -58,7 +58,7 @@ pub trait Host {
 }
 
 /// One run of the data path.
-pub struct Run<'a, H: Host> {
+pub(super) struct Run<'a, H: Host> {
     pub host: H,
     settings: &'a Settings,
     cancel: CancellationToken,
@@ -66,7 +66,7 @@ pub struct Run<'a, H: Host> {
 }
 
 impl<'a, H: Host> Run<'a, H> {
-    pub fn new(
+    pub(super) fn new(
         host: H,
         settings: &'a Settings,
         cancel: CancellationToken,
@@ -81,7 +81,7 @@ impl<'a, H: Host> Run<'a, H> {
     }
 
     /// Runs every step; the outcome is what the report shows.
-    pub async fn outcome(&mut self) -> Outcome {
+    pub(super) async fn outcome(&mut self) -> Outcome {
         let decision = match self.host.decide().await {
             Ok(d) => d,
             Err(ended) => return ended,

@@ -6,7 +6,7 @@ use crate::context::Context;
 use crate::report::plan_view::PlanView;
 use crate::trigger::Action;
 
-pub async fn plan(args: PlanArgs) -> i32 {
+pub(super) async fn plan(args: PlanArgs) -> i32 {
     let mut p = match prepare(&args.inputs, &args.github) {
         Ok(p) => p,
         Err(e) => {

@@ -6,7 +6,7 @@ use crate::github::GitHub;
 use crate::inputs::{JobEnv, Settings};
 use crate::trigger::{Decision, decide};
 
-pub struct Prepared {
+pub(super) struct Prepared {
     pub settings: Settings,
     pub job: JobEnv,
     pub event: Event,
@@ -14,7 +14,7 @@ pub struct Prepared {
 }
 
 /// Reads and validates everything; an error here is a usage error (exit 2).
-pub fn prepare(inputs: &InputArgs, github: &GithubEnvArgs) -> anyhow::Result<Prepared> {
+pub(super) fn prepare(inputs: &InputArgs, github: &GithubEnvArgs) -> anyhow::Result<Prepared> {
     let settings = Settings::from_inputs(inputs)?;
     // Checked here so plan and run refuse it alike, before anything is posted.
     crate::agent::args::ClaudeArgs::parse(&settings.claude_args)?;
@@ -31,11 +31,11 @@ pub fn prepare(inputs: &InputArgs, github: &GithubEnvArgs) -> anyhow::Result<Pre
 }
 
 /// The repository as `owner/name` (see `github_client::repository_name`).
-pub fn repository_name(p: &Prepared) -> Option<String> {
+pub(super) fn repository_name(p: &Prepared) -> Option<String> {
     super::github_client::repository_name(&p.job, &p.event)
 }
 
 /// The run's GitHub client (see `github_client::client`).
-pub fn github_client(p: &Prepared) -> Result<GitHub, ClientError> {
+pub(super) fn github_client(p: &Prepared) -> Result<GitHub, ClientError> {
     super::github_client::client(&p.job, &p.event, p.settings.github_token.as_ref())
 }

@@ -19,7 +19,7 @@ use crate::workspace::run_branch::{GitStart, GitWork, Handover};
 use std::time::Instant;
 use tokio_util::sync::CancellationToken;
 
-pub async fn run(args: RunArgs) -> i32 {
+pub(super) async fn run(args: RunArgs) -> i32 {
     let started = Instant::now();
     let cancel = CancellationToken::new();
     spawn_signal_listener(cancel.clone());

@@ -32,7 +32,7 @@ fn session_target(target: Target) -> SessionTarget {
 }
 
 /// The store of an Action run (see `session::plan::plan`).
-pub fn plan(
+pub(super) fn plan(
     settings: &Settings,
     api_url: &str,
     repository: &str,
@@ -53,7 +53,7 @@ pub fn plan(
 }
 
 /// The store of a local run (see `session::plan::local_plan`).
-pub fn local_plan(
+pub(super) fn local_plan(
     settings: &Settings,
     root: PathBuf,
     session_repository: &str,

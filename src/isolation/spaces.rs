@@ -5,7 +5,7 @@
 use std::path::{Path, PathBuf};
 
 /// Credential files and folders of a HOME, relative to it.
-pub const HOME_CREDENTIALS: [&str; 15] = [
+pub(super) const HOME_CREDENTIALS: [&str; 15] = [
     ".ssh",
     ".aws",
     ".azure",

@@ -8,13 +8,13 @@ use std::io::{self, Read};
 
 /// Longest GNU long name or long link accepted: a restored path has at most 16 components of at
 /// most 255 bytes each (see `archive::safe_relative`), plus the terminating NUL.
-pub const MAX_LONG_NAME_BYTES: u64 = 8 * 1024;
+pub(super) const MAX_LONG_NAME_BYTES: u64 = 8 * 1024;
 
 const BLOCK: usize = 512;
 
 /// Why a header was refused; carried inside the `io::Error` the tar parser passes on.
 #[derive(Debug, thiserror::Error)]
-pub enum HeaderRefused {
+pub(super) enum HeaderRefused {
     #[error("a GNU long name or link of {0} bytes (the limit is {MAX_LONG_NAME_BYTES})")]
     LongName(u64),
     #[error("a PAX extended header (coworker's archives have none)")]
@@ -24,7 +24,7 @@ pub enum HeaderRefused {
 }
 
 /// Passes bytes through unchanged, keeping track of where headers start.
-pub struct HeaderGuard<R> {
+pub(super) struct HeaderGuard<R> {
     inner: R,
     /// Data bytes (padded to whole blocks) left before the next header.
     skip: u64,
@@ -33,7 +33,7 @@ pub struct HeaderGuard<R> {
 }
 
 impl<R> HeaderGuard<R> {
-    pub fn new(inner: R) -> Self {
+    pub(super) fn new(inner: R) -> Self {
         Self {
             inner,
             skip: 0,

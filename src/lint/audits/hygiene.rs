@@ -30,7 +30,7 @@ fn keyed_by_thread(concurrency: &Node) -> bool {
     })
 }
 
-pub fn concurrency(ctx: &mut Ctx<'_, '_>) {
+pub(super) fn concurrency(ctx: &mut Ctx<'_, '_>) {
     let Some(trigger) = ctx
         .wf
         .triggers
@@ -59,7 +59,7 @@ pub fn concurrency(ctx: &mut Ctx<'_, '_>) {
     }
 }
 
-pub fn limits(ctx: &mut Ctx<'_, '_>) {
+pub(super) fn limits(ctx: &mut Ctx<'_, '_>) {
     if ctx.wf.kind != FileKind::Workflow {
         return;
     }
@@ -109,7 +109,7 @@ fn looks_pinned(r: &str) -> bool {
     sha || tag
 }
 
-pub fn unpinned(ctx: &mut Ctx<'_, '_>) {
+pub(super) fn unpinned(ctx: &mut Ctx<'_, '_>) {
     for agent in ctx.agents() {
         let Some(uses) = agent.step.uses else {
             continue;

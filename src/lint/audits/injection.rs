@@ -9,7 +9,7 @@ use crate::lint::taint::{self, Hit, TaintedEnv};
 use crate::lint::workflow::EnvVar;
 use crate::lint::yaml::Node;
 
-pub fn untrusted_input(ctx: &mut Ctx<'_, '_>) {
+pub(super) fn untrusted_input(ctx: &mut Ctx<'_, '_>) {
     let mut wf_env = TaintedEnv::default();
     wf_env.extend(&ctx.wf.env);
     for (job, agents) in ctx.agent_jobs() {
@@ -93,7 +93,7 @@ fn report(ctx: &mut Ctx<'_, '_>, node: &Node, text: &str, hit: &Hit, what: &str)
     ctx.report(Audit::UntrustedInput, Severity::High, location, message);
 }
 
-pub fn agent_output(ctx: &mut Ctx<'_, '_>) {
+pub(super) fn agent_output(ctx: &mut Ctx<'_, '_>) {
     // job id → (output name) whose value is an agent's words, for `needs.<job>.outputs.<name>`
     let mut job_outputs: Vec<(String, String)> = Vec::new();
     for (job, agents) in ctx.agent_jobs() {

@@ -274,7 +274,7 @@ pub(crate) mod test_support {
     use crate::lint::{Finding, lint_text};
 
     /// Findings of one audit id as (line, column, end column).
-    pub fn find(text: &str, id: &str) -> Vec<(usize, usize, usize)> {
+    pub(crate) fn find(text: &str, id: &str) -> Vec<(usize, usize, usize)> {
         all(text)
             .into_iter()
             .filter(|f| f.audit.id() == id)
@@ -282,7 +282,7 @@ pub(crate) mod test_support {
             .collect()
     }
 
-    pub fn all(text: &str) -> Vec<Finding> {
+    pub(crate) fn all(text: &str) -> Vec<Finding> {
         lint_text("t.yml", text).expect("lints").findings
     }
 }

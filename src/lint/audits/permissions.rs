@@ -21,7 +21,7 @@ const NEEDLESS_WRITE: &[&str] = &[
 
 /// Whether a token with these permissions can write anything (missing: the default may be
 /// write-all, so yes).
-pub fn can_write(perms: Option<&Node>) -> bool {
+pub(super) fn can_write(perms: Option<&Node>) -> bool {
     match perms {
         None => true,
         Some(Node::Scalar { value, .. }) => value == "write-all",
@@ -30,7 +30,7 @@ pub fn can_write(perms: Option<&Node>) -> bool {
     }
 }
 
-pub fn permissions(ctx: &mut Ctx<'_, '_>) {
+pub(super) fn permissions(ctx: &mut Ctx<'_, '_>) {
     if ctx.wf.kind != FileKind::Workflow {
         return;
     }
@@ -88,7 +88,7 @@ fn has_shell(agent: &Agent<'_, '_>) -> bool {
     }
 }
 
-pub fn persist_credentials(ctx: &mut Ctx<'_, '_>) {
+pub(super) fn persist_credentials(ctx: &mut Ctx<'_, '_>) {
     for (job, agents) in ctx.agent_jobs() {
         // coworker removes checkout's persisted token before the agent starts
         let Some(agent) = agents

@@ -8,7 +8,7 @@ use crate::lint::expr;
 use crate::lint::taint::secret_names;
 use crate::lint::yaml::Node;
 
-pub fn excess_secrets(ctx: &mut Ctx<'_, '_>) {
+pub(super) fn excess_secrets(ctx: &mut Ctx<'_, '_>) {
     let untrusted = !ctx.untrusted_triggers().is_empty();
     for (job, agents) in ctx.agent_jobs() {
         if let Some(s) = job.secrets

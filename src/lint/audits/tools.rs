@@ -24,7 +24,7 @@ const UNSAFE_FLAGS: &[(&str, &str)] = &[
 ];
 
 /// The first unrestricted setting in a tool text: (the text to point at, what it does).
-pub fn unrestricted_in(text: &str) -> Option<(String, &'static str)> {
+pub(super) fn unrestricted_in(text: &str) -> Option<(String, &'static str)> {
     if let Some((flag, what)) = UNSAFE_FLAGS.iter().find(|(f, _)| text.contains(f)) {
         return Some((flag.to_string(), what));
     }
@@ -94,7 +94,7 @@ fn tool_nodes<'a>(agent: &Agent<'_, 'a>) -> Vec<&'a Node> {
     nodes
 }
 
-pub fn unrestricted(ctx: &mut Ctx<'_, '_>) {
+pub(super) fn unrestricted(ctx: &mut Ctx<'_, '_>) {
     let triggers = ctx.untrusted_triggers();
     let Some((trigger, _)) = triggers.first() else {
         return;
@@ -134,7 +134,7 @@ pub fn unrestricted(ctx: &mut Ctx<'_, '_>) {
     }
 }
 
-pub fn cache_poisoning(ctx: &mut Ctx<'_, '_>) {
+pub(super) fn cache_poisoning(ctx: &mut Ctx<'_, '_>) {
     if ctx.untrusted_triggers().is_empty() {
         return;
     }

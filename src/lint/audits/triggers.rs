@@ -27,7 +27,7 @@ const MAINTAINER_TYPES: &[&str] = &[
 ];
 
 /// Whether any GitHub user can cause this trigger (with the repository's secrets available).
-pub fn is_untrusted_trigger(name: &str, config: Option<&Node>) -> bool {
+pub(super) fn is_untrusted_trigger(name: &str, config: Option<&Node>) -> bool {
     let open = matches!(
         name,
         "issues"
@@ -55,7 +55,7 @@ pub fn is_untrusted_trigger(name: &str, config: Option<&Node>) -> bool {
 
 /// What an `if:` says about who may trigger.
 #[derive(Debug, Default, PartialEq, Eq)]
-pub struct Gate {
+pub(super) struct Gate {
     /// The condition restricts actors (association, login, label, fork check).
     pub restricts: bool,
     /// ...but lets in people without write access (CONTRIBUTOR, NONE, `!=` checks, ...).
@@ -70,7 +70,7 @@ const WIDE_ASSOCIATIONS: &[&str] = &[
     "MANNEQUIN",
 ];
 
-pub fn gate_of(e: &Expr) -> Gate {
+pub(super) fn gate_of(e: &Expr) -> Gate {
     let mut gate = Gate::default();
     let lits = literals(e);
     e.walk(&mut |n| {
@@ -150,7 +150,7 @@ fn privileged(ctx: &Ctx<'_, '_>, agent: &Agent<'_, '_>) -> bool {
         || agent.job.secrets.is_some()
 }
 
-pub fn unguarded(ctx: &mut Ctx<'_, '_>) {
+pub(super) fn unguarded(ctx: &mut Ctx<'_, '_>) {
     let triggers = ctx.untrusted_triggers();
     let Some((first, _)) = triggers.first() else {
         return;
@@ -213,7 +213,7 @@ pub fn unguarded(ctx: &mut Ctx<'_, '_>) {
     }
 }
 
-pub fn any_bot(ctx: &mut Ctx<'_, '_>) {
+pub(super) fn any_bot(ctx: &mut Ctx<'_, '_>) {
     for agent in ctx.agents() {
         for input in agent.kind.bot_inputs() {
             if let Some(i) = agent.step.input(input)
@@ -300,7 +300,7 @@ fn checks_out_head(step: &Step<'_>) -> Option<(&'static str, String)> {
     .map(|n| ("run", n.to_string()))
 }
 
-pub fn pr_head_checkout(ctx: &mut Ctx<'_, '_>) {
+pub(super) fn pr_head_checkout(ctx: &mut Ctx<'_, '_>) {
     let privileged: Vec<&str> = ["pull_request_target", "workflow_run", "issue_comment"]
         .into_iter()
         .filter(|t| ctx.wf.has_trigger(t))

@@ -4,7 +4,7 @@ use super::shown;
 use crate::lint::{Report, Severity};
 use std::fmt::Write;
 
-pub fn render(report: &Report, min: Severity) -> String {
+pub(super) fn render(report: &Report, min: Severity) -> String {
     let mut out = String::new();
     let mut counts = [0usize; 3];
     for (path, f) in shown(report, min) {

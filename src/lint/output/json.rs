@@ -60,7 +60,7 @@ fn item<'a>(file: &'a str, f: &'a crate::lint::Finding) -> Item<'a> {
     }
 }
 
-pub fn render(report: &Report, min: Severity) -> String {
+pub(super) fn render(report: &Report, min: Severity) -> String {
     let findings: Vec<Item<'_>> = shown(report, min).map(|(p, f)| item(p, f)).collect();
     let count = |s: Severity| findings.iter().filter(|f| f.severity == s).count();
     let suppressed: Vec<SuppressedItem<'_>> = report
