@@ -381,6 +381,21 @@ fn run_problems(
     problems
 }
 
+/// [`run_problems`], and a run that took longer than any fault should make it take.
+fn timed_run_problems(
+    case: &str,
+    job: &Job,
+    github: &FakeGitHub,
+    out: &std::process::Output,
+    took: Duration,
+) -> Vec<String> {
+    let mut found = run_problems(case, job, github, out);
+    if took > Duration::from_secs(90) {
+        found.push(format!("{case}: took {took:?}"));
+    }
+    found
+}
+
 fn assert_run_ended_well(case: &str, job: &Job, github: &FakeGitHub, out: &std::process::Output) {
     let problems = run_problems(case, job, github, out);
     assert!(problems.is_empty(), "{problems:#?}");
@@ -447,11 +462,7 @@ async fn every_github_call_of_a_run_failing_in_turn_ends_well() {
             let (out, took) = run_case(&job).await;
             let case = format!("call {k} of {calls} answered {fault}");
             github.settle(Duration::from_secs(10)).await;
-            let mut found = run_problems(&case, &job, &github, &out);
-            if took > Duration::from_secs(90) {
-                found.push(format!("{case}: took {took:?}"));
-            }
-            found
+            timed_run_problems(&case, &job, &github, &out, took)
         });
         problems.extend(
             futures_util::future::join_all(runs)
@@ -591,11 +602,7 @@ async fn run_on_hostile_payloads_ends_well() {
             let (out, took) = run_case(&job).await;
             github.settle(Duration::from_secs(10)).await;
             let case = format!("run {name} {label}");
-            let mut found = run_problems(&case, &job, &github, &out);
-            if took > Duration::from_secs(90) {
-                found.push(format!("{case}: took {took:?}"));
-            }
-            found
+            timed_run_problems(&case, &job, &github, &out, took)
         });
         problems.extend(
             futures_util::future::join_all(runs)
