@@ -1,6 +1,8 @@
 //! Turning raw inputs (flags or `INPUT_*`) into typed settings; every error names its input.
 use crate::cli::{GithubEnvArgs, InputArgs};
 use crate::secret::Secret;
+use crate::session::policy::EncryptionSetting;
+use crate::session::store::SessionStoreKind;
 use crate::trigger::{BotAllowList, DEFAULT_BOT_NAME, TriggerRules};
 use std::path::PathBuf;
 use std::time::Duration;
@@ -51,9 +53,10 @@ pub struct Settings {
     pub litellm_model: Option<String>,
     pub proxy_config: Option<PathBuf>,
     pub max_tokens_total: Option<u64>,
-    pub session_store: Option<String>,
+    /// `session_store`; unset means the default store (`git` on GitHub, `dir:` locally).
+    pub session_store: Option<SessionStoreKind>,
     pub session_key: Option<Secret>,
-    pub session_encryption: Option<String>,
+    pub session_encryption: EncryptionSetting,
     /// Whether and how issue work ends in a pull request.
     pub create_pr: crate::pull_request::CreatePr,
     pub bot_email: String,
@@ -129,24 +132,15 @@ impl Settings {
                 })
             })
             .transpose()?;
-        if let Some(store) = text(&raw.session_store) {
-            let known = matches!(store.as_str(), "git" | "actions-cache" | "off")
-                || store.strip_prefix("dir:").is_some_and(|p| !p.is_empty());
-            if !known {
-                return Err(invalid(
-                    "session_store",
-                    format!("expected git, dir:PATH, actions-cache or off, got {store:?}"),
-                ));
-            }
-        }
-        if let Some(mode) = text(&raw.session_encryption)
-            && !matches!(mode.as_str(), "auto" | "on" | "off")
-        {
-            return Err(invalid(
-                "session_encryption",
-                format!("expected auto, on or off, got {mode:?}"),
-            ));
-        }
+        let session_store = text(&raw.session_store)
+            .map(|v| v.parse::<SessionStoreKind>())
+            .transpose()
+            .map_err(|problem| invalid("session_store", problem))?;
+        let session_encryption = text(&raw.session_encryption)
+            .map(|v| v.parse::<EncryptionSetting>())
+            .transpose()
+            .map_err(|problem| invalid("session_encryption", problem))?
+            .unwrap_or_default();
         let use_bedrock = flag("use_bedrock", &raw.use_bedrock)?;
         let use_vertex = flag("use_vertex", &raw.use_vertex)?;
         if use_bedrock && use_vertex {
@@ -258,9 +252,9 @@ impl Settings {
             litellm_model: text(&raw.litellm_model),
             proxy_config: text(&raw.proxy_config).map(PathBuf::from),
             max_tokens_total,
-            session_store: text(&raw.session_store),
+            session_store,
             session_key: secret("session_key", &raw.session_key)?,
-            session_encryption: text(&raw.session_encryption),
+            session_encryption,
             create_pr,
             bot_email: text(&raw.bot_email).unwrap_or_else(|| DEFAULT_BOT_EMAIL.into()),
             verify_command: raw.verify_command.clone().filter(|c| !c.trim().is_empty()),
@@ -498,6 +492,36 @@ mod tests {
                 .to_string()
                 .contains("max_tokens_total")
         );
+    }
+
+    #[test]
+    fn session_inputs_are_parsed_once_into_types_and_a_bad_value_is_refused() {
+        let s = Settings::from_inputs(&args()).expect("defaults");
+        assert_eq!(s.session_store, None);
+        assert_eq!(s.session_encryption, EncryptionSetting::Auto);
+        let mut a = args();
+        a.session_store = Some(" dir:/srv/sessions ".into());
+        a.session_encryption = Some("off".into());
+        let s = Settings::from_inputs(&a).expect("valid");
+        assert_eq!(
+            s.session_store,
+            Some(SessionStoreKind::Dir("/srv/sessions".into()))
+        );
+        assert_eq!(s.session_encryption, EncryptionSetting::Off);
+        for (store, encryption, input) in [
+            (Some("dir:"), None, "input session_store: dir: needs a path"),
+            (
+                None,
+                Some("sometimes"),
+                "input session_encryption: expected auto",
+            ),
+        ] {
+            let mut a = args();
+            a.session_store = store.map(str::to_string);
+            a.session_encryption = encryption.map(str::to_string);
+            let e = Settings::from_inputs(&a).expect_err("refused").to_string();
+            assert!(e.starts_with(input), "{e}");
+        }
     }
 
     #[test]

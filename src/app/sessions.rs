@@ -17,7 +17,7 @@ fn print(notice: Notice) {
 fn inputs(settings: &Settings) -> SessionInputs {
     SessionInputs {
         store: settings.session_store.clone(),
-        encryption: settings.session_encryption.clone(),
+        encryption: settings.session_encryption,
         key: settings.session_key.clone(),
         github_token: settings.github_token.clone(),
         log: print,

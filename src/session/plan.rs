@@ -23,10 +23,9 @@ pub type Log = fn(Notice);
 /// The inputs that configure sessions, as `Settings` holds them.
 #[derive(Debug, Clone)]
 pub struct SessionInputs {
-    /// `session_store`: `git` when unset.
-    pub store: Option<String>,
-    /// `session_encryption`: `auto` when unset.
-    pub encryption: Option<String>,
+    /// `session_store`: `git` in the Action, the thread's `dir:` locally, when unset.
+    pub store: Option<SessionStoreKind>,
+    pub encryption: EncryptionSetting,
     pub key: Option<Secret>,
     pub github_token: Option<Secret>,
     pub log: Log,
@@ -80,7 +79,7 @@ impl Restoration {
 
 /// Opens the configured store, or says (in the log) why sessions are off for this run.
 pub fn plan(inputs: &SessionInputs, place: ActionPlace<'_>) -> Option<SessionPlan> {
-    let kind: SessionStoreKind = inputs.store.as_deref().unwrap_or("git").parse().ok()?;
+    let kind = inputs.store.clone().unwrap_or(SessionStoreKind::Git);
     if kind == SessionStoreKind::Off {
         return None;
     }
@@ -119,11 +118,7 @@ pub fn local_plan(
     session_repository: &str,
     thread: &str,
 ) -> Option<SessionPlan> {
-    if inputs
-        .store
-        .as_deref()
-        .is_some_and(|s| s.parse::<SessionStoreKind>() == Ok(SessionStoreKind::Off))
-    {
+    if inputs.store == Some(SessionStoreKind::Off) {
         (inputs.log)(Notice::Info("sessions: off (session_store: off)".into()));
         return None;
     }
@@ -157,12 +152,7 @@ fn open(
     label: String,
 ) -> Option<SessionPlan> {
     let log = inputs.log;
-    let encryption: EncryptionSetting = inputs
-        .encryption
-        .as_deref()
-        .unwrap_or("auto")
-        .parse()
-        .ok()?;
+    let encryption = inputs.encryption;
     // Without a usable save policy nothing readable can have been stored either: skip the lookup.
     if let SaveDecision::Skip(reason) =
         super::save_decision(&kind, visibility, inputs.key.as_ref(), encryption)

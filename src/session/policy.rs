@@ -39,9 +39,7 @@ impl std::str::FromStr for EncryptionSetting {
         match s.trim().to_ascii_lowercase().as_str() {
             "" | "auto" | "on" | "true" => Ok(Self::Auto),
             "off" | "false" | "none" => Ok(Self::Off),
-            other => Err(format!(
-                "session_encryption must be \"auto\" or \"off\", got {other:?}"
-            )),
+            other => Err(format!("expected auto (or on) or off, got {other:?}")),
         }
     }
 }

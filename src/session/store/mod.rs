@@ -46,9 +46,7 @@ impl std::str::FromStr for SessionStoreKind {
         let s = s.trim();
         if let Some(path) = s.strip_prefix("dir:") {
             if path.is_empty() {
-                return Err(
-                    "session_store dir: needs a path, e.g. dir:/srv/coworker-sessions".into(),
-                );
+                return Err("dir: needs a path, e.g. dir:/srv/coworker-sessions".into());
             }
             return Ok(SessionStoreKind::Dir(PathBuf::from(path)));
         }
@@ -57,7 +55,7 @@ impl std::str::FromStr for SessionStoreKind {
             "actions-cache" => Ok(SessionStoreKind::ActionsCache),
             "off" | "none" | "false" => Ok(SessionStoreKind::Off),
             _ => Err(format!(
-                "session_store must be git, dir:PATH, actions-cache or off, got {s:?}"
+                "expected git, dir:PATH, actions-cache or off, got {s:?}"
             )),
         }
     }
