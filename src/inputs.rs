@@ -17,6 +17,9 @@ pub enum InputError {
         input: &'static str,
         problem: String,
     },
+    /// `claude_args` that the agent would misread (its own message names the input).
+    #[error(transparent)]
+    ClaudeArgs(#[from] crate::agent::args::ArgsError),
     #[error("{0}")]
     Environment(String),
 }
@@ -41,7 +44,8 @@ pub struct ModelAuth {
 #[derive(Debug, Clone)]
 pub struct Settings {
     pub rules: TriggerRules,
-    pub claude_args: String,
+    /// `claude_args`, parsed: the flags coworker understands are checked here, once.
+    pub claude_args: crate::agent::args::ClaudeArgs,
     pub claude_settings: Option<String>,
     pub model_auth: ModelAuth,
     pub github_token: Option<Secret>,
@@ -235,7 +239,9 @@ impl Settings {
                 bot_name: text(&raw.bot_name).unwrap_or_else(|| DEFAULT_BOT_NAME.into()),
                 prompt: text(&raw.prompt),
             },
-            claude_args: raw.claude_args.clone().unwrap_or_default(),
+            claude_args: crate::agent::args::ClaudeArgs::parse(
+                raw.claude_args.as_deref().unwrap_or_default(),
+            )?,
             claude_settings: text(&raw.settings),
             model_auth: ModelAuth {
                 anthropic_api_key: secret("anthropic_api_key", &raw.anthropic_api_key)?,

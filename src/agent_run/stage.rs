@@ -42,10 +42,9 @@ pub struct Located {
     user_args: ClaudeArgs,
 }
 
-/// Finds Claude Code and reads `claude_args`.
+/// Finds Claude Code (`claude_args` were parsed with the inputs).
 pub fn locate(s: &Settings) -> Result<Located, NotStarted> {
-    let user_args =
-        ClaudeArgs::parse(&s.claude_args).map_err(|e| NotStarted::Input(e.to_string()))?;
+    let user_args = s.claude_args.clone();
     let path_var = crate::inputs::process_env("PATH");
     let Some(program) =
         crate::agent::find_claude(s.claude_executable.as_deref(), path_var.as_deref())

@@ -16,8 +16,6 @@ pub(super) struct Prepared {
 /// Reads and validates everything; an error here is a usage error (exit 2).
 pub(super) fn prepare(inputs: &InputArgs, github: &GithubEnvArgs) -> anyhow::Result<Prepared> {
     let settings = Settings::from_inputs(inputs)?;
-    // Checked here so plan and run refuse it alike, before anything is posted.
-    crate::agent::args::ClaudeArgs::parse(&settings.claude_args)?;
     let job = JobEnv::from_args(github)?;
     job.check_urls()?;
     let event = Event::load(job.event_name.as_deref(), job.event_path.as_deref())?;

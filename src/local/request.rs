@@ -21,7 +21,6 @@ impl Request {
     /// `prompt`), the repository and the thread; hides every thread's sessions from the agent.
     pub async fn read(args: &LocalArgs) -> anyhow::Result<Self> {
         let mut settings = crate::inputs::Settings::from_inputs(&args.inputs)?;
-        crate::agent::args::ClaudeArgs::parse(&settings.claude_args)?;
         let file_text = match &args.task_file {
             Some(path) => Some(std::fs::read_to_string(path).map_err(|e| {
                 anyhow::anyhow!("--task-file {}: cannot read it: {e}", path.display())
