@@ -1,5 +1,6 @@
 //! The webhook payload, modelled tolerantly: GitHub's examples and live payloads both omit fields
-//! its schema calls required, so everything we do not strictly need is optional.
+//! its schema calls required, so everything we do not strictly need is optional (an `Option`
+//! field that is missing reads as `None`; serde needs no `default` for that).
 use serde::Deserialize;
 use std::path::Path;
 
@@ -63,28 +64,17 @@ impl Event {
 
 #[derive(Debug, Clone, Default, Deserialize)]
 pub struct Payload {
-    #[serde(default)]
     pub action: Option<String>,
-    #[serde(default)]
     pub sender: Option<User>,
-    #[serde(default)]
     pub repository: Option<Repository>,
-    #[serde(default)]
     pub issue: Option<Issue>,
-    #[serde(default)]
     pub comment: Option<Comment>,
-    #[serde(default)]
     pub pull_request: Option<PullRequest>,
-    #[serde(default)]
     pub review: Option<Review>,
-    #[serde(default)]
     pub changes: Option<Changes>,
-    #[serde(default)]
     pub assignee: Option<User>,
-    #[serde(default)]
     pub label: Option<Label>,
     /// Present on `pull_request*` payloads; act needs it for review events.
-    #[serde(default)]
     pub number: Option<u64>,
 }
 
@@ -105,75 +95,49 @@ impl User {
 
 #[derive(Debug, Clone, Default, Deserialize)]
 pub struct Repository {
-    #[serde(default)]
     pub full_name: Option<String>,
-    #[serde(default)]
     pub default_branch: Option<String>,
-    #[serde(default)]
     pub private: Option<bool>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
 pub struct Issue {
     pub number: u64,
-    #[serde(default)]
     pub title: Option<String>,
-    #[serde(default)]
     pub body: Option<String>,
-    #[serde(default)]
     pub user: Option<User>,
-    #[serde(default)]
     pub created_at: Option<String>,
-    #[serde(default)]
     pub updated_at: Option<String>,
-    #[serde(default)]
     pub html_url: Option<String>,
     /// Present (an object of URLs) when the "issue" is a pull request.
-    #[serde(default)]
     pub pull_request: Option<serde_json::Value>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
 pub struct Comment {
     pub id: u64,
-    #[serde(default)]
     pub body: Option<String>,
-    #[serde(default)]
     pub user: Option<User>,
-    #[serde(default)]
     pub created_at: Option<String>,
-    #[serde(default)]
     pub updated_at: Option<String>,
-    #[serde(default)]
     pub html_url: Option<String>,
     /// Review comments only: the file and line they sit on.
-    #[serde(default)]
     pub path: Option<String>,
-    #[serde(default)]
     pub line: Option<u64>,
-    #[serde(default)]
     pub diff_hunk: Option<String>,
     /// Review comments only: the thread's first comment, which replies must target.
-    #[serde(default)]
     pub in_reply_to_id: Option<u64>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
 pub struct PullRequest {
     pub number: u64,
-    #[serde(default)]
     pub title: Option<String>,
-    #[serde(default)]
     pub body: Option<String>,
-    #[serde(default)]
     pub user: Option<User>,
-    #[serde(default)]
     pub created_at: Option<String>,
-    #[serde(default)]
     pub html_url: Option<String>,
-    #[serde(default)]
     pub head: Option<GitRef>,
-    #[serde(default)]
     pub base: Option<GitRef>,
 }
 
@@ -181,34 +145,26 @@ pub struct PullRequest {
 pub struct GitRef {
     #[serde(default, rename = "ref")]
     pub name: Option<String>,
-    #[serde(default)]
     pub sha: Option<String>,
-    #[serde(default)]
     pub repo: Option<Repository>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
 pub struct Review {
     pub id: u64,
-    #[serde(default)]
     pub body: Option<String>,
-    #[serde(default)]
     pub user: Option<User>,
-    #[serde(default)]
     pub submitted_at: Option<String>,
-    #[serde(default)]
     pub html_url: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
 pub struct Changes {
-    #[serde(default)]
     pub body: Option<ChangedText>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
 pub struct ChangedText {
-    #[serde(default)]
     pub from: Option<String>,
 }
 
