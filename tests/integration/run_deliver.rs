@@ -73,15 +73,6 @@ fn add_pr(github: &FakeGitHub, number: u64, head: &str, fork: bool) {
     });
 }
 
-fn final_comment(github: &FakeGitHub, issue: u64) -> String {
-    github
-        .comments_on(issue)
-        .into_iter()
-        .rfind(|c| c.author == fake_github::BOT_LOGIN)
-        .expect("tracking comment")
-        .body
-}
-
 #[tokio::test]
 async fn an_issue_request_ends_in_a_pushed_branch_and_a_draft_pull_request_the_next_one_updates() {
     let _claude = require_claude!();
@@ -151,7 +142,7 @@ async fn an_issue_request_ends_in_a_pushed_branch_and_a_draft_pull_request_the_n
         "{:?}",
         job.outputs()
     );
-    let last = final_comment(&github, 1);
+    let last = github.last_bot_comment(1);
     assert!(last.contains(&format!("#{}", pr.number)), "{last}");
     assert!(last.contains(BRANCH), "{last}");
 
@@ -236,7 +227,7 @@ async fn failing_checks_go_back_to_the_agent_until_they_pass() {
         .parse()
         .expect("turns");
     assert!(turns >= 4, "both rounds' turns are counted: {turns}");
-    assert!(final_comment(&github, 1).contains("passed"));
+    assert!(github.last_bot_comment(1).contains("passed"));
 }
 
 #[tokio::test]
@@ -268,7 +259,7 @@ async fn checks_that_stay_red_leave_a_labelled_draft_and_a_failure() {
     assert_eq!(github.labels_on(pr.number), ["coworker:verify-failed"]);
     assert!(pr.body.contains("❌"), "{}", pr.body);
     assert!(pr.body.contains("still red"), "{}", pr.body);
-    let last = final_comment(&github, 1);
+    let last = github.last_bot_comment(1);
     assert!(last.contains("checks still fail"), "{last}");
     assert!(last.contains(&format!("#{}", pr.number)), "{last}");
 }
@@ -300,7 +291,7 @@ async fn a_pull_request_from_a_fork_is_answered_but_never_pushed() {
     assert_eq!(out.status.code(), Some(0));
     assert_eq!(fixture.remote_refs().await, before, "nothing was pushed");
     assert!(github.pulls().is_empty());
-    let last = final_comment(&github, 7);
+    let last = github.last_bot_comment(7);
     assert!(last.contains("comes from a fork"), "{last}");
     assert!(last.contains("nothing was pushed"), "{last}");
     assert_eq!(job.output("branch_name").as_deref(), Some(""));
@@ -358,7 +349,11 @@ async fn a_pull_request_cannot_reconfigure_the_agent_and_no_credential_reaches_i
             .expect("CLAUDE.md")
             .contains("HOSTILE")
     );
-    assert!(final_comment(&github, 8).contains("base branch's configuration"));
+    assert!(
+        github
+            .last_bot_comment(8)
+            .contains("base branch's configuration")
+    );
 }
 
 #[tokio::test]
@@ -401,7 +396,7 @@ async fn caps_stop_an_endless_agent_and_its_work_so_far_is_pushed() {
             Some("step"),
             "{name}: the work so far was pushed"
         );
-        let last = final_comment(&github, 1);
+        let last = github.last_bot_comment(1);
         assert!(last.contains(&format!("stopped by {name}")), "{last}");
         let pr = &github.pulls()[0];
         assert!(
@@ -495,7 +490,7 @@ async fn git_calls_go_through_the_runners_corporate_proxy() {
             .any(|s| s.authority == "git.corp.example" && s.path == "/o/r.git/info/refs"),
         "git did not use the corporate proxy: {seen:?}"
     );
-    let comment = final_comment(&github, 1);
+    let comment = github.last_bot_comment(1);
     assert!(
         comment.contains("git ls-remote failed") && comment.contains("502"),
         "the failure names the proxy's answer: {comment}"
@@ -547,7 +542,7 @@ async fn a_committed_token_stops_the_push_unless_the_workflow_allows_it() {
         .await
         .expect("log");
     assert_eq!(local, "Add the deploy settings", "the commit stays local");
-    let last = final_comment(&github, 1);
+    let last = github.last_bot_comment(1);
     assert!(last.contains("`deploy/settings.ini` line 2"), "{last}");
     assert!(last.contains("GitHub token"), "{last}");
     assert!(last.contains("secret_scan_allow"), "{last}");

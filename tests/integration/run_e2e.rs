@@ -150,12 +150,7 @@ async fn a_model_error_ends_in_a_failure_comment_and_outputs() {
     let out = job.run().await;
     assert_eq!(out.status.code(), Some(1));
     assert_eq!(job.output("conclusion").as_deref(), Some("failure"));
-    let body = github
-        .comments_on(1)
-        .last()
-        .expect("tracking comment")
-        .body
-        .clone();
+    let body = github.last_bot_comment(1);
     assert!(body.contains("failed"), "{body}");
     assert!(body.contains("400"), "{body}");
     assert!(String::from_utf8_lossy(&out.stdout).contains("::error::"));
@@ -216,12 +211,7 @@ async fn github_failing_during_the_run_still_gets_a_final_comment() {
     let out = job.run().await;
     assert_eq!(out.status.code(), Some(0));
     assert_eq!(job.output("conclusion").as_deref(), Some("success"));
-    let body = github
-        .comments_on(1)
-        .last()
-        .expect("tracking comment")
-        .body
-        .clone();
+    let body = github.last_bot_comment(1);
     assert!(
         body.contains("All done."),
         "final comment written once GitHub answered: {body}"

@@ -4,7 +4,7 @@
 //! output names a branch that was never pushed.
 use crate::support::coworker::{Job, comment_event};
 use crate::support::fake_git_http::{Endpoint, FakeGitHttp};
-use crate::support::fake_github::{self, FakeGitHub};
+use crate::support::fake_github::FakeGitHub;
 use crate::support::fake_model::{FakeModel, Reply};
 use crate::support::git_fixture::Fixture;
 use crate::support::harness::require_claude;
@@ -53,15 +53,6 @@ async fn setup() -> Setup {
     }
 }
 
-fn final_comment(github: &FakeGitHub) -> String {
-    github
-        .comments_on(1)
-        .into_iter()
-        .rfind(|c| c.author == fake_github::BOT_LOGIN)
-        .expect("tracking comment")
-        .body
-}
-
 #[tokio::test]
 async fn one_502_on_each_git_request_is_retried_and_the_run_succeeds() {
     let _claude = require_claude!();
@@ -105,7 +96,7 @@ async fn one_502_on_each_git_request_is_retried_and_the_run_succeeds() {
         .filter(|l| l.contains("retrying in") && l.contains("502"))
         .count();
     assert_eq!(retries, 3, "each retry is in the log: {stdout}");
-    assert!(final_comment(&s.github).contains("finished"));
+    assert!(s.github.last_bot_comment(1).contains("finished"));
 }
 
 #[tokio::test]
@@ -126,7 +117,7 @@ async fn a_push_that_keeps_failing_fails_the_run_and_names_no_branch() {
     );
     let attempts = s.git.statuses(Endpoint::ReceivePack);
     assert_eq!(attempts, vec![502; 4], "bounded: four attempts");
-    let comment = final_comment(&s.github);
+    let comment = s.github.last_bot_comment(1);
     assert!(comment.contains("failed"), "{comment}");
     assert!(
         comment.contains("could not push") && comment.contains("502"),
@@ -150,7 +141,7 @@ async fn a_remote_that_keeps_failing_stops_the_run_before_the_agent() {
     assert_eq!(s.job.output("conclusion").as_deref(), Some("failure"));
     assert_eq!(s.job.output("branch_name").as_deref(), Some(""));
     assert_eq!(s.git.statuses(Endpoint::InfoRefs), vec![502; 4]);
-    let comment = final_comment(&s.github);
+    let comment = s.github.last_bot_comment(1);
     assert!(
         comment.contains("the workspace could not be prepared")
             && comment.contains("git ls-remote failed")
@@ -211,7 +202,7 @@ async fn sigterm_while_git_hangs_on_the_network_is_a_cancellation() {
             "{endpoint:?} group={whole_group}"
         );
         assert_eq!(s.job.output("branch_name").as_deref(), Some(""));
-        let comment = final_comment(&s.github);
+        let comment = s.github.last_bot_comment(1);
         assert!(!comment.contains("is working"), "{comment}");
         assert!(comment.contains("cancelled"), "{endpoint:?}: {comment}");
         assert!(!comment.contains("(killed)"), "{endpoint:?}: {comment}");

@@ -421,6 +421,15 @@ impl FakeGitHub {
         })
     }
 
+    /// The body of the bot's last comment on `issue`: the tracking comment, in most tests.
+    pub fn last_bot_comment(&self, issue: u64) -> String {
+        self.comments_on(issue)
+            .into_iter()
+            .rfind(|c| c.author == BOT_LOGIN)
+            .map(|c| c.body)
+            .unwrap_or_else(|| panic!("the bot left no comment on #{issue}"))
+    }
+
     pub fn comments_on(&self, issue: u64) -> Vec<FakeComment> {
         self.with(|s| {
             s.comments
