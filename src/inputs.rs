@@ -370,6 +370,18 @@ impl JobEnv {
         Ok(())
     }
 
+    /// The job's repository: the runner's `GITHUB_REPOSITORY`, or else the one the payload names.
+    pub fn repository_or_payload(&self, event: &crate::event::Event) -> Option<RepoSlug> {
+        self.repository.clone().or_else(|| {
+            event
+                .payload
+                .repository
+                .as_ref()
+                .and_then(|r| r.full_name.as_deref())
+                .and_then(RepoSlug::parse)
+        })
+    }
+
     /// Link to this job run, for comments and summaries.
     pub fn run_url(&self) -> Option<String> {
         let repo = self.repository.as_ref()?;

@@ -1,20 +1,9 @@
-//! The GitHub client a job gets (kept in app: github must not import inputs' JobEnv): its repository (from the environment, or else the payload)
-//! and its token, or the reason there is none.
+//! The GitHub client a job gets (kept in app: github must not import inputs' JobEnv): its
+//! repository and its token, or the reason there is none.
 use crate::event::Event;
 use crate::github::{GitHub, Transport};
 use crate::inputs::JobEnv;
 use crate::secret::Secret;
-
-/// The repository as `owner/name`, from the environment or else the payload.
-pub(super) fn repository_name(job: &JobEnv, event: &Event) -> Option<String> {
-    job.repository.as_ref().map(|r| r.full()).or_else(|| {
-        event
-            .payload
-            .repository
-            .as_ref()
-            .and_then(|r| r.full_name.clone())
-    })
-}
 
 /// Why no GitHub client could be made.
 #[derive(Debug, thiserror::Error)]
@@ -44,16 +33,7 @@ pub(super) fn client(
     token: Option<&Secret>,
 ) -> Result<GitHub, ClientError> {
     let repo = job
-        .repository
-        .clone()
-        .or_else(|| {
-            event
-                .payload
-                .repository
-                .as_ref()
-                .and_then(|r| r.full_name.as_deref())
-                .and_then(crate::inputs::RepoSlug::parse)
-        })
+        .repository_or_payload(event)
         .ok_or(ClientError::NoRepository)?;
     let token = token.map(|t| t.expose());
     if token.is_none() {

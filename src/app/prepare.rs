@@ -28,9 +28,9 @@ pub(super) fn prepare(inputs: &InputArgs, github: &GithubEnvArgs) -> anyhow::Res
     })
 }
 
-/// The repository as `owner/name` (see `github_client::repository_name`).
+/// The repository as `owner/name` (see `JobEnv::repository_or_payload`).
 pub(super) fn repository_name(p: &Prepared) -> Option<String> {
-    super::github_client::repository_name(&p.job, &p.event)
+    p.job.repository_or_payload(&p.event).map(|r| r.full())
 }
 
 /// The run's GitHub client (see `github_client::client`).
