@@ -2,12 +2,12 @@
 //! Anthropic key or OAuth token, AWS for Bedrock, Google for Vertex AI) become a one-route proxy
 //! config, read from the runner's environment under the names Claude Code itself reads, so the
 //! proxy holds them and the agent holds only the proxy's per-run token.
-use super::config::{
-    AnthropicCredential, ConfigError, DirectUpstream, ModelRoute, ProxyConfig, Upstream,
+use super::config::{ConfigError, ModelRoute, ProxyConfig};
+use super::upstream::aws::AwsCredentialSource;
+use super::upstream::gcp::GcpCredentials;
+use super::upstream::{
+    AnthropicCredential, BedrockUpstream, DirectUpstream, Upstream, VertexUpstream,
 };
-use super::providers::aws_auth::AwsCredentialSource;
-use super::providers::gcp_auth::GcpCredentials;
-use crate::secret::Secret;
 
 type Env<'a> = &'a dyn Fn(&str) -> Option<String>;
 
@@ -18,35 +18,6 @@ pub const ANTHROPIC_API: &str = "https://api.anthropic.com";
 pub const BEDROCK_DEFAULT_MODEL: &str = "anthropic.claude-sonnet-4-5-20250929-v1:0";
 /// Claude Code's own default model on Vertex AI (2.1.197).
 pub const VERTEX_DEFAULT_MODEL: &str = "claude-sonnet-4-5@20250929";
-
-/// Claude on Amazon Bedrock in one region.
-#[derive(Debug, Clone)]
-pub struct BedrockUpstream {
-    pub region: String,
-    /// `https://bedrock-runtime.{region}.amazonaws.com`, or an override.
-    pub endpoint: String,
-    /// Sent when the client asks for a model that is not a Bedrock id.
-    pub model: String,
-    pub credentials: AwsCredentialSource,
-}
-
-impl BedrockUpstream {
-    pub fn secret_values(&self) -> Vec<Secret> {
-        self.credentials.secret_values()
-    }
-}
-
-/// Claude on Google Vertex AI in one project and region.
-#[derive(Debug, Clone)]
-pub struct VertexUpstream {
-    pub project: String,
-    pub region: String,
-    /// Up to and including `/v1`, e.g. `https://us-east5-aiplatform.googleapis.com/v1`.
-    pub base_url: String,
-    /// Sent when the client asks for a model that is not a Vertex id.
-    pub model: String,
-    pub credentials: GcpCredentials,
-}
 
 fn get(env: Env<'_>, name: &str) -> Option<String> {
     env(name)
@@ -183,6 +154,7 @@ pub fn vertex(env: Env<'_>) -> Result<ProxyConfig, ConfigError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::secret::Secret;
 
     fn env_of(pairs: &'static [(&'static str, &'static str)]) -> impl Fn(&str) -> Option<String> {
         move |k| {

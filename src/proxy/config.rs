@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use serde_json::Value;
 
+use super::upstream::{HttpUpstream, SapCredentials, SapUpstream, Upstream};
 use crate::secret::Secret;
 
 /// Why a configuration could not be turned into a usable proxy.
@@ -48,82 +49,6 @@ pub enum ConfigError {
     /// A built-in provider's environment is incomplete or unreadable.
     #[error("{0}")]
     Provider(String),
-}
-
-/// Where one alias sends its requests.
-#[derive(Debug, Clone)]
-pub enum Upstream {
-    /// Any server speaking the Anthropic Messages API; bytes are passed through.
-    Anthropic(HttpUpstream),
-    /// SAP AI Core foundation-model deployment, called through its Bedrock-style `/invoke` routes.
-    Sap(SapUpstream),
-    /// Any OpenAI-compatible chat-completions server; requests and streams are translated.
-    OpenAi(HttpUpstream),
-    /// Anthropic's API (or a gateway in its place) with the run's key or token: the client's
-    /// model, headers and body go upstream as they are.
-    AnthropicDirect(DirectUpstream),
-    /// Claude on Amazon Bedrock, signed with SigV4.
-    Bedrock(crate::proxy::builtin::BedrockUpstream),
-    /// Claude on Google Vertex AI, with an access token from Application Default Credentials.
-    Vertex(crate::proxy::builtin::VertexUpstream),
-}
-
-/// Anthropic's API reached with one of the credentials Claude Code itself accepts.
-#[derive(Debug, Clone)]
-pub struct DirectUpstream {
-    pub api_base: String,
-    pub credential: AnthropicCredential,
-}
-
-/// How the proxy authenticates to Anthropic's API.
-#[derive(Debug, Clone)]
-pub enum AnthropicCredential {
-    /// A Console API key, sent as `x-api-key`.
-    ApiKey(Secret),
-    /// A gateway's bearer token (`ANTHROPIC_AUTH_TOKEN`), sent as `Authorization: Bearer`.
-    AuthToken(Secret),
-    /// A Claude subscription token (`claude setup-token`), sent as `Authorization: Bearer`
-    /// with the OAuth beta Claude Code adds for it.
-    OAuth(Secret),
-}
-
-impl AnthropicCredential {
-    pub fn secret(&self) -> &Secret {
-        match self {
-            AnthropicCredential::ApiKey(s)
-            | AnthropicCredential::AuthToken(s)
-            | AnthropicCredential::OAuth(s) => s,
-        }
-    }
-}
-
-/// An upstream addressed by base URL and optional key.
-#[derive(Debug, Clone)]
-pub struct HttpUpstream {
-    pub api_base: String,
-    pub api_key: Option<Secret>,
-    /// Model name sent upstream (the part after the provider prefix).
-    pub model: String,
-}
-
-/// A SAP AI Core model and the credentials to reach it.
-#[derive(Debug, Clone)]
-pub struct SapUpstream {
-    /// SAP model name, e.g. `anthropic--claude-4.6-sonnet`.
-    pub model: String,
-    pub credentials: SapCredentials,
-}
-
-/// OAuth2 client credentials and endpoints of one SAP AI Core tenant.
-#[derive(Debug, Clone)]
-pub struct SapCredentials {
-    /// Token URL, always ending in `/oauth/token`.
-    pub auth_url: String,
-    pub client_id: Secret,
-    pub client_secret: Secret,
-    /// API base, always ending in `/v2`.
-    pub base_url: String,
-    pub resource_group: String,
 }
 
 /// One client-visible model name and its upstream.

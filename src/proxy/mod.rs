@@ -17,6 +17,7 @@ pub mod retry;
 pub mod server;
 pub mod setup;
 pub mod sse;
+pub mod upstream;
 pub mod usage;
 
 use std::net::{Ipv4Addr, SocketAddr};

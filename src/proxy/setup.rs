@@ -2,7 +2,7 @@
 //! This is the one place that decides the provider from the model inputs and the runner's
 //! environment, and describes the setup and what the proxy counted afterwards. It takes plain
 //! values (not `Settings`): `inputs` depends on `budget`, which depends on the proxy.
-use super::config::{AnthropicCredential, Upstream};
+use super::upstream::{AnthropicCredential, Upstream};
 use super::{ProxyConfig, ProxyError, RunningProxy, UsageTotals, builtin};
 use crate::secret::Secret;
 use std::path::PathBuf;

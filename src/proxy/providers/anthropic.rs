@@ -12,10 +12,10 @@ use super::{
     Call, Ctx, Endpoint, MAX_RESPONSE_BODY, connect_error, json_response, read_capped, send_timed,
     sse_response, upstream_error,
 };
-use crate::proxy::config::{AnthropicCredential, DirectUpstream, HttpUpstream};
 use crate::proxy::errors::ApiError;
 use crate::proxy::relay::{Transform, relay};
 use crate::proxy::sse::SseParser;
+use crate::proxy::upstream::{AnthropicCredential, DirectUpstream, HttpUpstream};
 use crate::proxy::usage::{Usage, UsageRecorder};
 
 /// The beta Claude Code adds to every call it authenticates with a Claude subscription's

@@ -11,8 +11,8 @@ use super::aws_auth::{AwsAccess, SigV4Request};
 use super::invoke::{answer, bedrock_body};
 use super::sap_auth::form_encode;
 use super::{Call, Ctx, connect_error, send_timed, upstream_error};
-use crate::proxy::builtin::BedrockUpstream;
 use crate::proxy::errors::ApiError;
+use crate::proxy::upstream::BedrockUpstream;
 
 const SOURCE: &str = "Amazon Bedrock";
 

@@ -3,7 +3,6 @@
 pub mod anthropic;
 pub mod aws_auth;
 pub mod bedrock;
-pub mod gcp_auth;
 pub mod invoke;
 pub mod openai;
 pub mod openai_stream;
@@ -19,10 +18,10 @@ use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
 use serde_json::{Map, Value};
 
-use super::config::Upstream;
 use super::errors::ApiError;
 use super::relay::RelayTimers;
 use super::retry::{RetryPolicy, SendError};
+use super::upstream::Upstream;
 use super::usage::Meter;
 use crate::secret::Secret;
 

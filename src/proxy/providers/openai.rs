@@ -11,9 +11,9 @@ use super::{
     Call, Ctx, Endpoint, MAX_RESPONSE_BODY, connect_error, json_response, read_capped, send_timed,
     sse_response, upstream_error,
 };
-use crate::proxy::config::HttpUpstream;
 use crate::proxy::errors::ApiError;
 use crate::proxy::relay::relay;
+use crate::proxy::upstream::HttpUpstream;
 use crate::proxy::usage::UsageRecorder;
 
 pub struct OpenAiProvider {

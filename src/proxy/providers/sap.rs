@@ -7,8 +7,8 @@ use bytes::Bytes;
 use super::invoke::{answer, bedrock_body};
 use super::sap_auth::SapAccess;
 use super::{Call, Ctx, connect_error, send_timed, upstream_error};
-use crate::proxy::config::SapUpstream;
 use crate::proxy::errors::ApiError;
+use crate::proxy::upstream::SapUpstream;
 
 pub struct SapProvider {
     upstream: SapUpstream,

@@ -8,8 +8,8 @@ use tokio::sync::Mutex;
 use tokio::time::Instant;
 
 use super::{Ctx, MAX_RESPONSE_BODY, connect_error, read_capped, send_timed, upstream_error};
-use crate::proxy::config::SapCredentials;
 use crate::proxy::errors::ApiError;
+use crate::proxy::upstream::SapCredentials;
 use crate::secret::Secret;
 
 struct Token {

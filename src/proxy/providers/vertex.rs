@@ -7,8 +7,8 @@ use serde_json::{Map, Value};
 
 use super::invoke::strip_cache_scope;
 use super::{Call, Ctx, connect_error, send_timed, upstream_error};
-use crate::proxy::builtin::VertexUpstream;
 use crate::proxy::errors::ApiError;
+use crate::proxy::upstream::VertexUpstream;
 
 /// Top-level fields Vertex's Claude endpoint accepts (the first-party ones minus `model`).
 const BODY_FIELDS: &[&str] = &[

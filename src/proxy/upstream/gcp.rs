@@ -1,7 +1,8 @@
 //! Google access for Vertex AI: Application Default Credentials read the way Google's client
 //! libraries read them (`GOOGLE_APPLICATION_CREDENTIALS`, then gcloud's ADC file, then the
 //! metadata server), turned into access tokens by `google-cloud-auth`, which caches them and
-//! renews them before they expire.
+//! renews them before they expire. It sits with the upstream descriptions because the Vertex
+//! upstream holds these credentials and both the built-in setup and the provider use them.
 use std::path::{Path, PathBuf};
 
 use google_cloud_auth::credentials::{
