@@ -26,6 +26,23 @@ pub enum Upstream {
     Vertex(VertexUpstream),
 }
 
+impl Upstream {
+    /// The credential values this upstream holds (none for Vertex, whose tokens are minted by
+    /// the Google library), so they can be kept out of every relayed message.
+    pub fn secret_values(&self) -> Vec<Secret> {
+        match self {
+            Upstream::Anthropic(u) | Upstream::OpenAi(u) => u.api_key.iter().cloned().collect(),
+            Upstream::Sap(s) => vec![
+                s.credentials.client_secret.clone(),
+                s.credentials.client_id.clone(),
+            ],
+            Upstream::AnthropicDirect(d) => vec![d.credential.secret().clone()],
+            Upstream::Bedrock(b) => b.credentials.secret_values(),
+            Upstream::Vertex(_) => Vec::new(),
+        }
+    }
+}
+
 /// Anthropic's API reached with one of the credentials Claude Code itself accepts.
 #[derive(Debug, Clone)]
 pub struct DirectUpstream {
@@ -93,12 +110,6 @@ pub struct BedrockUpstream {
     /// Sent when the client asks for a model that is not a Bedrock id.
     pub model: String,
     pub credentials: AwsCredentialSource,
-}
-
-impl BedrockUpstream {
-    pub fn secret_values(&self) -> Vec<Secret> {
-        self.credentials.secret_values()
-    }
 }
 
 /// Claude on Google Vertex AI in one project and region.
