@@ -150,7 +150,9 @@ pub async fn start(config: ProxyConfig, options: ProxyOptions) -> Result<Running
         redactor: Redactor::new(secrets),
     };
     let mut tokens = vec![options.client_token.clone()];
-    tokens.extend(config.master_key.iter().cloned());
+    // An empty key would admit a client that sends an empty one; the config refuses it at
+    // load time, and a config built in code does not get it past here either.
+    tokens.extend(config.master_key.iter().filter(|k| !k.is_empty()).cloned());
     let providers: Vec<Provider> = config
         .models
         .iter()

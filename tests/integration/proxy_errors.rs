@@ -37,6 +37,33 @@ async fn ok_after(proxy: &coworker::proxy::RunningProxy) {
     );
 }
 
+/// An empty master key would match a client that sends an empty key: the config refuses it
+/// when it loads, and a config built in code with one does not open the proxy either.
+#[tokio::test]
+async fn an_empty_master_key_admits_no_one() {
+    let fake = FakeModel::start_with(FakeModelOptions::proxy_upstream(KEY)).await;
+    let with_empty = format!("{}general_settings: {{master_key: \"\"}}\n", yaml(&fake));
+    let err = coworker::proxy::ProxyConfig::from_litellm_yaml(&with_empty, &|_| None)
+        .expect_err("an empty master key is refused");
+    assert!(err.to_string().contains("master_key"), "{err}");
+
+    let (mut config, _) =
+        coworker::proxy::ProxyConfig::from_litellm_yaml(&yaml(&fake), &|_| None).expect("valid");
+    config.master_key = Some(coworker::secret::Secret::new(""));
+    let proxy = start_with(config, |_| {}).await;
+    for header in ["x-api-key", "authorization"] {
+        let r = client()
+            .post(format!("{}/v1/messages", proxy.base_url()))
+            .header(header, if header == "x-api-key" { "" } else { "Bearer " })
+            .body(request("main", "hi", false).to_string())
+            .send()
+            .await
+            .expect("send");
+        assert_eq!(r.status(), 401, "an empty {header} got in");
+    }
+    ok_after(&proxy).await;
+}
+
 #[tokio::test]
 async fn bad_requests_get_anthropic_errors() {
     let fake = FakeModel::start_with(FakeModelOptions::proxy_upstream(KEY)).await;
