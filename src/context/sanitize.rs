@@ -1,5 +1,8 @@
 //! Removing what a reader of the issue cannot see but a model would: HTML comments, invisible
-//! and direction-changing characters, image alt text and hidden attributes.
+//! and direction-changing characters, image alt text, link titles and hidden attributes. Where
+//! code starts and ends is the parser's ([`crate::markdown`]): inside code nothing is hidden.
+
+use crate::markdown;
 
 /// Characters that render as nothing or reorder text: zero-width, BOM, word joiners and the
 /// Unicode bidi controls used to hide instructions ("Trojan Source").
@@ -16,11 +19,13 @@ fn is_invisible(c: char) -> bool {
         | '\u{E0000}'..='\u{E007F}')
 }
 
-/// Cleans user-written Markdown for the prompt.
+/// Cleans user-written Markdown for the prompt. Code spans and blocks are kept as written:
+/// GitHub shows them verbatim, comment openers, alt text and attributes included.
 pub fn sanitize(text: &str) -> String {
-    let no_comments = crate::markdown::strip_html_comments(text);
-    let visible = strip_invisible(&no_comments);
-    let no_alt = strip_markdown_image_alt(&visible);
+    let visible = strip_invisible(text);
+    let no_comments = markdown::strip_html_comments(&visible);
+    let no_alt =
+        markdown::remove_ranges(&no_comments, &markdown::alt_and_title_ranges(&no_comments));
     strip_html_hidden_attributes(&no_alt)
 }
 
@@ -32,32 +37,23 @@ pub fn strip_invisible(text: &str) -> String {
         .collect()
 }
 
-/// `![anything](url)` → `![](url)`: alt text is invisible on the page.
-fn strip_markdown_image_alt(text: &str) -> String {
+/// Drops `alt`, `title` and `aria-label` attribute values inside raw HTML (not in code).
+fn strip_html_hidden_attributes(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
-    let mut rest = text;
-    while let Some(start) = rest.find("![") {
-        out.push_str(&rest[..start]);
-        let after = &rest[start + 2..];
-        match after.find("](") {
-            Some(close) if !after[..close].contains('\n') => {
-                out.push_str("![]");
-                rest = &after[close + 1..];
-            }
-            _ => {
-                out.push_str("![");
-                rest = after;
-            }
-        }
+    let mut kept_from = 0;
+    for html in markdown::html_ranges(text) {
+        out.push_str(&text[kept_from..html.start]);
+        out.push_str(&clean_tags(&text[html.clone()]));
+        kept_from = html.end;
     }
-    out.push_str(rest);
+    out.push_str(&text[kept_from..]);
     out
 }
 
-/// Drops `alt`, `title` and `aria-label` attribute values inside HTML tags.
-fn strip_html_hidden_attributes(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    let mut rest = text;
+/// Cleans every `<…>` tag in a stretch of raw HTML.
+fn clean_tags(html: &str) -> String {
+    let mut out = String::with_capacity(html.len());
+    let mut rest = html;
     while let Some(lt) = rest.find('<') {
         out.push_str(&rest[..lt]);
         let tag_and_more = &rest[lt..];
@@ -137,6 +133,40 @@ mod tests {
     fn keeps_ordinary_markdown() {
         let text = "## Steps\n\n1. `cargo test`\n2. see [link](https://e.x)\n\n```rust\nlet a = b < c;\n```";
         assert_eq!(sanitize(text), text);
+    }
+
+    /// Code is shown as written: a comment opener, alt text or an attribute inside it is what
+    /// the reader sees, and nothing after it may be lost.
+    #[test]
+    fn code_is_kept_byte_for_byte() {
+        for text in [
+            "Use `<!--` to open a comment.\n\nThen run the tests.",
+            "```html\n<!-- keep -->\n<img alt=\"logo\" title=\"t\">\n```\nafter",
+            "```md\n![logo](x.png)\n```",
+            "    <!-- indented code\n\nstill here",
+            "`![alt](x)` and `<a title=\"x\">`",
+            "if a < b && c > d { alt=1 }",
+            "```\r\n<!--\r\n```\r\nafter\r\n",
+        ] {
+            // Carriage returns are control characters, dropped everywhere (`strip_invisible`).
+            assert_eq!(sanitize(text), text.replace('\r', ""));
+        }
+    }
+
+    #[test]
+    fn hidden_markdown_outside_code_is_removed() {
+        assert_eq!(sanitize("![multi\nline alt](x.png) end"), "![](x.png) end");
+        assert_eq!(
+            sanitize("![ref alt][logo]\n\n[logo]: x.png"),
+            "![][logo]\n\n[logo]: x.png"
+        );
+        assert_eq!(sanitize("![a [nested] alt](x.png)"), "![](x.png)");
+        assert_eq!(sanitize("a\n<!--\nhidden\n```\n-->\nb"), "a\n\nb");
+        assert_eq!(sanitize("x <!-- never closed\n\n```\ny\n```"), "x ");
+        assert_eq!(
+            sanitize("<div>\n<img alt=\"multi\nline\" src=a>\n</div>"),
+            "<div>\n<img  src=a>\n</div>"
+        );
     }
 
     #[test]

@@ -1,7 +1,8 @@
 //! Finding a trigger phrase the way a reader sees it: standing alone, outside code and quotes.
 
 /// True when `phrase` appears in `text` as a request: case-insensitive, delimited on both sides,
-/// and not only inside a fenced code block, inline code, a quoted line or an HTML comment.
+/// and in what the rendered page shows as the author's words, not only inside code, a quote, an
+/// HTML comment or block, alt text or a link's target.
 pub fn mentions(text: &str, phrase: &str) -> bool {
     let phrase = phrase.trim();
     if phrase.is_empty() {
@@ -11,88 +12,10 @@ pub fn mentions(text: &str, phrase: &str) -> bool {
     contains_standalone(&visible, phrase)
 }
 
-/// The text a reader takes as the author's own words: code, quotes and HTML comments removed.
+/// The text a reader takes as the author's own words: comments, code, quotes, alt text, link
+/// targets and raw HTML blocks removed (see [`crate::markdown::rendered_prose`]).
 pub fn visible_prose(text: &str) -> String {
-    let without_comments = crate::markdown::strip_html_comments(text);
-    let mut out = String::with_capacity(without_comments.len());
-    let mut fence: Option<(char, usize)> = None;
-    for line in without_comments.lines() {
-        let trimmed = line.trim_start();
-        let indent = line.len() - trimmed.len();
-        if let Some((ch, len)) = fence {
-            if indent <= 3
-                && fence_run(trimmed, ch) >= len
-                && trimmed.trim_start_matches(ch).trim().is_empty()
-            {
-                fence = None;
-            }
-            out.push('\n');
-            continue;
-        }
-        if indent <= 3 {
-            for ch in ['`', '~'] {
-                let run = fence_run(trimmed, ch);
-                if run >= 3 {
-                    fence = Some((ch, run));
-                }
-            }
-            if fence.is_some() {
-                out.push('\n');
-                continue;
-            }
-            if trimmed.starts_with('>') {
-                out.push('\n');
-                continue;
-            }
-        }
-        out.push_str(&strip_inline_code(line));
-        out.push('\n');
-    }
-    out
-}
-
-fn fence_run(line: &str, ch: char) -> usize {
-    line.chars().take_while(|c| *c == ch).count()
-}
-
-/// Removes `code spans`; a backtick run opens a span closed by a run of the same length.
-fn strip_inline_code(line: &str) -> String {
-    let chars: Vec<char> = line.chars().collect();
-    let mut out = String::with_capacity(line.len());
-    let mut i = 0;
-    while i < chars.len() {
-        if chars[i] == '`' {
-            let open = chars[i..].iter().take_while(|c| **c == '`').count();
-            let mut j = i + open;
-            let mut closed_at = None;
-            while j < chars.len() {
-                if chars[j] == '`' {
-                    let run = chars[j..].iter().take_while(|c| **c == '`').count();
-                    if run == open {
-                        closed_at = Some(j + run);
-                        break;
-                    }
-                    j += run;
-                } else {
-                    j += 1;
-                }
-            }
-            match closed_at {
-                Some(end) => {
-                    out.push(' ');
-                    i = end;
-                }
-                None => {
-                    out.extend(&chars[i..i + open]);
-                    i += open;
-                }
-            }
-        } else {
-            out.push(chars[i]);
-            i += 1;
-        }
-    }
-    out
+    crate::markdown::rendered_prose(&crate::markdown::strip_html_comments(text))
 }
 
 fn fold(c: char) -> char {
@@ -181,6 +104,79 @@ mod tests {
         assert!(mentions("```\ncode\n```\n@claude now fix it", "@claude"));
         assert!(mentions("> quoted\n@claude answer it", "@claude"));
         assert!(mentions("`code` and @claude", "@claude"));
+    }
+
+    /// Markdown a hand-written line scanner misreads: each of these hides the phrase from a
+    /// reader of the rendered page (code, alt text, a link's target or title, raw HTML, a quote).
+    #[test]
+    fn hidden_in_hostile_markdown_does_not_trigger() {
+        for text in [
+            // Indented code, and fences the hand-written scanner only knew at the margin.
+            "    @claude fix",
+            "intro\n\n    @claude fix",
+            "- item\n\n    ```\n    @claude fix\n    ```",
+            "1. step\n   ~~~\n   @claude fix\n   ~~~",
+            "> ```\n> @claude fix\n> ```",
+            "````\n```\n@claude fix\n```\n````",
+            "~~~\n```\n@claude fix\n~~~",
+            "```\n@claude fix",
+            "```\r\n@claude fix\r\n```\r\n",
+            // Quotes inside other containers.
+            "- > @claude fix",
+            ">> @claude fix",
+            "> > > @claude fix",
+            "> - @claude fix",
+            // What the page does not show: alt text, link targets and titles, definitions.
+            "![@claude fix](x.png)",
+            "![x](x.png \"@claude fix\")",
+            "[docs](@claude)",
+            "[docs](https://e.x \"@claude fix\")",
+            "[docs]\n\n[docs]: https://e.x \"@claude fix\"",
+            // Raw HTML blocks and comments in them.
+            "<details>\n@claude fix\n</details>",
+            "<!--\n```\n-->\n<!-- @claude fix -->",
+            "<b>@claude</b>",
+        ] {
+            assert!(!mentions(text, "@claude"), "{text:?} should not trigger");
+        }
+    }
+
+    /// The other way round: a reader sees these as the author's own words.
+    #[test]
+    fn visible_in_hostile_markdown_triggers() {
+        for text in [
+            // `<!--` inside code opens no comment: the rest of the text stays visible.
+            "`<!--` @claude fix `-->`",
+            "```\n<!--\n```\n@claude fix\n<!-- -->",
+            // Three backticks inside a line are a code span, not a fence hiding the rest.
+            "```inline``` @claude fix",
+            "``a ` b`` @claude fix",
+            // Hidden parts end, visible ones around them count.
+            "[@claude](https://github.com/claude) fix",
+            "**@claude** fix",
+            "<details><summary>log</summary>\n\n@claude fix\n\n</details>",
+            "@clau<!-- x -->de fix",
+            "```\r\ncode\r\n```\r\n@claude fix\r\n",
+            "- item\n- @claude fix",
+            "| a | b |\n|---|---|\n| @claude | fix |",
+            "```\ncode\n````\n\n@claude fix",
+        ] {
+            assert!(mentions(text, "@claude"), "{text:?} should trigger");
+        }
+    }
+
+    #[test]
+    fn addresses_and_longer_names_do_not_trigger() {
+        for text in [
+            "<mailto:team@claude.com>",
+            "<https://x.dev/@claude>",
+            "email@claude",
+            "@claude-bot fix",
+            "@claude/fix",
+            "https://github.com/claude fix",
+        ] {
+            assert!(!mentions(text, "@claude"), "{text:?} should not trigger");
+        }
     }
 
     #[test]
