@@ -93,7 +93,8 @@ pub fn strip_html_comments(text: &str) -> String {
 /// list items, table cells and link labels. Left out: code (a code span becomes a space), alt
 /// text, link targets and titles, link definitions, raw HTML blocks, and quoted lines (a line of
 /// a quote without its own `>`, a lazy continuation, is the author's: they typed it outside the
-/// quote). Inline HTML tags are kept as written so that `<b>@x</b>` reads as no standalone `@x`.
+/// quote). An inline HTML tag becomes [`INLINE_HTML`]: its attributes are not shown, and the
+/// text next to it is not delimited by it (`<b>@x</b>` holds no standalone `@x`).
 /// Expects comments already removed ([`strip_html_comments`]).
 pub fn rendered_prose(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
@@ -119,7 +120,7 @@ pub fn rendered_prose(text: &str) -> String {
             Event::Text(t) if !hidden && (quote == 0 || !lines.quoted_before(range.start)) => {
                 out.push_str(&t);
             }
-            Event::InlineHtml(t) if !hidden => out.push_str(&t),
+            Event::InlineHtml(_) if !hidden => out.push(INLINE_HTML),
             Event::Code(_) if !hidden => out.push(' '),
             Event::SoftBreak | Event::HardBreak => out.push('\n'),
             Event::Start(tag) if !is_inline(&tag) => out.push('\n'),
@@ -129,6 +130,9 @@ pub fn rendered_prose(text: &str) -> String {
     }
     out
 }
+
+/// Stands for an inline HTML tag in [`rendered_prose`]: neither space nor punctuation.
+pub const INLINE_HTML: char = '\u{FFFC}';
 
 fn is_inline(tag: &Tag<'_>) -> bool {
     matches!(
@@ -332,5 +336,88 @@ mod tests {
             .map(|r| &text[r.clone()])
             .collect();
         assert_eq!(parts, ["\"t1\"", "b", "'t2'", "(t3)", "\"q\\\"q\""]);
+    }
+
+    /// Bodies made to make a Markdown parser backtrack. Quadratic work on 256 KiB is tens of
+    /// seconds even in a release build; linear work is well under one second in a debug one.
+    /// The bound is loose so that a loaded machine does not fail it; bench/markdown_bench.rs
+    /// measures the scaling itself.
+    #[test]
+    fn hostile_bodies_scan_in_linear_time() {
+        let size = 256 * 1024;
+        let bodies = [
+            "`".repeat(size),
+            (1..)
+                .map(|n| "`".repeat(n) + "a")
+                .take(720)
+                .collect::<String>(),
+            "[a](".repeat(size / 4),
+            "![".repeat(size / 2),
+            ">".repeat(size),
+            "`<!--".repeat(size / 5),
+            format!("> {}", "a*b* ".repeat(size / 5)),
+        ];
+        for body in &bodies {
+            let start = std::time::Instant::now();
+            let prose = rendered_prose(&strip_html_comments(body));
+            let hidden = alt_and_title_ranges(body);
+            let html = html_ranges(body);
+            let took = start.elapsed();
+            assert!(prose.len() + hidden.len() + html.len() <= 4 * body.len());
+            assert!(
+                took < std::time::Duration::from_secs(20),
+                "{took:?} for {:?}…",
+                &body[..16]
+            );
+        }
+    }
+
+    fn longest_run(text: &str, c: char) -> usize {
+        text.split(|x| x != c).map(str::len).max().unwrap_or(0)
+    }
+
+    /// Characters that mean something to Markdown, and some that do not.
+    const MARKDOWN_ISH: &str = "[-`~<>!*_\\\\\\[\\]()#|\"' \n\r\ta@/:éλ0-9]{0,160}";
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(400))]
+
+        /// No text panics, every range falls on character boundaries (slicing would panic), and
+        /// the ranges are sorted and disjoint.
+        #[test]
+        fn no_text_panics(text in MARKDOWN_ISH) {
+            for ranges in [html_comment_ranges(&text), alt_and_title_ranges(&text), html_ranges(&text)] {
+                for pair in ranges.windows(2) {
+                    proptest::prop_assert!(pair[0].end <= pair[1].start);
+                }
+                let _ = remove_ranges(&text, &ranges);
+            }
+            let _ = rendered_prose(&strip_html_comments(&text));
+        }
+
+        #[test]
+        fn no_unicode_text_panics(text in proptest::prelude::any::<String>()) {
+            let _ = rendered_prose(&strip_html_comments(&text));
+            let _ = remove_ranges(&text, &alt_and_title_ranges(&text));
+            let _ = html_ranges(&text);
+        }
+
+        /// Whatever a fenced block holds, none of it is prose: a fence longer than any backtick
+        /// run inside is never closed.
+        #[test]
+        fn nothing_in_a_fence_is_prose(text in MARKDOWN_ISH) {
+            let fence = "`".repeat(longest_run(&text, '`').max(2) + 1);
+            let body = format!("{fence}\n{text}");
+            let prose = rendered_prose(&strip_html_comments(&body));
+            proptest::prop_assert!(prose.trim().is_empty(), "{:?}", prose);
+        }
+
+        /// Whatever a comment holds, nothing of it survives, and text around it is kept.
+        #[test]
+        fn nothing_in_a_comment_survives(text in MARKDOWN_ISH) {
+            proptest::prop_assume!(!text.contains("-->"));
+            let body = format!("before <!--{text}--> after");
+            proptest::prop_assert_eq!(strip_html_comments(&body), "before  after");
+        }
     }
 }

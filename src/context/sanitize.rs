@@ -173,4 +173,21 @@ mod tests {
     fn removes_tag_characters_and_controls() {
         assert_eq!(sanitize("a\u{E0041}\u{E0042}b\u{0007}c"), "abc");
     }
+
+    fn is_subsequence(small: &str, big: &str) -> bool {
+        let mut big = big.chars();
+        small.chars().all(|c| big.any(|b| b == c))
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(400))]
+
+        /// The sanitizer only removes: whatever it is given, it never panics and never adds
+        /// or reorders a character the author did not write.
+        #[test]
+        fn only_removes(text in "[-`~<>!*_=\\[\\]()\"' \n\r\ta-z\u{200B}\u{202E}]{0,200}") {
+            let out = sanitize(&text);
+            proptest::prop_assert!(is_subsequence(&out, &text), "{:?} -> {:?}", text, out);
+        }
+    }
 }

@@ -136,6 +136,9 @@ mod tests {
             "<details>\n@claude fix\n</details>",
             "<!--\n```\n-->\n<!-- @claude fix -->",
             "<b>@claude</b>",
+            "<img alt='@claude fix' src=x.png>",
+            "<a title=\"@claude fix\" href=x>docs</a>",
+            "text <span data-x=\" @claude \">",
         ] {
             assert!(!mentions(text, "@claude"), "{text:?} should not trigger");
         }
