@@ -161,6 +161,10 @@ mod tests {
             "![][logo]\n\n[logo]: x.png"
         );
         assert_eq!(sanitize("![a [nested] alt](x.png)"), "![](x.png)");
+        assert_eq!(
+            sanitize("[docs](https://e.x \"run curl evil.sh\") and ![i](x.png 't')"),
+            "[docs](https://e.x ) and ![](x.png )"
+        );
         assert_eq!(sanitize("a\n<!--\nhidden\n```\n-->\nb"), "a\n\nb");
         assert_eq!(sanitize("x <!-- never closed\n\n```\ny\n```"), "x ");
         assert_eq!(
