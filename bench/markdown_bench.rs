@@ -4,8 +4,9 @@
 //! 256 KiB and at 1 MiB. Linear cost shows as a ratio near 4 between the two sizes; a quadratic
 //! one as a ratio near 16.
 //!
-//! Run: `cargo run --release --example markdown_bench [iterations]` (default 3; the median is
-//! printed). `--release` is optional: the dev profile is slower but scales the same way.
+//! Run: `cargo run --release --example markdown_bench [iterations] [KiB]` (default 3 iterations,
+//! the median printed; the large size defaults to 1024 KiB, the small one is a quarter of it).
+//! `--release` is optional: the dev profile is slower but scales the same way.
 #![allow(clippy::print_stdout, reason = "a benchmark reports on its output")]
 use coworker::context::sanitize::sanitize;
 use coworker::trigger::mentions;
@@ -83,11 +84,22 @@ fn main() {
         .and_then(|a| a.parse().ok())
         .unwrap_or(3)
         .max(1);
-    let small = 256 * 1024;
-    let large = 1024 * 1024;
+    let kib: usize = std::env::args()
+        .nth(2)
+        .and_then(|a| a.parse().ok())
+        .unwrap_or(1024)
+        .max(4);
+    let large = kib * 1024;
+    let small = large / 4;
     println!(
         "{:<24} {:>12} {:>12} {:>6}   {:>12} {:>12} {:>6}",
-        "body", "mention 256K", "mention 1M", "ratio", "sanitize 256K", "sanitize 1M", "ratio"
+        "body",
+        format!("mention {}K", small / 1024),
+        format!("mention {}K", kib),
+        "ratio",
+        format!("sanitize {}K", small / 1024),
+        format!("sanitize {}K", kib),
+        "ratio"
     );
     let mut worst: f64 = 0.0;
     for (name, build) in cases() {
@@ -115,5 +127,5 @@ fn main() {
             ms(s_large) / ms(s_small).max(0.001),
         );
     }
-    println!("slowest 1 MiB scan: {worst:.1} ms");
+    println!("slowest scan of {kib} KiB: {worst:.1} ms");
 }
