@@ -36,7 +36,10 @@ fn growing_backtick_runs(bytes: usize) -> String {
     s
 }
 
-fn cases() -> Vec<(&'static str, fn(usize) -> String)> {
+/// Builds a body of about the given number of bytes.
+type Body = fn(usize) -> String;
+
+fn cases() -> Vec<(&'static str, Body)> {
     vec![
         ("backticks", |n| repeat("`", n)),
         ("backtick runs 1,2,3…", growing_backtick_runs),
