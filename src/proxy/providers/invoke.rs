@@ -226,7 +226,7 @@ impl EventStreamToSse {
                 {
                     return Ok(());
                 }
-                let mut event = chunk_event(&frame.payload, self.source)?;
+                let mut event = chunk_event(frame.payload(), self.source)?;
                 if let Some(obj) = event.as_object_mut() {
                     obj.remove("amazon-bedrock-invocationMetrics");
                 }
@@ -241,20 +241,16 @@ impl EventStreamToSse {
                 let kind = frame
                     .header_str(":exception-type")
                     .unwrap_or("internalServerException");
-                Err(exception_error(kind, &frame.payload))
+                Err(exception_error(kind, frame.payload()))
             }
             Some("error") => {
                 let code = frame
                     .header_str(":error-code")
                     .unwrap_or("internalServerException")
                     .to_string();
-                let msg = frame
-                    .header_str(":error-message")
-                    .unwrap_or("")
-                    .as_bytes()
-                    .to_vec();
-                let payload = if msg.is_empty() { frame.payload } else { msg };
-                Err(exception_error(&code, &payload))
+                let msg = frame.header_str(":error-message").unwrap_or("").as_bytes();
+                let payload = if msg.is_empty() { frame.payload() } else { msg };
+                Err(exception_error(&code, payload))
             }
             _ => Ok(()),
         }
@@ -380,6 +376,122 @@ mod tests {
     use super::*;
     use crate::proxy::eventstream::encode;
     use serde_json::json;
+
+    /// What the agent receives when the relay runs `wire`, cut in `piece`-byte chunks, through
+    /// the event-stream transform and the upstream then ends.
+    async fn relayed(wire: &[u8], piece: usize) -> String {
+        use crate::proxy::relay::RelayTimers;
+        use crate::proxy::usage::Meter;
+        use futures_util::StreamExt;
+        let chunks: Vec<Result<Bytes, std::io::Error>> = wire
+            .chunks(piece)
+            .map(|c| Ok(Bytes::copy_from_slice(c)))
+            .collect();
+        let timers = RelayTimers {
+            ping_every: std::time::Duration::from_secs(15),
+            idle_timeout: std::time::Duration::from_secs(300),
+        };
+        let body = relay(
+            futures_util::stream::iter(chunks),
+            EventStreamToSse::new("Bedrock"),
+            UsageRecorder::new(Meter::new(None)),
+            timers,
+        );
+        let parts: Vec<Bytes> = body.map(|b| b.expect("infallible")).collect().await;
+        String::from_utf8(parts.concat()).expect("utf8")
+    }
+
+    /// The last SSE event of `text`: its `event:` name and its data.
+    fn last_event(text: &str) -> (String, Value) {
+        let last = text.trim_end().rsplit("\n\n").next().expect("an event");
+        let name = last.lines().next().and_then(|l| l.strip_prefix("event: "));
+        let data = last.lines().nth(1).and_then(|l| l.strip_prefix("data: "));
+        (
+            name.expect("event line").to_string(),
+            serde_json::from_str(data.expect("data line")).expect("json"),
+        )
+    }
+
+    fn start() -> Vec<u8> {
+        chunk(
+            &json!({"type":"message_start","message":{"usage":{"input_tokens":3,"output_tokens":1}}}),
+        )
+    }
+
+    #[tokio::test]
+    async fn broken_streams_reach_the_agent_as_anthropic_error_events() {
+        let stop = chunk(&json!({"type":"message_stop"}));
+        let mut good = start();
+        good.extend(&stop);
+        for piece in [1, 7, good.len()] {
+            let text = relayed(&good, piece).await;
+            assert_eq!(last_event(&text).0, "message_stop", "{text}");
+        }
+
+        // A flipped bit in the second frame's payload: its message CRC no longer matches.
+        let mut corrupt = start();
+        let mut bad = stop.clone();
+        let at = bad.len() - 6;
+        bad[at] ^= 0x04;
+        corrupt.extend(&bad);
+        let text = relayed(&corrupt, 5).await;
+        assert!(text.starts_with("event: message_start\n"), "{text}");
+        let (name, data) = last_event(&text);
+        assert_eq!(name, "error");
+        assert_eq!(data["type"], "error");
+        assert_eq!(data["error"]["type"], "api_error");
+        let message = data["error"]["message"].as_str().expect("message");
+        assert!(
+            message.starts_with("Bedrock stream: event-stream frame is invalid")
+                && message.contains("checksum"),
+            "{message}"
+        );
+
+        // The upstream ends halfway through a frame.
+        let mut truncated = start();
+        truncated.extend(&stop[..stop.len() / 2]);
+        let (name, data) = last_event(&relayed(&truncated, 3).await);
+        assert_eq!(name, "error");
+        assert_eq!(data["error"]["type"], "api_error");
+        assert_eq!(
+            data["error"]["message"],
+            "Bedrock closed the stream before message_stop"
+        );
+
+        // A prelude announcing 4 GiB (with a valid CRC): refused at once, nothing buffered.
+        let mut hostile = start();
+        let mut prelude = u32::MAX.to_be_bytes().to_vec();
+        prelude.extend(0u32.to_be_bytes());
+        let crc = crc32fast::hash(&prelude);
+        prelude.extend(crc.to_be_bytes());
+        hostile.extend(&prelude);
+        let (name, data) = last_event(&relayed(&hostile, 4).await);
+        assert_eq!(name, "error");
+        assert_eq!(
+            data["error"]["message"],
+            format!(
+                "Bedrock stream: event-stream frame of {} bytes is outside the accepted range",
+                u32::MAX
+            )
+        );
+
+        // An exception frame mid-stream: its type decides the Anthropic error type.
+        let mut exception = start();
+        exception.extend(encode(
+            &[
+                (":message-type", "exception"),
+                (":exception-type", "throttlingException"),
+            ],
+            br#"{"message":"Too many requests, please wait."}"#,
+        ));
+        let (name, data) = last_event(&relayed(&exception, 2).await);
+        assert_eq!(name, "error");
+        assert_eq!(data["error"]["type"], "rate_limit_error");
+        assert_eq!(
+            data["error"]["message"],
+            "throttlingException: Too many requests, please wait."
+        );
+    }
 
     #[test]
     fn body_is_rewritten_for_bedrock() {
