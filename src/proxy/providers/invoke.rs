@@ -5,7 +5,10 @@ use axum::body::Body;
 use axum::http::StatusCode;
 use axum::response::Response;
 use base64::Engine;
+use std::borrow::Cow;
+
 use bytes::Bytes;
+use serde::Deserialize;
 use serde_json::{Map, Value};
 
 use super::{Ctx, MAX_RESPONSE_BODY, json_response, read_capped, sse_response};
@@ -49,7 +52,9 @@ const BEDROCK_BETAS: &[&str] = &[
     "computer-use-2025-11-24",
     "dev-full-thinking-2025-05-14",
 ];
-/// Rewrites an Anthropic Messages body into the Bedrock invoke body.
+/// Rewrites an Anthropic Messages body into the Bedrock invoke body. The body stays JSON on
+/// purpose: Bedrock speaks Anthropic's format, so every field kept is forwarded as the client
+/// wrote it (blocks, `cache_control`, betas' fields) and only the top level is filtered.
 pub fn bedrock_body(body: &Map<String, Value>, beta_header: Option<&str>) -> Map<String, Value> {
     let mut out = Map::new();
     out.insert(
@@ -144,16 +149,27 @@ pub async fn answer(
     ))
 }
 
+/// The payload of an exception frame (AWS services differ in the field's case).
+#[derive(Deserialize)]
+struct ExceptionPayload {
+    #[serde(default)]
+    message: Option<String>,
+    #[serde(default, rename = "Message")]
+    message_title_case: Option<String>,
+}
+
+/// A Bedrock chunk payload: the Anthropic event, base64-encoded JSON.
+#[derive(Deserialize)]
+struct ChunkPayload<'a> {
+    #[serde(borrow)]
+    bytes: Cow<'a, str>,
+}
+
 /// Anthropic error for a Bedrock exception frame.
 fn exception_error(kind: &str, payload: &[u8]) -> ApiError {
-    let message = serde_json::from_slice::<Value>(payload)
+    let message = serde_json::from_slice::<ExceptionPayload>(payload)
         .ok()
-        .and_then(|v| {
-            v.get("message")
-                .or_else(|| v.get("Message"))
-                .and_then(Value::as_str)
-                .map(str::to_string)
-        })
+        .and_then(|p| p.message.or(p.message_title_case))
         .unwrap_or_else(|| {
             String::from_utf8_lossy(payload)
                 .chars()
@@ -177,7 +193,10 @@ fn exception_error(kind: &str, payload: &[u8]) -> ApiError {
     e
 }
 
-/// One Anthropic event from a Bedrock chunk payload `{"bytes": "<base64 JSON>"}`.
+/// One Anthropic event from a Bedrock chunk payload `{"bytes": "<base64 JSON>"}` (or the event
+/// itself, as some SAP tenants send it). The event stays JSON: it is Anthropic's own, relayed
+/// as the model sent it, so event and delta types this proxy does not know still reach the
+/// agent.
 fn chunk_event(payload: &[u8], source: &str) -> Result<Value, ApiError> {
     let bad = || {
         ApiError::new(
@@ -185,18 +204,18 @@ fn chunk_event(payload: &[u8], source: &str) -> Result<Value, ApiError> {
             format!("{source} sent an unreadable stream chunk"),
         )
     };
-    let wrapper: Value = serde_json::from_slice(payload).map_err(|_| bad())?;
-    let event = match wrapper.get("bytes").and_then(Value::as_str) {
-        Some(b64) => {
-            let raw = base64::engine::general_purpose::STANDARD
-                .decode(b64)
-                .map_err(|_| bad())?;
-            serde_json::from_slice(&raw).map_err(|_| bad())?
-        }
-        None if wrapper.get("type").is_some() => wrapper,
-        None => return Err(bad()),
-    };
-    Ok(event)
+    if let Ok(chunk) = serde_json::from_slice::<ChunkPayload<'_>>(payload) {
+        let raw = base64::engine::general_purpose::STANDARD
+            .decode(chunk.bytes.as_bytes())
+            .map_err(|_| bad())?;
+        return serde_json::from_slice(&raw).map_err(|_| bad());
+    }
+    let event: Value = serde_json::from_slice(payload).map_err(|_| bad())?;
+    if event.get("type").is_some() {
+        Ok(event)
+    } else {
+        Err(bad())
+    }
 }
 
 /// Decodes the AWS event-stream and writes each chunk as an SSE event with its `event:` line.

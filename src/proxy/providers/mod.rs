@@ -1,10 +1,12 @@
 //! Upstream providers: each turns one Anthropic Messages call into its upstream's protocol and
 //! the answer back into Anthropic's shape.
 pub mod anthropic;
+pub mod anthropic_model;
 pub mod aws_auth;
 pub mod bedrock;
 pub mod invoke;
 pub mod openai;
+pub mod openai_model;
 pub mod openai_stream;
 pub mod sap;
 pub mod sap_auth;

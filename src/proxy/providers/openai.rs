@@ -3,9 +3,20 @@
 use axum::body::Body;
 use axum::http::StatusCode;
 use axum::response::Response;
-use bytes::Bytes;
-use serde_json::{Map, Value, json};
+use std::borrow::Cow;
 
+use bytes::Bytes;
+use serde::Deserialize;
+use serde_json::{Map, Value};
+
+use super::anthropic_model::{
+    AssistantRole, Block, BlockOut, Content, ImageSource, Message, MessageOut, MessageType,
+    MessagesRequest, Role, ToolChoice,
+};
+use super::openai_model::{
+    ChatMessage, ChatRequest, ChatResponse, ChatTool, ChatToolChoice, FunctionCall, FunctionDef,
+    FunctionType, ImageUrl, NamedFunction, Part, StreamOptions, ToolCall, UserContent,
+};
 use super::openai_stream::{ChatToAnthropic, map_finish_reason, usage_from_openai};
 use super::{
     Call, Ctx, Endpoint, MAX_RESPONSE_BODY, connect_error, json_response, read_capped, send_timed,
@@ -36,8 +47,14 @@ impl OpenAiProvider {
     }
 
     pub async fn messages(&self, ctx: &Ctx, call: Call) -> Result<Response, ApiError> {
-        let request = to_chat_request(&call.body, &self.upstream.model, call.stream)?;
-        let body = Bytes::from(request.to_string());
+        // The typed views borrow the body; they are gone once the upstream bytes exist.
+        let body = {
+            let request = read_request(&call.body)?;
+            let chat = chat_request(&request, &self.upstream.model, call.stream);
+            serde_json::to_vec(&chat)
+                .map(Bytes::from)
+                .map_err(|e| ApiError::invalid(format!("invalid request: {e}")))?
+        };
         let url = self.url.url()?;
         let resp = ctx
             .retry
@@ -68,251 +85,275 @@ impl OpenAiProvider {
             return Ok(sse_response(Body::from_stream(stream), None));
         }
         let bytes = read_capped(resp, MAX_RESPONSE_BODY).await?;
-        let chat: Value = serde_json::from_slice(&bytes)
-            .map_err(|_| ApiError::new(StatusCode::BAD_GATEWAY, "upstream answer is not JSON"))?;
-        let message = from_chat_response(&chat, &call.alias);
-        if let Some(u) = message.get("usage") {
-            recorder.usage.merge_json(u);
-        }
+        let chat: ChatResponse = serde_json::from_slice(&bytes).map_err(|_| {
+            ApiError::new(
+                StatusCode::BAD_GATEWAY,
+                "upstream answer is not a chat completion",
+            )
+        })?;
+        let message = message_from_chat(&chat, &call.alias);
+        recorder.usage = message.usage.into();
         recorder.finish();
-        Ok(json_response(
-            StatusCode::OK,
-            Bytes::from(message.to_string()),
-        ))
-    }
-}
-
-/// Text of a `system` field (string or blocks).
-fn system_text(system: &Value) -> String {
-    match system {
-        Value::String(s) => s.clone(),
-        Value::Array(blocks) => blocks
-            .iter()
-            .filter_map(|b| b.get("text").and_then(Value::as_str))
-            .collect::<Vec<_>>()
-            .join("\n\n"),
-        _ => String::new(),
+        let body = serde_json::to_vec(&message).map_err(|e| {
+            ApiError::new(StatusCode::BAD_GATEWAY, format!("unwritable answer: {e}"))
+        })?;
+        Ok(json_response(StatusCode::OK, Bytes::from(body)))
     }
 }
 
 /// Flattens `tool_result` content (string or blocks) to text, keeping images out.
-fn tool_result_text(content: Option<&Value>) -> String {
+fn tool_result_text<'a>(content: Option<&'a Content<'a>>) -> Cow<'a, str> {
     match content {
-        Some(Value::String(s)) => s.clone(),
-        Some(Value::Array(blocks)) => blocks
-            .iter()
-            .filter_map(|b| b.get("text").and_then(Value::as_str))
-            .collect::<Vec<_>>()
-            .join("\n"),
-        _ => String::new(),
-    }
-}
-
-fn image_part(block: &Value) -> Option<Value> {
-    let source = block.get("source")?;
-    let url = match source.get("type").and_then(Value::as_str) {
-        Some("base64") => format!(
-            "data:{};base64,{}",
-            source
-                .get("media_type")
-                .and_then(Value::as_str)
-                .unwrap_or("image/png"),
-            source.get("data").and_then(Value::as_str).unwrap_or("")
-        ),
-        Some("url") => source.get("url").and_then(Value::as_str)?.to_string(),
-        _ => return None,
-    };
-    Some(json!({"type": "image_url", "image_url": {"url": url}}))
-}
-
-/// Appends the chat messages for one Anthropic message.
-fn push_message(out: &mut Vec<Value>, msg: &Value) {
-    let role = msg.get("role").and_then(Value::as_str).unwrap_or("user");
-    let content = msg.get("content");
-    if let Some(Value::String(text)) = content {
-        out.push(json!({"role": role, "content": text}));
-        return;
-    }
-    let blocks = content
-        .and_then(Value::as_array)
-        .cloned()
-        .unwrap_or_default();
-    match role {
-        "assistant" => {
-            let text: Vec<&str> = blocks
+        Some(Content::Text(s)) => Cow::Borrowed(s),
+        Some(Content::Blocks(blocks)) => Cow::Owned(
+            blocks
                 .iter()
-                .filter(|b| b.get("type").and_then(Value::as_str) == Some("text"))
-                .filter_map(|b| b.get("text").and_then(Value::as_str))
-                .collect();
-            let calls: Vec<Value> = blocks
-                .iter()
-                .filter(|b| b.get("type").and_then(Value::as_str) == Some("tool_use"))
-                .map(|b| {
-                    json!({"id": b.get("id").cloned().unwrap_or(Value::Null), "type": "function",
-                        "function": {"name": b.get("name").cloned().unwrap_or(Value::Null),
-                            "arguments": b.get("input").map(Value::to_string).unwrap_or_else(|| "{}".into())}})
+                .filter_map(|b| match b {
+                    Block::Text { text } => Some(text.as_ref()),
+                    _ => None,
                 })
-                .collect();
-            let mut m = json!({"role": "assistant", "content": if text.is_empty() { Value::Null } else { Value::String(text.join("")) }});
-            if !calls.is_empty() {
-                m["tool_calls"] = Value::Array(calls);
+                .collect::<Vec<_>>()
+                .join("\n"),
+        ),
+        None => Cow::Borrowed(""),
+    }
+}
+
+fn image_part<'a>(source: &'a ImageSource<'a>) -> Option<Part<'a>> {
+    let url = match source {
+        ImageSource::Base64 { media_type, data } => Cow::Owned(format!(
+            "data:{};base64,{data}",
+            media_type.as_deref().unwrap_or("image/png"),
+        )),
+        ImageSource::Url { url } => Cow::Borrowed(url.as_ref()),
+        ImageSource::Other => return None,
+    };
+    Some(Part::ImageUrl {
+        image_url: ImageUrl { url },
+    })
+}
+
+/// Appends the chat messages for one Anthropic message. Blocks a chat completion has no
+/// place for (thinking, documents, unknown types) are dropped.
+fn push_message<'a>(out: &mut Vec<ChatMessage<'a>>, msg: &'a Message<'a>) {
+    let blocks = match &msg.content {
+        Content::Text(text) => {
+            out.push(match msg.role {
+                Role::User => ChatMessage::User {
+                    content: UserContent::Text(text),
+                },
+                Role::Assistant => ChatMessage::Assistant {
+                    content: Some(Cow::Borrowed(text)),
+                    tool_calls: Vec::new(),
+                },
+                Role::System => ChatMessage::System {
+                    content: Cow::Borrowed(text),
+                },
+            });
+            return;
+        }
+        Content::Blocks(blocks) => blocks,
+    };
+    match msg.role {
+        Role::Assistant => {
+            let mut text = String::new();
+            let mut tool_calls = Vec::new();
+            for b in blocks {
+                match b {
+                    Block::Text { text: t } => text.push_str(t),
+                    Block::ToolUse { id, name, input } => tool_calls.push(ToolCall {
+                        id,
+                        kind: FunctionType::Function,
+                        function: FunctionCall {
+                            name,
+                            arguments: input
+                                .as_ref()
+                                .map(Value::to_string)
+                                .unwrap_or_else(|| "{}".into()),
+                        },
+                    }),
+                    _ => {}
+                }
             }
-            out.push(m);
+            let has_text = blocks.iter().any(|b| matches!(b, Block::Text { .. }));
+            out.push(ChatMessage::Assistant {
+                content: has_text.then_some(Cow::Owned(text)),
+                tool_calls,
+            });
         }
-        "system" => {
-            out.push(json!({"role": "system", "content": system_text(&Value::Array(blocks))}))
-        }
-        _ => {
+        Role::System => out.push(ChatMessage::System {
+            content: Cow::Owned(
+                blocks
+                    .iter()
+                    .filter_map(|b| match b {
+                        Block::Text { text } => Some(text.as_ref()),
+                        _ => None,
+                    })
+                    .collect::<Vec<_>>()
+                    .join("\n\n"),
+            ),
+        }),
+        Role::User => {
             // Tool results must directly follow the assistant's tool calls, so they go first.
             let mut parts = Vec::new();
-            for b in &blocks {
-                match b.get("type").and_then(Value::as_str) {
-                    Some("tool_result") => {
-                        let mut text = tool_result_text(b.get("content"));
-                        if b.get("is_error").and_then(Value::as_bool) == Some(true)
-                            && !text.starts_with("Error")
-                        {
-                            text = format!("Error: {text}");
+            for b in blocks {
+                match b {
+                    Block::ToolResult {
+                        tool_use_id,
+                        content,
+                        is_error,
+                    } => {
+                        let mut text = tool_result_text(content.as_ref());
+                        if *is_error && !text.starts_with("Error") {
+                            text = Cow::Owned(format!("Error: {text}"));
                         }
-                        out.push(json!({"role": "tool", "tool_call_id": b.get("tool_use_id").cloned().unwrap_or(Value::Null), "content": text}));
+                        out.push(ChatMessage::Tool {
+                            tool_call_id: tool_use_id,
+                            content: text,
+                        });
                     }
-                    Some("text") => parts.push(
-                        json!({"type": "text", "text": b.get("text").cloned().unwrap_or_default()}),
-                    ),
-                    Some("image") => parts.extend(image_part(b)),
+                    Block::Text { text } => parts.push(Part::Text { text }),
+                    Block::Image { source } => parts.extend(image_part(source)),
                     _ => {}
                 }
             }
             if !parts.is_empty() {
-                out.push(json!({"role": "user", "content": parts}));
+                out.push(ChatMessage::User {
+                    content: UserContent::Parts(parts),
+                });
             }
         }
     }
 }
 
-/// Translates an Anthropic Messages body into a chat-completions body.
+/// Translates a typed Anthropic Messages request into a chat-completions request.
+pub fn chat_request<'a>(
+    req: &'a MessagesRequest<'a>,
+    model: &'a str,
+    stream: bool,
+) -> ChatRequest<'a> {
+    let mut messages = Vec::new();
+    if let Some(system) = &req.system {
+        let text = system.text();
+        if !text.is_empty() {
+            messages.push(ChatMessage::System {
+                content: Cow::Owned(text.into_owned()),
+            });
+        }
+    }
+    for m in &req.messages {
+        push_message(&mut messages, m);
+    }
+    let tools = req
+        .tools
+        .iter()
+        // Server tools (web search and friends) have a `type` and no schema; they cannot run here.
+        .filter_map(|t| {
+            Some(ChatTool {
+                kind: FunctionType::Function,
+                function: FunctionDef {
+                    name: &t.name,
+                    description: t.description.as_deref(),
+                    parameters: t.input_schema.as_ref()?,
+                },
+            })
+        })
+        .collect();
+    let tool_choice = req.tool_choice.as_ref().and_then(|choice| match choice {
+        ToolChoice::Auto { .. } => Some(ChatToolChoice::Mode("auto")),
+        ToolChoice::Any { .. } => Some(ChatToolChoice::Mode("required")),
+        ToolChoice::None => Some(ChatToolChoice::Mode("none")),
+        ToolChoice::Tool { name, .. } => Some(ChatToolChoice::Function {
+            kind: FunctionType::Function,
+            function: NamedFunction { name },
+        }),
+        ToolChoice::Other => None,
+    });
+    let parallel_tool_calls = req
+        .tool_choice
+        .as_ref()
+        .filter(|c| c.disables_parallel_calls())
+        .map(|_| false);
+    ChatRequest {
+        model,
+        messages,
+        max_tokens: req.max_tokens,
+        temperature: req.temperature.as_ref(),
+        top_p: req.top_p.as_ref(),
+        stop: req.stop_sequences.as_deref(),
+        tools,
+        tool_choice,
+        parallel_tool_calls,
+        stream,
+        stream_options: stream.then_some(StreamOptions {
+            include_usage: true,
+        }),
+    }
+}
+
+/// Reads an Anthropic Messages body; a body of the wrong shape is the client's error.
+pub fn read_request(body: &Map<String, Value>) -> Result<MessagesRequest<'_>, ApiError> {
+    MessagesRequest::from_body(body).map_err(|e| ApiError::invalid(format!("invalid request: {e}")))
+}
+
+/// Translates an Anthropic Messages body into a chat-completions body (as JSON).
 pub fn to_chat_request(
     body: &Map<String, Value>,
     model: &str,
     stream: bool,
 ) -> Result<Value, ApiError> {
-    let mut messages = Vec::new();
-    if let Some(system) = body.get("system") {
-        let text = system_text(system);
-        if !text.is_empty() {
-            messages.push(json!({"role": "system", "content": text}));
-        }
-    }
-    let input = body
-        .get("messages")
-        .and_then(Value::as_array)
-        .ok_or_else(|| ApiError::invalid("messages: field required"))?;
-    for m in input {
-        push_message(&mut messages, m);
-    }
-    let mut out = json!({"model": model, "messages": messages});
-    if let Some(v) = body.get("max_tokens") {
-        out["max_tokens"] = v.clone();
-    }
-    for (from, to) in [
-        ("temperature", "temperature"),
-        ("top_p", "top_p"),
-        ("stop_sequences", "stop"),
-    ] {
-        if let Some(v) = body.get(from) {
-            out[to] = v.clone();
-        }
-    }
-    if let Some(tools) = body.get("tools").and_then(Value::as_array) {
-        let tools: Vec<Value> = tools
-            .iter()
-            // Server tools (web search and friends) have a `type` and no schema; they cannot run here.
-            .filter(|t| t.get("input_schema").is_some())
-            .map(|t| {
-                let mut f = json!({"name": t.get("name").cloned().unwrap_or_default(), "parameters": t["input_schema"].clone()});
-                if let Some(d) = t.get("description") {
-                    f["description"] = d.clone();
-                }
-                json!({"type": "function", "function": f})
-            })
-            .collect();
-        if !tools.is_empty() {
-            out["tools"] = Value::Array(tools);
-        }
-    }
-    if let Some(choice) = body.get("tool_choice") {
-        let mapped = match choice.get("type").and_then(Value::as_str) {
-            Some("auto") => Some(json!("auto")),
-            Some("any") => Some(json!("required")),
-            Some("none") => Some(json!("none")),
-            Some("tool") => Some(
-                json!({"type": "function", "function": {"name": choice.get("name").cloned().unwrap_or_default()}}),
-            ),
-            _ => None,
-        };
-        if let Some(m) = mapped {
-            out["tool_choice"] = m;
-        }
-        if choice
-            .get("disable_parallel_tool_use")
-            .and_then(Value::as_bool)
-            == Some(true)
-        {
-            out["parallel_tool_calls"] = json!(false);
-        }
-    }
-    if stream {
-        out["stream"] = json!(true);
-        out["stream_options"] = json!({"include_usage": true});
-    }
-    Ok(out)
+    let req = read_request(body)?;
+    serde_json::to_value(chat_request(&req, model, stream))
+        .map_err(|e| ApiError::invalid(format!("invalid request: {e}")))
 }
 
 /// Translates a non-streamed chat completion into an Anthropic message.
-pub fn from_chat_response(chat: &Value, alias: &str) -> Value {
-    let choice = chat.pointer("/choices/0").cloned().unwrap_or(Value::Null);
-    let msg = choice.get("message").cloned().unwrap_or(Value::Null);
+pub fn message_from_chat<'a>(chat: &'a ChatResponse, alias: &'a str) -> MessageOut<'a> {
+    let choice = chat.choices.first();
     let mut content = Vec::new();
-    if let Some(text) = msg
-        .get("content")
-        .and_then(Value::as_str)
-        .filter(|t| !t.is_empty())
-    {
-        content.push(json!({"type": "text", "text": text}));
+    if let Some(msg) = choice.map(|c| &c.message) {
+        if let Some(text) = msg.content.as_deref().filter(|t| !t.is_empty()) {
+            content.push(BlockOut::Text { text });
+        }
+        for call in &msg.tool_calls {
+            let args = call.function.arguments.as_deref().unwrap_or("{}");
+            content.push(BlockOut::ToolUse {
+                id: Cow::Borrowed(&call.id),
+                name: &call.function.name,
+                input: serde_json::from_str(args).unwrap_or_else(|_| Value::Object(Map::new())),
+            });
+        }
     }
-    for call in msg
-        .get("tool_calls")
-        .and_then(Value::as_array)
-        .into_iter()
-        .flatten()
-    {
-        let args = call
-            .pointer("/function/arguments")
-            .and_then(Value::as_str)
-            .unwrap_or("{}");
-        let input: Value = serde_json::from_str(args).unwrap_or_else(|_| json!({}));
-        content.push(
-            json!({"type": "tool_use", "id": call.get("id").cloned().unwrap_or_default(),
-            "name": call.pointer("/function/name").cloned().unwrap_or_default(), "input": input}),
-        );
+    let has_tools = content
+        .iter()
+        .any(|c| matches!(c, BlockOut::ToolUse { .. }));
+    let stop_reason = map_finish_reason(choice.and_then(|c| c.finish_reason.as_deref()), has_tools);
+    MessageOut {
+        id: chat
+            .id
+            .as_ref()
+            .map(|s| format!("msg_{s}"))
+            .unwrap_or_else(|| "msg_coworker".into()),
+        kind: MessageType::Message,
+        role: AssistantRole::Assistant,
+        model: alias,
+        content,
+        stop_reason: Some(stop_reason),
+        stop_sequence: None,
+        usage: usage_from_openai(chat.usage.as_ref()),
     }
-    let has_tools = content.iter().any(|c| c["type"] == "tool_use");
-    let stop_reason = map_finish_reason(
-        choice.get("finish_reason").and_then(Value::as_str),
-        has_tools,
-    );
-    let usage = usage_from_openai(chat.get("usage"));
-    json!({
-        "id": chat.get("id").and_then(Value::as_str).map(|s| format!("msg_{s}")).unwrap_or_else(|| "msg_coworker".into()),
-        "type": "message", "role": "assistant", "model": alias, "content": content,
-        "stop_reason": stop_reason, "stop_sequence": null,
-        "usage": usage,
-    })
+}
+
+/// [`message_from_chat`] on JSON: a body that is not a chat completion reads as an empty one.
+pub fn from_chat_response(chat: &Value, alias: &str) -> Value {
+    let chat = ChatResponse::deserialize(chat).unwrap_or_default();
+    serde_json::to_value(message_from_chat(&chat, alias)).unwrap_or_default()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
 
     #[test]
     fn request_translation_covers_system_images_tools_and_results() {
@@ -365,5 +406,138 @@ mod tests {
         assert_eq!(m["usage"]["input_tokens"], 6);
         assert_eq!(m["usage"]["cache_read_input_tokens"], 4);
         assert_eq!(m["model"], "alias");
+    }
+
+    /// A Claude Code-shaped conversation with every block type, translated whole.
+    #[test]
+    fn multi_turn_request_with_every_block_type() {
+        let body = json!({
+            "model": "claude-sonnet-4-5", "max_tokens": 32000, "temperature": 1, "stream": true,
+            "stop_sequences": ["</done>"],
+            "metadata": {"user_id": "user_abc_account__session_1"},
+            "thinking": {"type": "adaptive"},
+            "system": [
+                {"type": "text", "text": "x-anthropic-billing-header: cc_version=2"},
+                {"type": "text", "text": "You are Claude Code.", "cache_control": {"type": "ephemeral"}}
+            ],
+            "messages": [
+                {"role": "user", "content": [
+                    {"type": "text", "text": "<system-reminder>ctx</system-reminder>"},
+                    {"type": "text", "text": "Fix the bug in a.rs", "cache_control": {"type": "ephemeral"}},
+                    {"type": "image", "source": {"type": "base64", "media_type": "image/jpeg", "data": "/9j/"}},
+                    {"type": "image", "source": {"type": "url", "url": "https://example.test/a.png"}},
+                    {"type": "image", "source": {"type": "file", "file_id": "file_1"}},
+                    {"type": "document", "source": {"type": "text", "media_type": "text/plain", "data": "doc"}}
+                ]},
+                {"role": "assistant", "content": [
+                    {"type": "thinking", "thinking": "Read the file first.", "signature": "sig=="},
+                    {"type": "redacted_thinking", "data": "opaque"},
+                    {"type": "text", "text": "Reading it."},
+                    {"type": "tool_use", "id": "toolu_1", "name": "Read", "input": {"file_path": "a.rs", "limit": 20}},
+                    {"type": "tool_use", "id": "toolu_2", "name": "Bash", "input": {"command": "ls \"a b\""}}
+                ]},
+                {"role": "user", "content": [
+                    {"type": "tool_result", "tool_use_id": "toolu_1", "content": [
+                        {"type": "text", "text": "fn main() {}"},
+                        {"type": "image", "source": {"type": "base64", "media_type": "image/png", "data": "iVBO"}},
+                        {"type": "text", "text": "EOF"}
+                    ]},
+                    {"type": "tool_result", "tool_use_id": "toolu_2", "content": "ls: cannot access", "is_error": true},
+                    {"type": "text", "text": "go on"}
+                ]},
+                {"role": "system", "content": [{"type": "text", "text": "Mid-conversation note."}]},
+                {"role": "assistant", "content": [{"type": "tool_use", "id": "toolu_3", "name": "Edit", "input": {}}]},
+                {"role": "user", "content": [{"type": "tool_result", "tool_use_id": "toolu_3"}]},
+                {"role": "assistant", "content": "Done."},
+                {"role": "user", "content": "thanks"}
+            ],
+            "tools": [
+                {"name": "Read", "description": "Reads a file", "input_schema": {"type": "object",
+                    "properties": {"file_path": {"type": "string"}}, "required": ["file_path"],
+                    "additionalProperties": false, "$schema": "http://json-schema.org/draft-07/schema#"}},
+                {"name": "Bash", "input_schema": {"type": "object"}, "cache_control": {"type": "ephemeral"}},
+                {"type": "web_search_20250305", "name": "web_search", "max_uses": 5}
+            ],
+            "tool_choice": {"type": "auto"}
+        });
+        let out = to_chat_request(body.as_object().expect("object"), "gpt-x", true).expect("valid");
+        let expected = json!({
+            "model": "gpt-x", "max_tokens": 32000, "temperature": 1, "stop": ["</done>"],
+            "stream": true, "stream_options": {"include_usage": true},
+            "tool_choice": "auto",
+            "tools": [
+                {"type": "function", "function": {"name": "Read", "description": "Reads a file",
+                    "parameters": body["tools"][0]["input_schema"]}},
+                {"type": "function", "function": {"name": "Bash", "parameters": {"type": "object"}}}
+            ],
+            "messages": [
+                {"role": "system", "content": "x-anthropic-billing-header: cc_version=2\n\nYou are Claude Code."},
+                {"role": "user", "content": [
+                    {"type": "text", "text": "<system-reminder>ctx</system-reminder>"},
+                    {"type": "text", "text": "Fix the bug in a.rs"},
+                    {"type": "image_url", "image_url": {"url": "data:image/jpeg;base64,/9j/"}},
+                    {"type": "image_url", "image_url": {"url": "https://example.test/a.png"}}
+                ]},
+                {"role": "assistant", "content": "Reading it.", "tool_calls": [
+                    {"id": "toolu_1", "type": "function", "function": {"name": "Read",
+                        "arguments": "{\"file_path\":\"a.rs\",\"limit\":20}"}},
+                    {"id": "toolu_2", "type": "function", "function": {"name": "Bash",
+                        "arguments": "{\"command\":\"ls \\\"a b\\\"\"}"}}
+                ]},
+                {"role": "tool", "tool_call_id": "toolu_1", "content": "fn main() {}\nEOF"},
+                {"role": "tool", "tool_call_id": "toolu_2", "content": "Error: ls: cannot access"},
+                {"role": "user", "content": [{"type": "text", "text": "go on"}]},
+                {"role": "system", "content": "Mid-conversation note."},
+                {"role": "assistant", "content": null, "tool_calls": [
+                    {"id": "toolu_3", "type": "function", "function": {"name": "Edit", "arguments": "{}"}}
+                ]},
+                {"role": "tool", "tool_call_id": "toolu_3", "content": ""},
+                {"role": "assistant", "content": "Done."},
+                {"role": "user", "content": "thanks"}
+            ]
+        });
+        assert_eq!(out, expected);
+    }
+
+    #[test]
+    fn malformed_requests_are_the_clients_error() {
+        for body in [
+            json!({"max_tokens": 1}),
+            json!({"messages": [{"role": "user", "content": [{"type": "tool_use", "name": "x"}]}]}),
+            json!({"messages": [{"role": "robot", "content": "hi"}]}),
+            json!({"messages": [{"role": "user", "content": 7}]}),
+            json!({"messages": [], "max_tokens": "many"}),
+        ] {
+            let err = to_chat_request(body.as_object().expect("object"), "m", false)
+                .expect_err("malformed");
+            assert_eq!(err.status, StatusCode::BAD_REQUEST, "{body}");
+            assert_eq!(err.kind, "invalid_request_error");
+            assert!(
+                err.message.starts_with("invalid request: "),
+                "{}",
+                err.message
+            );
+        }
+    }
+
+    #[test]
+    fn chat_answers_with_nulls_and_missing_fields() {
+        let chat = json!({"id": "c2", "choices": [{"finish_reason": "length", "message":
+            {"content": "partial", "tool_calls": null}}], "usage": {"prompt_tokens": 3,
+            "completion_tokens": 2, "prompt_tokens_details": null}});
+        let m = from_chat_response(&chat, "alias");
+        assert_eq!(m["content"], json!([{"type": "text", "text": "partial"}]));
+        assert_eq!(m["stop_reason"], "max_tokens");
+        assert_eq!(m["id"], "msg_c2");
+        assert_eq!(
+            m["usage"],
+            json!({"input_tokens": 3, "output_tokens": 2, "cache_creation_input_tokens": 0,
+                "cache_read_input_tokens": 0})
+        );
+        let empty = from_chat_response(&json!({}), "alias");
+        assert_eq!(empty["content"], json!([]));
+        assert_eq!(empty["stop_reason"], "end_turn");
+        assert_eq!(empty["type"], "message");
+        assert_eq!(empty["stop_sequence"], Value::Null);
     }
 }

@@ -2,12 +2,18 @@
 //! content blocks (tool arguments as `input_json_delta`), the finish reason and usage arrive
 //! together in `message_delta`.
 use axum::http::StatusCode;
-use bytes::Bytes;
-use serde_json::{Value, json};
+use std::borrow::Cow;
 
+use bytes::Bytes;
+use serde_json::{Map, Value};
+
+use super::anthropic_model::{
+    AssistantRole, BlockOut, DeltaOut, MessageOut, MessageType, StopDelta, StreamEvent, UsageOut,
+};
+use super::openai_model::{ChatChunk, ChatUsage, ChunkError, DeltaToolCall};
 use crate::proxy::errors::ApiError;
 use crate::proxy::relay::Transform;
-use crate::proxy::sse::{SseParser, event_bytes};
+use crate::proxy::sse::SseParser;
 use crate::proxy::usage::Usage;
 
 /// `finish_reason` -> `stop_reason`.
@@ -22,20 +28,15 @@ pub fn map_finish_reason(reason: Option<&str>, has_tool_calls: bool) -> &'static
 }
 
 /// OpenAI usage -> Anthropic usage (cached prompt tokens are reported apart, as Anthropic does).
-pub fn usage_from_openai(usage: Option<&Value>) -> Value {
-    let get = |p: &str| {
-        usage
-            .and_then(|u| u.pointer(p))
-            .and_then(Value::as_u64)
-            .unwrap_or(0)
-    };
-    let cached = get("/prompt_tokens_details/cached_tokens");
-    json!({
-        "input_tokens": get("/prompt_tokens").saturating_sub(cached),
-        "output_tokens": get("/completion_tokens"),
-        "cache_creation_input_tokens": 0,
-        "cache_read_input_tokens": cached,
-    })
+pub fn usage_from_openai(usage: Option<&ChatUsage>) -> UsageOut {
+    let u = usage.copied().unwrap_or_default();
+    let cached = u.prompt_tokens_details.cached_tokens;
+    UsageOut {
+        input_tokens: u.prompt_tokens.saturating_sub(cached),
+        output_tokens: u.completion_tokens,
+        cache_creation_input_tokens: 0,
+        cache_read_input_tokens: cached,
+    }
 }
 
 enum Block {
@@ -55,7 +56,7 @@ pub struct ChatToAnthropic {
     saw_tool: bool,
     finish: Option<String>,
     usage: Usage,
-    usage_json: Option<Value>,
+    usage_out: Option<UsageOut>,
     ended: bool,
 }
 
@@ -70,7 +71,7 @@ impl ChatToAnthropic {
             saw_tool: false,
             finish: None,
             usage: Usage::default(),
-            usage_json: None,
+            usage_out: None,
             ended: false,
         }
     }
@@ -83,10 +84,21 @@ impl ChatToAnthropic {
         let id = id
             .map(|i| format!("msg_{i}"))
             .unwrap_or_else(|| "msg_coworker".into());
-        out.push(event_bytes(&json!({"type": "message_start", "message": {
-            "id": id, "type": "message", "role": "assistant", "content": [], "model": self.alias,
-            "stop_reason": null, "stop_sequence": null,
-            "usage": {"input_tokens": 0, "output_tokens": 0, "cache_creation_input_tokens": 0, "cache_read_input_tokens": 0}}})));
+        out.push(
+            StreamEvent::MessageStart {
+                message: MessageOut {
+                    id,
+                    kind: MessageType::Message,
+                    role: AssistantRole::Assistant,
+                    model: &self.alias,
+                    content: Vec::new(),
+                    stop_reason: None,
+                    stop_sequence: None,
+                    usage: UsageOut::default(),
+                },
+            }
+            .to_sse(),
+        );
     }
 
     fn close_block(&mut self, out: &mut Vec<Bytes>) {
@@ -94,63 +106,63 @@ impl ChatToAnthropic {
             Block::None => return,
             Block::Text(i) | Block::Tool(i, _) => i,
         };
-        out.push(event_bytes(
-            &json!({"type": "content_block_stop", "index": index}),
-        ));
+        out.push(StreamEvent::ContentBlockStop { index }.to_sse());
         self.block = Block::None;
+    }
+
+    fn open_block(&mut self, block: BlockOut<'_>, out: &mut Vec<Bytes>) -> usize {
+        self.close_block(out);
+        let index = self.next_index;
+        self.next_index += 1;
+        out.push(
+            StreamEvent::ContentBlockStart {
+                index,
+                content_block: block,
+            }
+            .to_sse(),
+        );
+        index
     }
 
     fn text(&mut self, text: &str, out: &mut Vec<Bytes>) {
         let index = match self.block {
             Block::Text(i) => i,
             _ => {
-                self.close_block(out);
-                let i = self.next_index;
-                self.next_index += 1;
-                out.push(event_bytes(&json!({"type": "content_block_start", "index": i, "content_block": {"type": "text", "text": ""}})));
+                let i = self.open_block(BlockOut::Text { text: "" }, out);
                 self.block = Block::Text(i);
                 i
             }
         };
-        out.push(event_bytes(&json!({"type": "content_block_delta", "index": index, "delta": {"type": "text_delta", "text": text}})));
+        let delta = DeltaOut::TextDelta { text };
+        out.push(StreamEvent::ContentBlockDelta { index, delta }.to_sse());
     }
 
-    fn tool(&mut self, call: &Value, out: &mut Vec<Bytes>) {
-        let upstream_index = call.get("index").and_then(Value::as_u64).unwrap_or(0);
+    fn tool(&mut self, call: &DeltaToolCall<'_>, out: &mut Vec<Bytes>) {
+        let upstream_index = call.index;
         let same = matches!(self.block, Block::Tool(_, u) if u == upstream_index);
         let index = match self.block {
-            Block::Tool(i, _) if same || call.get("id").is_none() => i,
+            Block::Tool(i, _) if same || call.id.is_none() => i,
             _ => {
-                self.close_block(out);
-                let i = self.next_index;
-                self.next_index += 1;
                 self.saw_tool = true;
-                let id = call
-                    .get("id")
-                    .and_then(Value::as_str)
-                    .map(str::to_string)
-                    .unwrap_or_else(|| format!("toolu_coworker_{i}"));
-                let name = call
-                    .pointer("/function/name")
-                    .and_then(Value::as_str)
-                    .unwrap_or("");
-                out.push(event_bytes(
-                    &json!({"type": "content_block_start", "index": i,
-                    "content_block": {"type": "tool_use", "id": id, "name": name, "input": {}}}),
-                ));
+                let next = self.next_index;
+                let id = match &call.id {
+                    Some(id) => Cow::Borrowed(id.as_ref()),
+                    None => Cow::Owned(format!("toolu_coworker_{next}")),
+                };
+                let name = call.function.name.as_deref().unwrap_or("");
+                let block = BlockOut::ToolUse {
+                    id,
+                    name,
+                    input: Value::Object(Map::new()),
+                };
+                let i = self.open_block(block, out);
                 self.block = Block::Tool(i, upstream_index);
                 i
             }
         };
-        if let Some(args) = call
-            .pointer("/function/arguments")
-            .and_then(Value::as_str)
-            .filter(|a| !a.is_empty())
-        {
-            out.push(event_bytes(
-                &json!({"type": "content_block_delta", "index": index,
-                "delta": {"type": "input_json_delta", "partial_json": args}}),
-            ));
+        if let Some(partial_json) = call.function.arguments.as_deref().filter(|a| !a.is_empty()) {
+            let delta = DeltaOut::InputJsonDelta { partial_json };
+            out.push(StreamEvent::ContentBlockDelta { index, delta }.to_sse());
         }
     }
 
@@ -160,14 +172,20 @@ impl ChatToAnthropic {
         }
         self.start(None, out);
         self.close_block(out);
-        let usage = self
-            .usage_json
-            .clone()
-            .unwrap_or_else(|| usage_from_openai(None));
-        self.usage.merge_json(&usage);
-        let stop = map_finish_reason(self.finish.as_deref(), self.saw_tool);
-        out.push(event_bytes(&json!({"type": "message_delta", "delta": {"stop_reason": stop, "stop_sequence": null}, "usage": usage})));
-        out.push(event_bytes(&json!({"type": "message_stop"})));
+        let usage = self.usage_out.unwrap_or_else(|| usage_from_openai(None));
+        self.usage = usage.into();
+        let stop_reason = map_finish_reason(self.finish.as_deref(), self.saw_tool);
+        out.push(
+            StreamEvent::MessageDelta {
+                delta: StopDelta {
+                    stop_reason,
+                    stop_sequence: None,
+                },
+                usage,
+            }
+            .to_sse(),
+        );
+        out.push(StreamEvent::MessageStop.to_sse());
         self.ended = true;
     }
 
@@ -180,51 +198,36 @@ impl ChatToAnthropic {
             self.end(out);
             return Ok(());
         }
-        let chunk: Value = serde_json::from_str(data).map_err(|_| {
+        let chunk: ChatChunk<'_> = serde_json::from_str(data).map_err(|_| {
             ApiError::new(
                 StatusCode::BAD_GATEWAY,
                 "upstream sent an unreadable stream chunk",
             )
         })?;
-        if let Some(err) = chunk.get("error") {
-            let msg = err
-                .get("message")
-                .and_then(Value::as_str)
-                .unwrap_or("upstream stream error");
+        if let Some(err) = &chunk.error {
+            let msg = match err {
+                ChunkError::Object { message: Some(m) } => m.as_ref(),
+                _ => "upstream stream error",
+            };
             return Err(ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, msg));
         }
-        self.start(chunk.get("id").and_then(Value::as_str), out);
-        if let Some(u) = chunk.get("usage").filter(|u| !u.is_null()) {
-            self.usage_json = Some(usage_from_openai(Some(u)));
+        self.start(chunk.id.as_deref(), out);
+        if let Some(u) = &chunk.usage {
+            self.usage_out = Some(usage_from_openai(Some(u)));
         }
-        for choice in chunk
-            .get("choices")
-            .and_then(Value::as_array)
-            .into_iter()
-            .flatten()
-        {
-            let delta = choice.get("delta");
-            if let Some(text) = delta
-                .and_then(|d| d.get("content"))
-                .and_then(Value::as_str)
-                .filter(|t| !t.is_empty())
-            {
+        for choice in &chunk.choices {
+            if let Some(text) = choice.delta.content.as_deref().filter(|t| !t.is_empty()) {
                 self.text(text, out);
             }
-            for call in delta
-                .and_then(|d| d.get("tool_calls"))
-                .and_then(Value::as_array)
-                .into_iter()
-                .flatten()
-            {
+            for call in &choice.delta.tool_calls {
                 self.tool(call, out);
             }
-            if let Some(reason) = choice.get("finish_reason").and_then(Value::as_str) {
+            if let Some(reason) = &choice.finish_reason {
                 self.finish = Some(reason.to_string());
             }
         }
         // The usage chunk follows the finish chunk when include_usage is on; both are needed.
-        if self.finish.is_some() && self.usage_json.is_some() {
+        if self.finish.is_some() && self.usage_out.is_some() {
             self.end(out);
         }
         Ok(())
