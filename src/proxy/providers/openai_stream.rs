@@ -272,6 +272,7 @@ impl Transform for ChatToAnthropic {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
 
     fn events(text: &str) -> Vec<Value> {
         text.split("\n\n")
@@ -335,5 +336,46 @@ mod tests {
         assert_eq!(evs[8]["delta"]["stop_reason"], "tool_use");
         assert_eq!(evs[8]["usage"]["output_tokens"], 7);
         assert_eq!((t.usage.input_tokens, t.usage.output_tokens), (12, 7));
+    }
+
+    /// OpenAI-compatible servers send `null` for absent fields; errors can arrive mid-stream.
+    #[test]
+    fn null_fields_and_error_chunks() {
+        let upstream = [
+            r#"{"id":"c","choices":[{"index":0,"delta":{"role":"assistant","content":null,"tool_calls":null},"finish_reason":null}],"usage":null}"#,
+            r#"{"id":"c","choices":[{"index":0,"delta":{"content":"ok"},"finish_reason":null}]}"#,
+            r#"{"id":"c","choices":[{"index":0,"delta":null,"finish_reason":"stop"}],"usage":{"prompt_tokens":5,"completion_tokens":1,"prompt_tokens_details":null}}"#,
+        ];
+        let wire: String = upstream.iter().map(|d| format!("data: {d}\n\n")).collect();
+        let mut t = ChatToAnthropic::new("alias".into());
+        let mut out = Vec::new();
+        t.feed(Bytes::from(wire), &mut out).expect("valid");
+        t.finish(&mut out).expect("complete");
+        let evs = events(&String::from_utf8(out.concat()).expect("utf8"));
+        assert_eq!(evs[0]["message"]["id"], "msg_c");
+        assert_eq!(evs[2]["delta"], json!({"type": "text_delta", "text": "ok"}));
+        assert_eq!(evs[4]["delta"]["stop_reason"], "end_turn");
+        assert_eq!(evs[4]["usage"]["input_tokens"], 5);
+        assert_eq!(
+            evs.last().map(|e| e["type"].clone()),
+            Some(json!("message_stop"))
+        );
+
+        let mut t = ChatToAnthropic::new("alias".into());
+        let err = t
+            .feed(
+                Bytes::from_static(b"data: {\"error\":{\"message\":\"quota exceeded\"}}\n\n"),
+                &mut Vec::new(),
+            )
+            .expect_err("error chunk");
+        assert_eq!(err.message, "quota exceeded");
+        let mut t = ChatToAnthropic::new("alias".into());
+        let err = t
+            .feed(
+                Bytes::from_static(b"data: {\"error\":\"boom\"}\n\n"),
+                &mut Vec::new(),
+            )
+            .expect_err("error chunk");
+        assert_eq!(err.message, "upstream stream error");
     }
 }
