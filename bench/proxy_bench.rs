@@ -1,12 +1,14 @@
 //! Benchmark helper for the model proxy (run by bench/proxy.sh, not by `cargo test`).
 //!
 //! - `mock --port P`: an Anthropic-compatible upstream answering every `POST /v1/messages`
-//!   with the same small streamed message.
+//!   with the same small streamed message, and an OpenAI-compatible one answering every
+//!   `POST /v1/chat/completions` with the same answer as chat-completion chunks.
 //! - `launch --probe URL --key K --pidfile F -- CMD...`: spawns CMD, polls `GET URL` with the key
 //!   every 5 ms until it answers 200, prints `ready_ms=N` and leaves CMD running.
-//! - `load --url URL --key K --model M --rate R --seconds S`: open-loop load (request i is sent
-//!   at t0 + i/R whatever happened before), prints one JSON line of time-to-first-byte
-//!   percentiles; every answer is checked to be a complete Anthropic stream.
+//! - `load --url URL --key K --model M --rate R --seconds S [--body FILE]`: open-loop load
+//!   (request i is sent at t0 + i/R whatever happened before), prints one JSON line of
+//!   time-to-first-byte percentiles; every answer is checked to be a complete Anthropic stream.
+//!   `--body` sends that Messages request (its `model` set to M) instead of a one-line one.
 //! - `rss --pid P`: peak resident memory (VmHWM) of P and its children, in KiB.
 #![allow(
     clippy::print_stdout,
@@ -29,6 +31,15 @@ const EVENTS: &str = concat!(
     "event: content_block_stop\ndata: {\"type\":\"content_block_stop\",\"index\":0}\n\n",
     "event: message_delta\ndata: {\"type\":\"message_delta\",\"delta\":{\"stop_reason\":\"end_turn\",\"stop_sequence\":null},\"usage\":{\"output_tokens\":6}}\n\n",
     "event: message_stop\ndata: {\"type\":\"message_stop\"}\n\n",
+);
+
+/// The same answer as [`EVENTS`], as an OpenAI-compatible server streams it.
+const CHAT_CHUNKS: &str = concat!(
+    "data: {\"id\":\"bench\",\"object\":\"chat.completion.chunk\",\"choices\":[{\"index\":0,\"delta\":{\"role\":\"assistant\",\"content\":\"\"},\"finish_reason\":null}]}\n\n",
+    "data: {\"id\":\"bench\",\"object\":\"chat.completion.chunk\",\"choices\":[{\"index\":0,\"delta\":{\"content\":\"Hello from the mock.\"},\"finish_reason\":null}]}\n\n",
+    "data: {\"id\":\"bench\",\"object\":\"chat.completion.chunk\",\"choices\":[{\"index\":0,\"delta\":{},\"finish_reason\":\"stop\"}]}\n\n",
+    "data: {\"id\":\"bench\",\"object\":\"chat.completion.chunk\",\"choices\":[],\"usage\":{\"prompt_tokens\":12,\"completion_tokens\":6,\"total_tokens\":18}}\n\n",
+    "data: [DONE]\n\n",
 );
 
 fn arg(args: &[String], name: &str) -> Option<String> {
@@ -59,11 +70,24 @@ async fn mock(port: u16) {
             .insert("content-type", "text/event-stream".parse().expect("static"));
         r
     }
+    async fn chat() -> Response {
+        let (first, rest) = CHAT_CHUNKS.split_at(CHAT_CHUNKS.find("\n\n").map_or(0, |i| i + 2));
+        let parts = vec![
+            Bytes::from_static(first.as_bytes()),
+            Bytes::from_static(rest.as_bytes()),
+        ];
+        let stream = futures_util::stream::iter(parts.into_iter().map(Ok::<_, Infallible>));
+        let mut r = Response::new(Body::from_stream(stream));
+        r.headers_mut()
+            .insert("content-type", "text/event-stream".parse().expect("static"));
+        r
+    }
     async fn models() -> &'static str {
         r#"{"data":[{"id":"claude-sonnet-4-5","type":"model"}]}"#
     }
     let app = axum::Router::new()
         .route("/v1/messages", post(messages))
+        .route("/v1/chat/completions", post(chat))
         .route("/v1/models", get(models));
     let listener = tokio::net::TcpListener::bind(("127.0.0.1", port))
         .await
@@ -151,11 +175,20 @@ async fn load(args: &[String]) {
         .timeout(Duration::from_secs(30))
         .build()
         .expect("client");
-    let body = Bytes::from(
-        serde_json::json!({"model": model, "max_tokens": 64, "stream": true,
-            "messages": [{"role": "user", "content": "Say hello."}]})
-        .to_string(),
-    );
+    let body = match arg(args, "--body") {
+        Some(path) => {
+            let text = std::fs::read_to_string(&path).expect("--body file");
+            let mut v: serde_json::Value = serde_json::from_str(&text).expect("--body JSON");
+            v["model"] = serde_json::Value::String(model.clone());
+            v["stream"] = serde_json::Value::Bool(true);
+            Bytes::from(v.to_string())
+        }
+        None => Bytes::from(
+            serde_json::json!({"model": model, "max_tokens": 64, "stream": true,
+                "messages": [{"role": "user", "content": "Say hello."}]})
+            .to_string(),
+        ),
+    };
     let total = (rate * seconds) as usize + warmup;
     let interval = Duration::from_secs_f64(1.0 / rate);
     let (tx, mut rx) =
