@@ -154,16 +154,8 @@ pub fn vertex(env: Env<'_>) -> Result<ProxyConfig, ConfigError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::proxy::env_of;
     use crate::secret::Secret;
-
-    fn env_of(pairs: &'static [(&'static str, &'static str)]) -> impl Fn(&str) -> Option<String> {
-        move |k| {
-            pairs
-                .iter()
-                .find(|(n, _)| *n == k)
-                .map(|(_, v)| v.to_string())
-        }
-    }
 
     #[test]
     fn bedrock_defaults_follow_claude_code() {

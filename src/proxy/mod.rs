@@ -280,3 +280,16 @@ impl Drop for RunningProxy {
         }
     }
 }
+
+/// A fixed environment, as the config readers' lookup function takes it (tests).
+#[cfg(test)]
+pub(crate) fn env_of(
+    pairs: &'static [(&'static str, &'static str)],
+) -> impl Fn(&str) -> Option<String> {
+    move |k| {
+        pairs
+            .iter()
+            .find(|(n, _)| *n == k)
+            .map(|(_, v)| v.to_string())
+    }
+}

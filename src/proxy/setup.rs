@@ -326,20 +326,12 @@ fn read_config(source: &std::path::Path) -> Result<String, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::proxy::env_of;
 
     fn settings(edit: impl FnOnce(&mut ModelInputs)) -> ModelInputs {
         let mut inputs = ModelInputs::default();
         edit(&mut inputs);
         inputs
-    }
-
-    fn env_of(pairs: &'static [(&'static str, &'static str)]) -> impl Fn(&str) -> Option<String> {
-        move |k| {
-            pairs
-                .iter()
-                .find(|(n, _)| *n == k)
-                .map(|(_, v)| v.to_string())
-        }
     }
 
     fn kind(s: &ModelInputs, env: &dyn Fn(&str) -> Option<String>) -> ProviderKind {

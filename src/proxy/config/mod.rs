@@ -115,16 +115,8 @@ impl ProxyConfig {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::proxy::env_of;
     use crate::proxy::upstream::SapCredentials;
-
-    fn env_of(pairs: &'static [(&'static str, &'static str)]) -> impl Fn(&str) -> Option<String> {
-        move |k| {
-            pairs
-                .iter()
-                .find(|(n, _)| *n == k)
-                .map(|(_, v)| v.to_string())
-        }
-    }
 
     #[test]
     fn reads_litellm_config_and_warns_once_per_unknown_key() {

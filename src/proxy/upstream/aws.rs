@@ -103,15 +103,7 @@ impl AwsCredentialSource {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn env_of(pairs: &'static [(&'static str, &'static str)]) -> impl Fn(&str) -> Option<String> {
-        move |k| {
-            pairs
-                .iter()
-                .find(|(n, _)| *n == k)
-                .map(|(_, v)| v.to_string())
-        }
-    }
+    use crate::proxy::env_of;
 
     #[test]
     fn environment_keys_win_over_web_identity() {
