@@ -1,11 +1,11 @@
 //! The issue comments, gathered page by page from the newest backwards and cut to what the
 //! prompt can hold, with notes on what was left out.
+use super::graphql::{CommentPage, Item};
 use super::model::Entry;
-use super::read::{after, clean_and_cap, is, login, minimized, nodes, plural, s};
+use super::read::{after, clean_and_cap, plural, s};
 use super::{MAX_COMMENTS, MAX_CONVERSATION_CHARS, MAX_TEXT_CHARS};
 use crate::github::marker::MARKER;
 use chrono::{DateTime, Utc};
-use serde_json::Value;
 
 /// The issue comments, gathered page by page from the newest backwards.
 #[derive(Debug, Default)]
@@ -37,51 +37,42 @@ impl Conversation {
 
     /// Takes in one page of the `comments` connection (oldest first within the page, as GitHub
     /// returns it, whichever way it is paged).
-    pub(super) fn add_page(&mut self, page: &Value) {
+    pub(super) fn add_page(&mut self, page: &CommentPage) {
         if self.total.is_none() {
-            self.total = page
-                .get("totalCount")
-                .and_then(Value::as_u64)
-                .map(|n| n as usize);
+            self.total = page.total_count.map(|n| n as usize);
         }
-        let list = nodes(page);
+        let list = &page.nodes;
         self.seen += list.len();
         for c in list.iter().rev() {
-            if is(self.skip, c) {
+            if c.is(self.skip) {
                 continue;
             }
-            if minimized(c) {
+            if c.minimized() {
                 self.hidden += 1;
                 continue;
             }
-            if after(c.get("createdAt").and_then(Value::as_str), self.cutoff) {
+            if after(c.created_at.as_deref(), self.cutoff) {
                 self.written_later += 1;
                 continue;
             }
             // GitHub keeps only the current text; a comment changed after the request may now
             // say something its author did not say when the request was made.
-            if after(c.get("lastEditedAt").and_then(Value::as_str), self.cutoff) {
+            if after(c.last_edited_at.as_deref(), self.cutoff) {
                 self.edited_later += 1;
                 continue;
             }
-            let raw = s(c, "body");
+            let raw = s(&c.body);
             let (body, was_cut) = clean_and_cap(raw);
             self.kept.push(Entry {
-                author: login(c),
+                author: c.login(),
                 is_ours: raw.contains(MARKER),
                 body,
-                created_at: s(c, "createdAt").to_string(),
+                created_at: s(&c.created_at).to_string(),
             });
             self.cut.push(was_cut);
         }
-        self.more_before = page
-            .pointer("/pageInfo/hasPreviousPage")
-            .and_then(Value::as_bool)
-            == Some(true);
-        self.cursor = page
-            .pointer("/pageInfo/startCursor")
-            .and_then(Value::as_str)
-            .map(str::to_string);
+        self.more_before = page.page_info.has_previous_page == Some(true);
+        self.cursor = page.page_info.start_cursor.clone();
     }
 
     /// The cursor for the next (older) page, when one is worth fetching.

@@ -1,6 +1,7 @@
 //! The issue or pull request as it stood when the request was made: text cleaned, later edits
 //! left out, sizes capped.
 mod conversation;
+mod graphql;
 mod model;
 mod pull_request;
 mod read;
@@ -10,11 +11,11 @@ use crate::event::Event;
 use crate::github::{GitHub, GitHubError};
 use crate::trigger::{Request, Target, TargetKind};
 use conversation::Conversation;
+use graphql::{ContextData, Item};
 pub use model::*;
 use pull_request::pull_request_details;
 use read::*;
 use sanitize::sanitize;
-use serde_json::Value;
 
 /// Caps that keep the prompt within reason; what is cut is said in the prompt.
 pub const MAX_COMMENTS: usize = 200;
@@ -93,23 +94,16 @@ impl Context {
         target: Target,
         request: Option<&Request>,
     ) -> Result<Self, GitHubError> {
-        let data = github.context_page(target.number, None).await?;
+        let data: ContextData = github.context_page(target.number, None).await?;
         let cutoff = request.and_then(|r| r.at.as_deref()).and_then(parse_time);
         let mut conversation = Conversation::new(cutoff, Skip::of(request).issue_comment);
-        conversation.add_page(
-            data.pointer("/repository/issueOrPullRequest/comments")
-                .unwrap_or(&Value::Null),
-        );
+        conversation.add_page(data.comments());
         for _ in 1..MAX_COMMENT_PAGES {
             let Some(cursor) = conversation.next_cursor().map(str::to_string) else {
                 break;
             };
-            let older = github.context_page(target.number, Some(&cursor)).await?;
-            conversation.add_page(
-                older
-                    .pointer("/repository/issueOrPullRequest/comments")
-                    .unwrap_or(&Value::Null),
-            );
+            let older: ContextData = github.context_page(target.number, Some(&cursor)).await?;
+            conversation.add_page(older.comments());
         }
         Self::from_graphql(&github.repo().full(), target, request, &data, conversation)
     }
@@ -119,41 +113,37 @@ impl Context {
         repository: &str,
         target: Target,
         request: Option<&Request>,
-        data: &Value,
+        data: &ContextData,
         conversation: Conversation,
     ) -> Result<Self, GitHubError> {
         let cutoff = conversation.cutoff;
-        let repo = data.get("repository").unwrap_or(&Value::Null);
-        let node = repo.get("issueOrPullRequest").unwrap_or(&Value::Null);
-        if node.is_null() {
+        let repo = &data.repository;
+        let Some(node) = data.node() else {
             return Err(GitHubError::Decode {
                 what: format!("#{}", target.number),
                 message: "no such issue or pull request".into(),
             });
-        }
+        };
         let mut ctx = Context {
             repository: repository.to_string(),
             target: Some(target),
-            is_private: repo.get("isPrivate").and_then(Value::as_bool),
-            default_branch: repo
-                .pointer("/defaultBranchRef/name")
-                .and_then(Value::as_str)
-                .map(str::to_string),
-            title: sanitize(s(node, "title")),
-            author: login(node),
-            url: s(node, "url").to_string(),
+            is_private: repo.is_private,
+            default_branch: repo.default_branch_ref.name.clone(),
+            title: sanitize(s(&node.title)),
+            author: node.login(),
+            url: s(&node.url).to_string(),
             ..Context::default()
         };
-        if after(node.get("lastEditedAt").and_then(Value::as_str), cutoff) {
+        if after(node.last_edited_at.as_deref(), cutoff) {
             ctx.omitted.push("the description was edited after the request; it is withheld because only the edited text is available".into());
             // The only version we can get is the edited one; an edit made after the request
             // must not steer the agent, so the body is withheld entirely.
             ctx.body = String::from("[withheld: edited after the request]");
         } else {
-            ctx.body = cap(s(node, "body"), "the description", &mut ctx.omitted);
+            ctx.body = cap(s(&node.body), "the description", &mut ctx.omitted);
         }
         ctx.comments = conversation.finish(&mut ctx.omitted);
-        if target.kind == TargetKind::PullRequest && s(node, "__typename") == "PullRequest" {
+        if target.kind == TargetKind::PullRequest && s(&node.typename) == "PullRequest" {
             ctx.pull_request = Some(pull_request_details(
                 node,
                 cutoff,

@@ -1,45 +1,39 @@
 //! A pull request's details: branches, changed files and the reviews written before the request.
+use super::graphql::{Item, Node};
 use super::model::{ChangedFile, PullRequestDetails, ReviewComment, ReviewEntry};
 use super::read::*;
 use super::{MAX_FILES, MAX_REVIEW_CHARS, MAX_TEXT_CHARS};
 use chrono::{DateTime, Utc};
-use serde_json::Value;
 
 pub(super) fn pull_request_details(
-    node: &Value,
+    node: &Node,
     cutoff: Option<DateTime<Utc>>,
     skip: Skip,
     omitted: &mut Vec<String>,
 ) -> PullRequestDetails {
-    let u = |k: &str| node.get(k).and_then(Value::as_u64).unwrap_or(0);
     let files: Vec<ChangedFile> = node
-        .pointer("/files/nodes")
-        .and_then(Value::as_array)
-        .into_iter()
-        .flatten()
+        .files
+        .nodes
+        .iter()
         .take(MAX_FILES)
         .map(|f| ChangedFile {
-            path: s(f, "path").to_string(),
-            additions: f.get("additions").and_then(Value::as_u64).unwrap_or(0),
-            deletions: f.get("deletions").and_then(Value::as_u64).unwrap_or(0),
-            change: s(f, "changeType").to_ascii_lowercase(),
+            path: s(&f.path).to_string(),
+            additions: f.additions.unwrap_or(0),
+            deletions: f.deletions.unwrap_or(0),
+            change: s(&f.change_type).to_ascii_lowercase(),
         })
         .collect();
-    let files_total = node
-        .pointer("/files/totalCount")
-        .and_then(Value::as_u64)
-        .unwrap_or(files.len() as u64);
+    let files_total = node.files.total_count.unwrap_or(files.len() as u64);
     if files_total > files.len() as u64 {
         omitted.push(format!(
             "{} of {files_total} changed files are listed",
             files.len()
         ));
     }
-    let reviews_page = node.get("reviews").unwrap_or(&Value::Null);
-    let review_nodes = nodes(reviews_page);
-    let older_reviews = reviews_page
-        .get("totalCount")
-        .and_then(Value::as_u64)
+    let review_nodes = &node.reviews.nodes;
+    let older_reviews = node
+        .reviews
+        .total_count
         .map_or(0, |t| (t as usize).saturating_sub(review_nodes.len()));
     let mut later = 0;
     let mut hidden = 0;
@@ -50,49 +44,42 @@ pub(super) fn pull_request_details(
     let mut reviews = Vec::new();
     // Newest first, so that a size cap drops the oldest; shown oldest first.
     for r in review_nodes.iter().rev() {
-        if after(r.get("submittedAt").and_then(Value::as_str), cutoff)
-            || after(r.get("lastEditedAt").and_then(Value::as_str), cutoff)
-        {
+        if after(r.submitted_at.as_deref(), cutoff) || after(r.last_edited_at.as_deref(), cutoff) {
             later += 1;
             continue;
         }
-        let thread = r.get("comments").unwrap_or(&Value::Null);
-        let thread_nodes = nodes(thread);
-        unfetched_comments += thread
-            .get("totalCount")
-            .and_then(Value::as_u64)
+        let thread_nodes = &r.comments.nodes;
+        unfetched_comments += r
+            .comments
+            .total_count
             .map_or(0, |t| (t as usize).saturating_sub(thread_nodes.len()));
         let mut comments = Vec::new();
         for c in thread_nodes {
-            if is(skip.review_comment, c) {
+            if c.is(skip.review_comment) {
                 continue;
             }
-            if minimized(c) {
+            if c.minimized() {
                 hidden += 1;
                 continue;
             }
-            if after(c.get("createdAt").and_then(Value::as_str), cutoff)
-                || after(c.get("lastEditedAt").and_then(Value::as_str), cutoff)
+            if after(c.created_at.as_deref(), cutoff) || after(c.last_edited_at.as_deref(), cutoff)
             {
                 later += 1;
                 continue;
             }
-            let (body, was_cut) = clean_and_cap(s(c, "body"));
+            let (body, was_cut) = clean_and_cap(s(&c.body));
             cut += usize::from(was_cut);
             comments.push(ReviewComment {
-                author: login(c),
-                path: s(c, "path").to_string(),
-                line: c
-                    .get("line")
-                    .and_then(Value::as_u64)
-                    .or_else(|| c.get("originalLine").and_then(Value::as_u64)),
+                author: c.login(),
+                path: s(&c.path).to_string(),
+                line: c.line.or(c.original_line),
                 body,
             });
         }
-        let body = if is(skip.review, r) {
+        let body = if r.is(skip.review) {
             String::new()
         } else {
-            let (body, was_cut) = clean_and_cap(s(r, "body"));
+            let (body, was_cut) = clean_and_cap(s(&r.body));
             cut += usize::from(was_cut);
             body
         };
@@ -110,8 +97,8 @@ pub(super) fn pull_request_details(
         }
         budget = budget.saturating_sub(size);
         reviews.push(ReviewEntry {
-            author: login(r),
-            state: s(r, "state").to_ascii_lowercase(),
+            author: r.login(),
+            state: s(&r.state).to_ascii_lowercase(),
             body,
             comments,
         });
@@ -155,15 +142,12 @@ pub(super) fn pull_request_details(
         ));
     }
     PullRequestDetails {
-        base_ref: s(node, "baseRefName").to_string(),
-        head_ref: s(node, "headRefName").to_string(),
-        head_sha: s(node, "headRefOid").to_string(),
-        from_fork: node
-            .get("isCrossRepository")
-            .and_then(Value::as_bool)
-            .unwrap_or(false),
-        additions: u("additions"),
-        deletions: u("deletions"),
+        base_ref: s(&node.base_ref_name).to_string(),
+        head_ref: s(&node.head_ref_name).to_string(),
+        head_sha: s(&node.head_ref_oid).to_string(),
+        from_fork: node.is_cross_repository.unwrap_or(false),
+        additions: node.additions.unwrap_or(0),
+        deletions: node.deletions.unwrap_or(0),
         files,
         files_total,
         reviews,

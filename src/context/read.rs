@@ -4,7 +4,6 @@ use super::MAX_TEXT_CHARS;
 use super::sanitize::sanitize;
 use crate::trigger::{Request, RequestSource};
 use chrono::{DateTime, Utc};
-use serde_json::Value;
 
 /// Cleans `text` and cuts it to `MAX_TEXT_CHARS`; the flag says whether it was cut.
 pub(super) fn clean_and_cap(text: &str) -> (String, bool) {
@@ -38,26 +37,9 @@ pub(super) fn after(at: Option<&str>, cutoff: Option<DateTime<Utc>>) -> bool {
     }
 }
 
-pub(super) fn s<'a>(v: &'a Value, key: &str) -> &'a str {
-    v.get(key).and_then(Value::as_str).unwrap_or("")
-}
-
-pub(super) fn login(v: &Value) -> String {
-    v.pointer("/author/login")
-        .and_then(Value::as_str)
-        .unwrap_or("ghost")
-        .to_string()
-}
-
-pub(super) fn nodes(v: &Value) -> &[Value] {
-    v.get("nodes")
-        .and_then(Value::as_array)
-        .map(Vec::as_slice)
-        .unwrap_or(&[])
-}
-
-pub(super) fn minimized(v: &Value) -> bool {
-    v.get("isMinimized").and_then(Value::as_bool) == Some(true)
+/// A text field of the answer, empty when GitHub left it out.
+pub(super) fn s(text: &Option<String>) -> &str {
+    text.as_deref().unwrap_or("")
 }
 
 pub(super) fn plural(n: usize, one: &str, many: &str) -> String {
@@ -92,8 +74,4 @@ impl Skip {
         }
         skip
     }
-}
-
-pub(super) fn is(id: Option<u64>, v: &Value) -> bool {
-    id.is_some() && v.get("databaseId").and_then(Value::as_u64) == id
 }

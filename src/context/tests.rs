@@ -2,7 +2,12 @@
 //! a thread is long, and what the notes say.
 use super::*;
 use crate::trigger::{Request, RequestSource, Target, TargetKind};
-use serde_json::json;
+use serde_json::{Value, json};
+
+/// A fixture read the way `GitHub::context_page` reads GitHub's answer: from its bytes.
+fn typed<T: serde::de::DeserializeOwned>(v: &Value) -> T {
+    serde_json::from_slice(&serde_json::to_vec(v).expect("json")).expect("typed")
+}
 
 const REQUEST_AT: &str = "2026-03-01T12:00:00Z";
 const BEFORE: &str = "2026-03-01T11:00:00Z";
@@ -64,15 +69,16 @@ fn context_with(comments: Vec<Value>) -> Context {
 fn build(first: &Value, older: &[Value], req: Option<&Request>, target: Target) -> Context {
     let cutoff = req.and_then(|r| r.at.as_deref()).and_then(parse_time);
     let mut conversation = Conversation::new(cutoff, Skip::of(req).issue_comment);
-    conversation.add_page(&first["repository"]["issueOrPullRequest"]["comments"]);
+    let first: graphql::ContextData = typed(first);
+    conversation.add_page(first.comments());
     for p in older {
         assert!(
             conversation.next_cursor().is_some(),
             "fetch would not ask for this page"
         );
-        conversation.add_page(p);
+        conversation.add_page(&typed(p));
     }
-    Context::from_graphql("o/r", target, req, first, conversation).expect("context")
+    Context::from_graphql("o/r", target, req, &first, conversation).expect("context")
 }
 
 fn bodies(ctx: &Context) -> Vec<&str> {
@@ -218,14 +224,15 @@ fn a_long_thread_keeps_the_newest_comments_and_says_how_many_older_ones_are_miss
     let first = data("Issue", json!({"comments": pages[0]}));
     let cutoff = parse_time(REQUEST_AT);
     let mut conversation = Conversation::new(cutoff, Some(1));
-    conversation.add_page(&pages[0]);
+    conversation.add_page(&typed(&pages[0]));
     assert_eq!(conversation.next_cursor(), Some("351"));
-    conversation.add_page(&pages[1]);
+    conversation.add_page(&typed(&pages[1]));
     assert_eq!(conversation.next_cursor(), Some("251"));
-    conversation.add_page(&pages[2]);
+    conversation.add_page(&typed(&pages[2]));
     // 300 kept, enough: no fourth page.
     assert_eq!(conversation.next_cursor(), None);
-    let ctx = Context::from_graphql("o/r", issue(), Some(&req), &first, conversation).expect("ok");
+    let ctx = Context::from_graphql("o/r", issue(), Some(&req), &typed(&first), conversation)
+        .expect("ok");
     assert_eq!(ctx.comments.len(), MAX_COMMENTS);
     assert_eq!(
         ctx.comments.first().map(|c| c.body.as_str()),
@@ -402,5 +409,5 @@ fn a_review_comment_request_does_not_hide_an_issue_comment_with_the_same_id() {
 fn a_missing_issue_is_an_error() {
     let first = json!({"repository": {"isPrivate": false, "issueOrPullRequest": null}});
     let conversation = Conversation::new(None, None);
-    assert!(Context::from_graphql("o/r", issue(), None, &first, conversation).is_err());
+    assert!(Context::from_graphql("o/r", issue(), None, &typed(&first), conversation).is_err());
 }

@@ -1,7 +1,9 @@
 //! One place where GitHub requests are sent, counted and retried: server errors, secondary rate
 //! limits and dropped connections are waited out within a time budget; everything else fails fast.
+use super::lenient::{self, Loose};
 use http::{HeaderMap, Method, StatusCode};
-use serde_json::Value;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant, SystemTime};
@@ -27,6 +29,18 @@ impl GitHubError {
         match self {
             Self::Status { status, .. } => Some(*status),
             _ => None,
+        }
+    }
+
+    /// A decode failure named after `what` the caller asked for rather than the request's
+    /// method and path; other errors as they are.
+    pub(crate) fn decoding(self, what: &str) -> Self {
+        match self {
+            Self::Decode { message, .. } => Self::Decode {
+                what: what.into(),
+                message,
+            },
+            other => other,
         }
     }
 }
@@ -107,8 +121,56 @@ fn answer_timeout() -> Duration {
     )
 }
 
-/// Looks for what an earlier attempt of a creating request made (see `rest_create`).
-pub type Recheck<'a> = &'a (dyn Fn() -> futures_util::future::BoxFuture<'a, Option<Value>> + Sync);
+/// Looks for what an earlier attempt of a creating request made (see `rest_create`); what it
+/// finds stands for the answer, so it has the answer's type.
+pub type Recheck<'a, T> = &'a (dyn Fn() -> futures_util::future::BoxFuture<'a, Option<T>> + Sync);
+
+/// `None` as the body of a request that has none (a GET, a DELETE).
+pub const NO_BODY: Option<&()> = None;
+
+/// GraphQL's answer: `data`, and `errors` that make a 200 a failure.
+#[derive(serde::Deserialize)]
+#[serde(default, bound(deserialize = "D: serde::Deserialize<'de> + Default"))]
+struct GraphQlAnswer<D> {
+    #[serde(deserialize_with = "lenient::list")]
+    errors: Vec<Problem>,
+    #[serde(deserialize_with = "lenient::object")]
+    data: D,
+}
+
+impl<D: Default> Default for GraphQlAnswer<D> {
+    fn default() -> Self {
+        Self {
+            errors: Vec::new(),
+            data: D::default(),
+        }
+    }
+}
+
+/// A GraphQL error, or one detail of a REST error's `errors` list.
+#[derive(Default, serde::Deserialize)]
+#[serde(default)]
+struct Problem {
+    #[serde(deserialize_with = "lenient::text")]
+    message: Option<String>,
+}
+
+/// A REST error's body: GitHub's `message` and, on a 422, the details.
+#[derive(Default, serde::Deserialize)]
+#[serde(default)]
+struct ErrorBody {
+    #[serde(deserialize_with = "lenient::text")]
+    message: Option<String>,
+    #[serde(deserialize_with = "lenient::list")]
+    errors: Vec<Problem>,
+}
+
+/// The GraphQL request document.
+#[derive(Serialize)]
+struct GraphQlRequest<'a, V> {
+    query: &'a str,
+    variables: &'a V,
+}
 
 #[derive(Clone)]
 pub struct Transport {
@@ -194,13 +256,19 @@ impl Transport {
         self.calls.load(Ordering::Relaxed)
     }
 
-    pub async fn rest(
+    /// A REST request; the answer is read as `T` (an empty answer as JSON `null`; use
+    /// `serde::de::IgnoredAny` to only check that it is JSON).
+    pub async fn rest<T, B>(
         &self,
         method: Method,
         path: &str,
-        body: Option<&Value>,
+        body: Option<&B>,
         policy: RetryPolicy,
-    ) -> Result<Value, GitHubError> {
+    ) -> Result<T, GitHubError>
+    where
+        T: DeserializeOwned,
+        B: Serialize + Sync + ?Sized,
+    {
         self.send(false, method, path, body, policy, None).await
     }
 
@@ -209,13 +277,17 @@ impl Transport {
     /// Before each retry of such an ambiguous failure, and before giving up after one,
     /// `already_created` looks for the result of the earlier attempt and, if found, it stands
     /// for the answer instead of a second copy.
-    pub async fn rest_create(
+    pub async fn rest_create<T, B>(
         &self,
         path: &str,
-        body: &Value,
+        body: &B,
         policy: RetryPolicy,
-        already_created: Recheck<'_>,
-    ) -> Result<Value, GitHubError> {
+        already_created: Recheck<'_, T>,
+    ) -> Result<T, GitHubError>
+    where
+        T: DeserializeOwned,
+        B: Serialize + Sync + ?Sized,
+    {
         self.send(
             false,
             Method::POST,
@@ -227,26 +299,35 @@ impl Transport {
         .await
     }
 
-    /// A GraphQL query; `errors` in a 200 answer count as a failure.
-    pub async fn graphql(
+    /// A GraphQL query; `errors` in a 200 answer count as a failure. `data` is read as `D`,
+    /// `D::default()` when it is missing, null or not an object.
+    pub async fn graphql<D, V>(
         &self,
         query: &str,
-        variables: Value,
+        variables: &V,
         policy: RetryPolicy,
-    ) -> Result<Value, GitHubError> {
-        let body = serde_json::json!({ "query": query, "variables": variables });
+    ) -> Result<D, GitHubError>
+    where
+        D: DeserializeOwned + Default,
+        V: Serialize + Sync,
+    {
+        let body = GraphQlRequest { query, variables };
         let path = self.graphql_path.clone();
-        let answer = self
-            .send(true, Method::POST, &path, Some(&body), policy, None)
+        let Loose(answer) = self
+            .send::<Loose<GraphQlAnswer<D>>, _>(
+                true,
+                Method::POST,
+                &path,
+                Some(&body),
+                policy,
+                None,
+            )
             .await?;
-        if let Some(errors) = answer
-            .get("errors")
-            .and_then(Value::as_array)
-            .filter(|e| !e.is_empty())
-        {
-            let message = errors
+        if !answer.errors.is_empty() {
+            let message = answer
+                .errors
                 .iter()
-                .filter_map(|e| e.get("message").and_then(Value::as_str))
+                .filter_map(|e| e.message.as_deref())
                 .collect::<Vec<_>>()
                 .join("; ");
             return Err(GitHubError::Status {
@@ -255,18 +336,22 @@ impl Transport {
                 message,
             });
         }
-        Ok(answer.get("data").cloned().unwrap_or(Value::Null))
+        Ok(answer.data)
     }
 
-    async fn send(
+    async fn send<T, B>(
         &self,
         graphql: bool,
         method: Method,
         path: &str,
-        body: Option<&Value>,
+        body: Option<&B>,
         policy: RetryPolicy,
-        already_created: Option<Recheck<'_>>,
-    ) -> Result<Value, GitHubError> {
+        already_created: Option<Recheck<'_, T>>,
+    ) -> Result<T, GitHubError>
+    where
+        T: DeserializeOwned,
+        B: Serialize + Sync + ?Sized,
+    {
         let what = format!("{method} {path}");
         let started = Instant::now();
         let mut attempt: u32 = 0;
@@ -283,10 +368,14 @@ impl Transport {
             };
             let (error, wait) = match result {
                 Ok((status, _, bytes)) if status.is_success() => {
-                    if bytes.is_empty() || status == StatusCode::NO_CONTENT {
-                        return Ok(Value::Null);
-                    }
-                    return serde_json::from_slice(&bytes).map_err(|e| GitHubError::Decode {
+                    // No content reads as `null`: what the caller expects of an empty answer
+                    // is the type's business (nothing to ignore, no object to find fields in).
+                    let json: &[u8] = if bytes.is_empty() || status == StatusCode::NO_CONTENT {
+                        b"null"
+                    } else {
+                        &bytes
+                    };
+                    return serde_json::from_slice(json).map_err(|e| GitHubError::Decode {
                         what,
                         message: e.to_string(),
                     });
@@ -335,12 +424,12 @@ impl Transport {
         }
     }
 
-    async fn send_once(
+    async fn send_once<B: Serialize + Sync + ?Sized>(
         &self,
         graphql: bool,
         method: &Method,
         path: &str,
-        body: Option<&Value>,
+        body: Option<&B>,
     ) -> Result<(StatusCode, HeaderMap, bytes::Bytes), Unanswered> {
         let (client, full) = match (&self.graphql, graphql) {
             (Some(g), true) => (g, path.to_string()),
@@ -373,7 +462,7 @@ impl Transport {
 }
 
 /// What an ambiguous attempt of a creating request made, if `recheck` finds it.
-async fn look_for_earlier(recheck: Option<Recheck<'_>>, what: &str) -> Option<Value> {
+async fn look_for_earlier<T>(recheck: Option<Recheck<'_, T>>, what: &str) -> Option<T> {
     let found = recheck?().await?;
     crate::workflow::warning(&format!(
         "{what}: the earlier attempt had gone through; not sent again"
@@ -436,24 +525,15 @@ fn transport_message(e: &octocrab::Error) -> String {
 /// GitHub's `message`, followed by the details of a 422's `errors` list (where, for instance,
 /// "A pull request already exists for …" is said).
 fn error_message(bytes: &[u8]) -> String {
-    let Ok(v) = serde_json::from_slice::<Value>(bytes) else {
+    let Ok(Loose(body)) = serde_json::from_slice::<Loose<ErrorBody>>(bytes) else {
         return String::from_utf8_lossy(&bytes[..bytes.len().min(200)]).into_owned();
     };
-    let mut message = v
-        .get("message")
-        .and_then(Value::as_str)
-        .unwrap_or("")
-        .to_string();
-    let details: Vec<&str> = v
-        .get("errors")
-        .and_then(Value::as_array)
-        .map(|errors| {
-            errors
-                .iter()
-                .filter_map(|e| e.get("message").and_then(Value::as_str))
-                .collect()
-        })
-        .unwrap_or_default();
+    let mut message = body.message.unwrap_or_default();
+    let details: Vec<&str> = body
+        .errors
+        .iter()
+        .filter_map(|e| e.message.as_deref())
+        .collect();
     if !details.is_empty() {
         message = format!("{message}: {}", details.join("; "));
     }
@@ -561,13 +641,13 @@ mod tests {
         )
         .expect("transport");
         assert!(t.graphql.is_none(), "one client for one origin");
-        let rest = t
-            .rest(Method::GET, "/repos/o/r", None, policy())
+        let rest: serde_json::Value = t
+            .rest(Method::GET, "/repos/o/r", NO_BODY, policy())
             .await
             .expect("rest");
         assert_eq!(rest["ok"], 1);
-        let data = t
-            .graphql("{ x }", serde_json::json!({}), policy())
+        let data: serde_json::Value = t
+            .graphql("{ x }", &serde_json::json!({}), policy())
             .await
             .expect("graphql");
         assert_eq!(data["x"], 2);

@@ -1,15 +1,20 @@
 //! The GitHub side: who may trigger, the issue/PR as it stood, the tracking comment and reactions.
 pub mod http;
+pub(crate) mod lenient;
 pub mod marker;
+mod model;
 mod repo_slug;
 
 pub use repo_slug::RepoSlug;
 
+use self::http::NO_BODY;
 pub use self::http::{GitHubError, RetryPolicy, Transport};
 use crate::redact::Redacted;
 use ::http::Method;
+use lenient::{Loose, LooseList};
 use marker::MAX_COMMENT_CHARS;
-use serde_json::{Value, json};
+use serde::de::{DeserializeOwned, IgnoredAny};
+use serde_json::json;
 
 /// The GraphQL document that fetches an issue or pull request with its conversation in one call.
 pub const CONTEXT_QUERY: &str = include_str!("context.graphql");
@@ -96,32 +101,31 @@ impl GitHub {
     }
 
     pub async fn permission(&self, user: &str) -> Result<Permission, GitHubError> {
-        let v = self
+        let Loose(answer): Loose<model::PermissionAnswer> = self
             .transport
             .rest(
                 Method::GET,
                 &self.path(&format!("collaborators/{}/permission", encode(user))),
-                None,
+                NO_BODY,
                 RetryPolicy::quick(),
             )
             .await?;
         Ok(Permission::parse(
-            v.get("permission")
-                .and_then(Value::as_str)
-                .unwrap_or("none"),
+            answer.permission.as_deref().unwrap_or("none"),
         ))
     }
 
-    /// Raw GraphQL data for the issue/PR; `context` turns it into a `Context`.
-    pub async fn context_page(
+    /// The `data` of the context query for the issue/PR, read as `D` (`context` owns the model
+    /// of [`CONTEXT_QUERY`]'s answer and turns it into a `Context`).
+    pub async fn context_page<D: DeserializeOwned + Default>(
         &self,
         number: u64,
         comments_after: Option<&str>,
-    ) -> Result<Value, GitHubError> {
+    ) -> Result<D, GitHubError> {
         self.transport
             .graphql(
                 CONTEXT_QUERY,
-                json!({
+                &json!({
                     "owner": self.repo.owner,
                     "repo": self.repo.name,
                     "number": number,
@@ -140,10 +144,10 @@ impl GitHub {
     ) -> Result<CommentRef, GitHubError> {
         let body = &*body.limited(MAX_COMMENT_CHARS);
         let lookup = recent_comments(&format!("issues/{number}/comments"));
-        let recheck = || -> futures_util::future::BoxFuture<'_, Option<Value>> {
+        let recheck = || -> futures_util::future::BoxFuture<'_, Option<Loose<model::Comment>>> {
             Box::pin(self.find_comment(&lookup, body))
         };
-        let v = self
+        let Loose(created) = self
             .transport
             .rest_create(
                 &self.path(&format!("issues/{number}/comments")),
@@ -152,25 +156,29 @@ impl GitHub {
                 &recheck,
             )
             .await?;
-        comment_ref(&v, CommentKind::Issue)
+        comment_ref(&created, CommentKind::Issue)
     }
 
     /// The comment `lookup` lists that is the one `body` would create: for a tracking comment
     /// the newest with the same run key in its marker (its text may have changed since), for
     /// any other the newest with exactly `body`. `None` also when the lookup fails (then the
     /// caller sends again, as it would without the lookup).
-    async fn find_comment(&self, lookup: &str, body: &str) -> Option<Value> {
-        let list = self
+    async fn find_comment(&self, lookup: &str, body: &str) -> Option<Loose<model::Comment>> {
+        let LooseList(list): LooseList<model::Comment> = self
             .transport
-            .rest(Method::GET, &self.path(lookup), None, RetryPolicy::once())
+            .rest(
+                Method::GET,
+                &self.path(lookup),
+                NO_BODY,
+                RetryPolicy::once(),
+            )
             .await
             .ok()?;
         let key = marker::parse_marker(body).and_then(|m| m.key);
-        list.as_array()?
-            .iter()
+        list.into_iter()
             .rev()
             .find(|c| {
-                let text = c.get("body").and_then(Value::as_str);
+                let text = c.body.as_deref();
                 match key {
                     Some(key) => text
                         .and_then(marker::parse_marker)
@@ -178,7 +186,7 @@ impl GitHub {
                     None => text == Some(body),
                 }
             })
-            .cloned()
+            .map(Loose)
     }
 
     /// Replies in a review thread; `thread_root` must be the thread's first comment.
@@ -191,10 +199,10 @@ impl GitHub {
     ) -> Result<CommentRef, GitHubError> {
         let body = &*body.limited(MAX_COMMENT_CHARS);
         let lookup = recent_comments(&format!("pulls/{pr}/comments"));
-        let recheck = || -> futures_util::future::BoxFuture<'_, Option<Value>> {
+        let recheck = || -> futures_util::future::BoxFuture<'_, Option<Loose<model::Comment>>> {
             Box::pin(self.find_comment(&lookup, body))
         };
-        let v = self
+        let Loose(created) = self
             .transport
             .rest_create(
                 &self.path(&format!("pulls/{pr}/comments/{thread_root}/replies")),
@@ -203,7 +211,7 @@ impl GitHub {
                 &recheck,
             )
             .await?;
-        comment_ref(&v, CommentKind::Review)
+        comment_ref(&created, CommentKind::Review)
     }
 
     pub async fn update_comment(
@@ -215,7 +223,7 @@ impl GitHub {
         let body = &*body.limited(MAX_COMMENT_CHARS);
         let path = self.comment_path(comment);
         self.transport
-            .rest(Method::PATCH, &path, Some(&json!({ "body": body })), policy)
+            .rest::<IgnoredAny, _>(Method::PATCH, &path, Some(&json!({ "body": body })), policy)
             .await
             .map(|_| ())
     }
@@ -227,7 +235,7 @@ impl GitHub {
         policy: RetryPolicy,
     ) -> Result<(), GitHubError> {
         self.transport
-            .rest(Method::DELETE, &self.comment_path(comment), None, policy)
+            .rest::<IgnoredAny, _>(Method::DELETE, &self.comment_path(comment), NO_BODY, policy)
             .await
             .map(|_| ())
     }
@@ -254,7 +262,7 @@ impl GitHub {
             ReactionTarget::Issue(n) => self.path(&format!("issues/{n}/reactions")),
         };
         self.transport
-            .rest(
+            .rest::<IgnoredAny, _>(
                 Method::POST,
                 &path,
                 Some(&json!({ "content": content })),
@@ -302,13 +310,12 @@ impl GitHub {
     /// The repository's default branch (`GET /repos/o/r`).
     pub async fn default_branch(&self) -> Result<String, GitHubError> {
         let path = format!("/repos/{}/{}", self.repo.owner, self.repo.name);
-        let v = self
+        let Loose(repository): Loose<model::Repository> = self
             .transport
-            .rest(Method::GET, &path, None, RetryPolicy::quick())
+            .rest(Method::GET, &path, NO_BODY, RetryPolicy::quick())
             .await?;
-        v.get("default_branch")
-            .and_then(Value::as_str)
-            .map(str::to_string)
+        repository
+            .default_branch
             .ok_or_else(|| GitHubError::Decode {
                 what: "the repository".into(),
                 message: "no default_branch in the answer".into(),
@@ -318,23 +325,20 @@ impl GitHub {
     /// The open pull request whose head is `branch` of this repository, if any.
     pub async fn find_open_pull(&self, branch: &str) -> Result<Option<PullRequest>, GitHubError> {
         let head = format!("{}:{branch}", self.repo.owner);
-        let v = self
+        let LooseList(pulls): LooseList<model::Pull> = self
             .transport
             .rest(
                 Method::GET,
                 &self.path(&format!("pulls?head={}&state=open", encode(&head))),
-                None,
+                NO_BODY,
                 RetryPolicy::quick(),
             )
             .await?;
-        v.as_array()
-            .and_then(|a| a.first())
-            .map(pull_request)
-            .transpose()
+        pulls.into_iter().next().map(pull_request).transpose()
     }
 
     pub async fn create_pull(&self, pr: &NewPullRequest<'_>) -> Result<PullRequest, GitHubError> {
-        let v = self
+        let Loose(pull) = self
             .transport
             .rest(
                 Method::POST,
@@ -348,7 +352,7 @@ impl GitHub {
                 RetryPolicy::quick(),
             )
             .await?;
-        pull_request(&v)
+        pull_request(pull)
     }
 
     /// Replaces the body (and the title when given) of pull request `number`.
@@ -362,7 +366,7 @@ impl GitHub {
         if let Some(t) = title {
             patch["title"] = json!(t.limited(MAX_TITLE_CHARS));
         }
-        let v = self
+        let Loose(pull) = self
             .transport
             .rest(
                 Method::PATCH,
@@ -371,13 +375,13 @@ impl GitHub {
                 RetryPolicy::quick(),
             )
             .await?;
-        pull_request(&v)
+        pull_request(pull)
     }
 
     /// Adds labels to an issue or pull request (GitHub creates unknown labels).
     pub async fn add_labels(&self, number: u64, labels: &[&str]) -> Result<(), GitHubError> {
         self.transport
-            .rest(
+            .rest::<IgnoredAny, _>(
                 Method::POST,
                 &self.path(&format!("issues/{number}/labels")),
                 Some(&json!({ "labels": labels })),
@@ -389,7 +393,7 @@ impl GitHub {
 
     pub async fn request_reviewers(&self, pr: u64, users: &[&str]) -> Result<(), GitHubError> {
         self.transport
-            .rest(
+            .rest::<IgnoredAny, _>(
                 Method::POST,
                 &self.path(&format!("pulls/{pr}/requested_reviewers")),
                 Some(&json!({ "reviewers": users })),
@@ -435,39 +439,31 @@ impl GitHub {
         what: &str,
     ) -> Result<Vec<IssueComment>, GitHubError> {
         let since = since.map_or(String::new(), |t| format!("&since={t}"));
-        let v = self
+        let items: Vec<RawComment> = self
             .transport
             .rest(
                 Method::GET,
                 &self.path(&format!("{list}?per_page=100{since}")),
-                None,
+                NO_BODY,
                 RetryPolicy::quick(),
             )
-            .await?;
-        let items: Vec<RawComment> =
-            serde_json::from_value(v).map_err(|e| GitHubError::Decode {
-                what: what.into(),
-                message: e.to_string(),
-            })?;
+            .await
+            .map_err(|e| e.decoding(what))?;
         Ok(items.into_iter().map(RawComment::into_comment).collect())
     }
 
     /// A workflow run of this repository (`GET /repos/o/r/actions/runs/ID`); reading it needs
     /// the `actions: read` permission on private repositories.
     pub async fn workflow_run(&self, run_id: &str) -> Result<WorkflowRun, GitHubError> {
-        let v = self
-            .transport
+        self.transport
             .rest(
                 Method::GET,
                 &self.path(&format!("actions/runs/{}", encode(run_id))),
-                None,
+                NO_BODY,
                 RetryPolicy::quick(),
             )
-            .await?;
-        serde_json::from_value(v).map_err(|e| GitHubError::Decode {
-            what: format!("workflow run {run_id}"),
-            message: e.to_string(),
-        })
+            .await
+            .map_err(|e| e.decoding(&format!("workflow run {run_id}")))
     }
 }
 
@@ -526,31 +522,23 @@ impl WorkflowRun {
     }
 }
 
-fn pull_request(v: &Value) -> Result<PullRequest, GitHubError> {
-    let number = v
-        .get("number")
-        .and_then(Value::as_u64)
-        .ok_or_else(|| GitHubError::Decode {
-            what: "a pull request".into(),
-            message: "no number in the answer".into(),
-        })?;
-    let text = |k: &str| v.get(k).and_then(Value::as_str).unwrap_or("").to_string();
+fn pull_request(pull: model::Pull) -> Result<PullRequest, GitHubError> {
+    let number = pull.number.ok_or_else(|| GitHubError::Decode {
+        what: "a pull request".into(),
+        message: "no number in the answer".into(),
+    })?;
     Ok(PullRequest {
         number,
-        url: text("html_url"),
-        draft: v.get("draft").and_then(Value::as_bool).unwrap_or(false),
-        body: text("body"),
-        head_ref: v
-            .pointer("/head/ref")
-            .and_then(Value::as_str)
-            .unwrap_or("")
-            .to_string(),
+        url: pull.html_url.unwrap_or_default(),
+        draft: pull.draft.unwrap_or(false),
+        body: pull.body.unwrap_or_default(),
+        head_ref: pull.head.git_ref.unwrap_or_default(),
     })
 }
 
-fn comment_ref(v: &Value, kind: CommentKind) -> Result<CommentRef, GitHubError> {
-    v.get("id")
-        .and_then(Value::as_u64)
+fn comment_ref(comment: &model::Comment, kind: CommentKind) -> Result<CommentRef, GitHubError> {
+    comment
+        .id
         .map(|id| CommentRef { id, kind })
         .ok_or_else(|| GitHubError::Decode {
             what: "a created comment".into(),
