@@ -259,3 +259,6 @@ impl Comment {
         self.is_minimized == Some(true)
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -668,6 +668,79 @@ mod tests {
     }
 
     #[test]
+    fn error_bodies_of_odd_shapes_still_give_a_message() {
+        assert_eq!(
+            error_message(
+                br#"{"message": 5, "errors": [7, {"message": "detail"}, {"code": "x"}]}"#
+            ),
+            ": detail"
+        );
+        assert_eq!(error_message(br#"{"message": "m", "errors": "oops"}"#), "m");
+        assert_eq!(error_message(br#"["message"]"#), "");
+        assert_eq!(
+            error_message(b"<html>bad gateway</html>"),
+            "<html>bad gateway</html>"
+        );
+    }
+
+    /// The GraphQL envelope: `errors` (a non-empty list) fail the query whatever they hold;
+    /// `data` that is missing, null or not an object reads as the model's default.
+    #[tokio::test]
+    async fn graphql_envelopes_of_every_shape() {
+        use wiremock::matchers::method;
+        use wiremock::{Mock, MockServer, ResponseTemplate};
+        #[derive(Debug, Default, PartialEq, serde::Deserialize)]
+        #[serde(default)]
+        struct Data {
+            #[serde(deserialize_with = "lenient::uint")]
+            x: Option<u64>,
+        }
+        let cases: &[(&str, Result<Option<u64>, &str>)] = &[
+            (r#"{"data": {"x": 2}}"#, Ok(Some(2))),
+            (r#"{"data": {"x": "2"}}"#, Ok(None)),
+            (r#"{"data": null}"#, Ok(None)),
+            (r#"{"data": [1]}"#, Ok(None)),
+            (r#"{}"#, Ok(None)),
+            (r#"[]"#, Ok(None)),
+            (r#"{"data": {"x": 2}, "errors": []}"#, Ok(Some(2))),
+            (r#"{"data": {"x": 2}, "errors": "boom"}"#, Ok(Some(2))),
+            (
+                r#"{"data": null, "errors": [{"message": "a"}, 3, {"message": "b"}]}"#,
+                Err("a; b"),
+            ),
+            (r#"{"errors": [null]}"#, Err("")),
+        ];
+        for (answer, expect) in cases {
+            let server = MockServer::start().await;
+            Mock::given(method("POST"))
+                .respond_with(
+                    ResponseTemplate::new(200).set_body_raw(answer.as_bytes(), "application/json"),
+                )
+                .mount(&server)
+                .await;
+            let t = Transport::new(&server.uri(), &format!("{}/graphql", server.uri()), None)
+                .expect("transport");
+            let got = t
+                .graphql::<Data, _>("{ x }", &serde_json::json!({}), policy())
+                .await;
+            match (got, expect) {
+                (Ok(data), Ok(x)) => assert_eq!(data.x, *x, "{answer}"),
+                (
+                    Err(GitHubError::Status {
+                        status: 200,
+                        message,
+                        ..
+                    }),
+                    Err(m),
+                ) => {
+                    assert_eq!(message, *m, "{answer}")
+                }
+                (got, _) => panic!("{answer}: {got:?}"),
+            }
+        }
+    }
+
+    #[test]
     fn secondary_rate_limit_honours_retry_after() {
         let mut h = HeaderMap::new();
         h.insert("retry-after", "3".parse().expect("header"));

@@ -237,3 +237,167 @@ where
     }
     object::<D, Present<T>>(d).map(|p| p.0)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[derive(Debug, Default, PartialEq, serde::Deserialize)]
+    #[serde(default)]
+    struct Inner {
+        #[serde(deserialize_with = "text")]
+        name: Option<String>,
+    }
+
+    #[derive(Debug, Default, PartialEq, serde::Deserialize)]
+    #[serde(default)]
+    struct Outer {
+        #[serde(deserialize_with = "text")]
+        s: Option<String>,
+        #[serde(deserialize_with = "uint")]
+        n: Option<u64>,
+        #[serde(deserialize_with = "flag")]
+        b: Option<bool>,
+        #[serde(deserialize_with = "object")]
+        o: Inner,
+        #[serde(deserialize_with = "optional_object")]
+        maybe: Option<Inner>,
+        #[serde(deserialize_with = "list")]
+        l: Vec<Inner>,
+        last: String,
+    }
+
+    /// Reads `text` from its bytes, as answers are read (the streaming parser, not a Value).
+    fn read(text: &str) -> Outer {
+        let Loose(o) = serde_json::from_str::<Loose<Outer>>(text).expect(text);
+        o
+    }
+
+    /// Every kind of JSON value, nested containers included.
+    fn every_kind() -> Vec<serde_json::Value> {
+        vec![
+            json!(null),
+            json!(true),
+            json!(0),
+            json!(7),
+            json!(-1),
+            json!(1.5),
+            json!(1e300),
+            json!(18446744073709551615_u64),
+            json!(""),
+            json!("x"),
+            json!([]),
+            json!([1, [2, {"a": [3]}]]),
+            json!({}),
+            json!({"name": {"deep": [1, 2]}, "other": null}),
+        ]
+    }
+
+    #[test]
+    fn each_reader_keeps_its_type_and_takes_any_other_as_absent() {
+        for v in every_kind() {
+            for key in ["s", "n", "b", "o", "maybe", "l"] {
+                let text = json!({ key: v, "last": "kept" }).to_string();
+                let o = read(&text);
+                assert_eq!(o.last, "kept", "{text}: the fields after it are still read");
+                let expect = Outer {
+                    s: (key == "s")
+                        .then(|| v.as_str().map(str::to_string))
+                        .flatten(),
+                    n: (key == "n").then(|| v.as_u64()).flatten(),
+                    b: (key == "b").then(|| v.as_bool()).flatten(),
+                    o: Inner::default(),
+                    maybe: (key == "maybe" && v.is_object()).then(Inner::default),
+                    l: Vec::new(),
+                    last: "kept".into(),
+                };
+                if key == "o" || key == "l" {
+                    // A nested object never has a string `name` here; the list holds one
+                    // default item per element, whatever its type.
+                    assert_eq!(o.o, Inner::default(), "{text}");
+                    let len = if key == "l" {
+                        v.as_array().map_or(0, Vec::len)
+                    } else {
+                        0
+                    };
+                    assert_eq!(o.l.len(), len, "{text}");
+                } else {
+                    assert_eq!(o, expect, "{text}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn objects_and_lists_read_what_they_hold() {
+        let o = read(
+            r#"{"o": {"name": "a"}, "maybe": {"name": "b"},
+                "l": [{"name": "c"}, 3, null, {"name": 4}, {"name": "d"}], "n": 42}"#,
+        );
+        assert_eq!(o.o.name.as_deref(), Some("a"));
+        assert_eq!(o.maybe.and_then(|i| i.name).as_deref(), Some("b"));
+        let names: Vec<Option<&str>> = o.l.iter().map(|i| i.name.as_deref()).collect();
+        assert_eq!(names, [Some("c"), None, None, None, Some("d")]);
+        assert_eq!(o.n, Some(42));
+    }
+
+    #[test]
+    fn a_whole_answer_of_the_wrong_shape_is_empty() {
+        for v in every_kind().into_iter().filter(|v| !v.is_object()) {
+            assert_eq!(read(&v.to_string()), Outer::default(), "{v}");
+            let LooseList(l) =
+                serde_json::from_str::<LooseList<Inner>>(&v.to_string()).expect("list");
+            assert_eq!(l.len(), v.as_array().map_or(0, Vec::len), "{v}");
+        }
+    }
+
+    #[test]
+    fn broken_documents_are_errors_not_guesses() {
+        for text in [r#"{"s": "a", "s": "b"}"#, r#"{"s": "#, "[1,", "nul", ""] {
+            assert!(
+                serde_json::from_str::<Loose<Outer>>(text).is_err(),
+                "{text}"
+            );
+        }
+    }
+
+    proptest::proptest! {
+        /// Any JSON document reads as an `Outer` without error when it has no duplicate keys.
+        #[test]
+        fn any_document_reads(v in json_value()) {
+            let text = v.to_string();
+            let read = serde_json::from_str::<Loose<Outer>>(&text);
+            proptest::prop_assert!(read.is_ok(), "{text}: {read:?}");
+        }
+    }
+
+    fn json_value() -> impl proptest::strategy::Strategy<Value = serde_json::Value> {
+        use proptest::prelude::*;
+        let leaf = prop_oneof![
+            Just(serde_json::Value::Null),
+            any::<bool>().prop_map(serde_json::Value::from),
+            any::<i64>().prop_map(serde_json::Value::from),
+            any::<u64>().prop_map(serde_json::Value::from),
+            (-1e6f64..1e6).prop_map(serde_json::Value::from),
+            "[a-z]{0,3}".prop_map(serde_json::Value::from),
+        ];
+        leaf.prop_recursive(4, 40, 6, |inner| {
+            let key = prop_oneof![
+                Just("s".to_string()),
+                Just("n".to_string()),
+                Just("b".to_string()),
+                Just("o".to_string()),
+                Just("maybe".to_string()),
+                Just("l".to_string()),
+                Just("name".to_string()),
+                "[a-z]{1,2}",
+            ];
+            prop_oneof![
+                proptest::collection::vec(inner.clone(), 0..5).prop_map(serde_json::Value::from),
+                proptest::collection::btree_map(key, inner, 0..6)
+                    .prop_map(|m| serde_json::Value::Object(m.into_iter().collect())),
+            ]
+        })
+    }
+}

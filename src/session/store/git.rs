@@ -48,6 +48,9 @@ impl std::fmt::Debug for GitDataClient {
     }
 }
 
+/// `None` as the body of a GET.
+const NO_BODY: Option<&()> = None;
+
 /// Result of a ref write that GitHub may refuse for concurrency reasons.
 #[derive(Debug, PartialEq, Eq)]
 pub enum RefWrite {
@@ -120,12 +123,13 @@ impl GitDataClient {
         format!("/repos/{}/{}/git/{rest}", key.owner(), key.name())
     }
 
-    /// Sends one request; returns the status and body, or an error for transport failures.
-    async fn send(
+    /// Sends one request (with a JSON body when given); returns the status and body, or an
+    /// error for transport failures.
+    async fn send<B: serde::Serialize + ?Sized>(
         &self,
         method: Method,
         path: &str,
-        body: Option<serde_json::Value>,
+        body: Option<&B>,
     ) -> Result<(StatusCode, bytes::Bytes), StoreError> {
         let method_name = method_name(&method);
         let mut request = self
@@ -135,7 +139,7 @@ impl GitDataClient {
             .header("Accept", "application/vnd.github+json")
             .header("X-GitHub-Api-Version", "2022-11-28");
         if let Some(body) = body {
-            request = request.json(&body);
+            request = request.json(body);
         }
         let transport = |e: reqwest::Error| StoreError::Api {
             method: method_name,
@@ -163,11 +167,11 @@ impl GitDataClient {
     }
 
     /// Like `send`, but every non-2xx status is an error and the body is parsed as `T`.
-    async fn call<T: serde::de::DeserializeOwned>(
+    async fn call<T: serde::de::DeserializeOwned, B: serde::Serialize + ?Sized>(
         &self,
         method: Method,
         path: &str,
-        body: Option<serde_json::Value>,
+        body: Option<&B>,
     ) -> Result<T, StoreError> {
         let method_name = method_name(&method);
         let (status, bytes) = self.send(method, path, body).await?;
@@ -181,7 +185,7 @@ impl GitDataClient {
     /// The commit the ref points at, or `None` when the ref (or the repository's git data) is absent.
     pub async fn get_ref(&self, key: &SessionKey) -> Result<Option<String>, StoreError> {
         let path = Self::repo_path(key, &format!("ref/{}", short_ref(key)));
-        let (status, bytes) = self.send(Method::GET, &path, None).await?;
+        let (status, bytes) = self.send(Method::GET, &path, NO_BODY).await?;
         // 409 is GitHub's answer for an empty repository.
         if status == StatusCode::NOT_FOUND || status == StatusCode::CONFLICT {
             return Ok(None);
@@ -200,7 +204,7 @@ impl GitDataClient {
         commit: &str,
     ) -> Result<String, StoreError> {
         let path = Self::repo_path(key, &format!("commits/{}", checked_sha(commit)?));
-        let body: CommitBody = self.call(Method::GET, &path, None).await?;
+        let body: CommitBody = self.call(Method::GET, &path, NO_BODY).await?;
         Ok(body.tree.sha)
     }
 
@@ -210,13 +214,13 @@ impl GitDataClient {
         tree: &str,
     ) -> Result<Vec<TreeEntry>, StoreError> {
         let path = Self::repo_path(key, &format!("trees/{}", checked_sha(tree)?));
-        let body: TreeBody = self.call(Method::GET, &path, None).await?;
+        let body: TreeBody = self.call(Method::GET, &path, NO_BODY).await?;
         Ok(body.tree)
     }
 
     pub async fn get_blob(&self, key: &SessionKey, blob: &str) -> Result<Vec<u8>, StoreError> {
         let path = Self::repo_path(key, &format!("blobs/{}", checked_sha(blob)?));
-        let body: BlobBody = self.call(Method::GET, &path, None).await?;
+        let body: BlobBody = self.call(Method::GET, &path, NO_BODY).await?;
         if body.encoding != "base64" {
             return Err(StoreError::Protocol(format!(
                 "blob encoding {:?}",
@@ -240,7 +244,7 @@ impl GitDataClient {
     ) -> Result<String, StoreError> {
         let path = Self::repo_path(key, "blobs");
         let body = json!({ "content": BASE64.encode(content), "encoding": "base64" });
-        let created: ShaOnly = self.call(Method::POST, &path, Some(body)).await?;
+        let created: ShaOnly = self.call(Method::POST, &path, Some(&body)).await?;
         Ok(created.sha)
     }
 
@@ -254,7 +258,7 @@ impl GitDataClient {
         let path = Self::repo_path(key, "trees");
         let body =
             json!({ "tree": [{ "path": file, "mode": "100644", "type": "blob", "sha": blob }] });
-        let created: ShaOnly = self.call(Method::POST, &path, Some(body)).await?;
+        let created: ShaOnly = self.call(Method::POST, &path, Some(&body)).await?;
         Ok(created.sha)
     }
 
@@ -267,7 +271,7 @@ impl GitDataClient {
     ) -> Result<String, StoreError> {
         let path = Self::repo_path(key, "commits");
         let body = json!({ "message": message, "tree": tree, "parents": parents });
-        let created: ShaOnly = self.call(Method::POST, &path, Some(body)).await?;
+        let created: ShaOnly = self.call(Method::POST, &path, Some(&body)).await?;
         Ok(created.sha)
     }
 
@@ -275,21 +279,21 @@ impl GitDataClient {
     pub async fn create_ref(&self, key: &SessionKey, commit: &str) -> Result<RefWrite, StoreError> {
         let path = Self::repo_path(key, "refs");
         let body = json!({ "ref": key.ref_name(), "sha": commit });
-        self.write_ref(Method::POST, &path, body).await
+        self.write_ref(Method::POST, &path, &body).await
     }
 
     /// `PATCH /git/refs/...` with `force: false`: fails (Rejected) unless `commit` descends from the tip.
     pub async fn update_ref(&self, key: &SessionKey, commit: &str) -> Result<RefWrite, StoreError> {
         let path = Self::repo_path(key, &format!("refs/{}", short_ref(key)));
         let body = json!({ "sha": commit, "force": false });
-        self.write_ref(Method::PATCH, &path, body).await
+        self.write_ref(Method::PATCH, &path, &body).await
     }
 
-    async fn write_ref(
+    async fn write_ref<B: serde::Serialize + ?Sized>(
         &self,
         method: Method,
         path: &str,
-        body: serde_json::Value,
+        body: &B,
     ) -> Result<RefWrite, StoreError> {
         let method_name = method_name(&method);
         let (status, bytes) = self.send(method, path, Some(body)).await?;
