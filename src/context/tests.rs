@@ -2,6 +2,7 @@
 //! a thread is long, and what the notes say.
 use super::*;
 use crate::trigger::{Request, RequestSource, Target, TargetKind};
+// Fixtures are written as JSON and read through the typed model, as GitHub's answers are.
 use serde_json::{Value, json};
 
 /// A fixture read the way `GitHub::context_page` reads GitHub's answer: from its bytes.

@@ -641,6 +641,7 @@ mod tests {
         )
         .expect("transport");
         assert!(t.graphql.is_none(), "one client for one origin");
+        // Any Deserialize will do here: the test is about paths, not answers.
         let rest: serde_json::Value = t
             .rest(Method::GET, "/repos/o/r", NO_BODY, policy())
             .await

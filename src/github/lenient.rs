@@ -241,7 +241,8 @@ where
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
+    // Fixtures: JSON documents built to be read by the readers, never walked as answers.
+    use serde_json::{Value, json};
 
     #[derive(Debug, Default, PartialEq, serde::Deserialize)]
     #[serde(default)]
@@ -275,7 +276,7 @@ mod tests {
     }
 
     /// Every kind of JSON value, nested containers included.
-    fn every_kind() -> Vec<serde_json::Value> {
+    fn every_kind() -> Vec<Value> {
         vec![
             json!(null),
             json!(true),
@@ -372,15 +373,15 @@ mod tests {
         }
     }
 
-    fn json_value() -> impl proptest::strategy::Strategy<Value = serde_json::Value> {
+    fn json_value() -> impl proptest::strategy::Strategy<Value = Value> {
         use proptest::prelude::*;
         let leaf = prop_oneof![
-            Just(serde_json::Value::Null),
-            any::<bool>().prop_map(serde_json::Value::from),
-            any::<i64>().prop_map(serde_json::Value::from),
-            any::<u64>().prop_map(serde_json::Value::from),
-            (-1e6f64..1e6).prop_map(serde_json::Value::from),
-            "[a-z]{0,3}".prop_map(serde_json::Value::from),
+            Just(Value::Null),
+            any::<bool>().prop_map(Value::from),
+            any::<i64>().prop_map(Value::from),
+            any::<u64>().prop_map(Value::from),
+            (-1e6f64..1e6).prop_map(Value::from),
+            "[a-z]{0,3}".prop_map(Value::from),
         ];
         leaf.prop_recursive(4, 40, 6, |inner| {
             let key = prop_oneof![
@@ -394,9 +395,9 @@ mod tests {
                 "[a-z]{1,2}",
             ];
             prop_oneof![
-                proptest::collection::vec(inner.clone(), 0..5).prop_map(serde_json::Value::from),
+                proptest::collection::vec(inner.clone(), 0..5).prop_map(Value::from),
                 proptest::collection::btree_map(key, inner, 0..6)
-                    .prop_map(|m| serde_json::Value::Object(m.into_iter().collect())),
+                    .prop_map(|m| Value::Object(m.into_iter().collect())),
             ]
         })
     }
