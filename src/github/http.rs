@@ -1,12 +1,13 @@
 //! One place where GitHub requests are sent, counted and retried: server errors, secondary rate
 //! limits and dropped connections are waited out within a time budget; everything else fails fast.
 use super::lenient::{self, Loose};
+use crate::net::{Attempt, Budget, NextAttempt};
 use http::{HeaderMap, Method, StatusCode};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::{Duration, Instant, SystemTime};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::{Duration, SystemTime};
 
 #[derive(Debug, thiserror::Error)]
 pub enum GitHubError {
@@ -353,72 +354,54 @@ impl Transport {
         B: Serialize + Sync + ?Sized,
     {
         let what = format!("{method} {path}");
-        let started = Instant::now();
-        let mut attempt: u32 = 0;
-        loop {
-            attempt += 1;
-            self.calls.fetch_add(1, Ordering::Relaxed);
-            let result = self.send_once(graphql, &method, path, body).await;
-            // Whether GitHub may have acted although the answer was not a success: a 5xx, a
-            // dropped connection or an answer that did not come in time (not a request that
-            // never left, like one whose TLS certificate was refused).
-            let ambiguous = match &result {
-                Ok((status, _, _)) => status.is_server_error(),
-                Err(u) => !u.final_,
-            };
-            let (error, wait) = match result {
-                Ok((status, _, bytes)) if status.is_success() => {
-                    // No content reads as `null`: what the caller expects of an empty answer
-                    // is the type's business (nothing to ignore, no object to find fields in).
-                    let json: &[u8] = if bytes.is_empty() || status == StatusCode::NO_CONTENT {
-                        b"null"
-                    } else {
-                        &bytes
-                    };
-                    return serde_json::from_slice(json).map_err(|e| GitHubError::Decode {
+        // Whether the last attempt's failure may have been acted on by GitHub: a 5xx, a dropped
+        // connection or an answer that did not come in time (not a request that never left,
+        // like one whose TLS certificate was refused).
+        let ambiguous = AtomicBool::new(false);
+        let budget = Budget {
+            max_attempts: u32::MAX,
+            max_elapsed: Some(policy.budget),
+        };
+        let attempt = |attempt: u32| {
+            let (what, method, ambiguous) = (&what, &method, &ambiguous);
+            async move {
+                // The earlier attempt may have created it after all: adopt it, do not repeat it.
+                if attempt > 1
+                    && let Some(found) = look_for_earlier(
+                        already_created.filter(|_| ambiguous.load(Ordering::Relaxed)),
                         what,
-                        message: e.to_string(),
-                    });
-                }
-                Ok((status, headers, bytes)) => {
-                    let message = error_message(&bytes);
-                    let wait = retry_wait(status, &headers, &message, attempt, policy);
-                    (
-                        GitHubError::Status {
-                            what: what.clone(),
-                            status: status.as_u16(),
-                            message,
-                        },
-                        wait,
                     )
+                    .await
+                {
+                    return Attempt::Done(Ok(found));
                 }
-                Err(Unanswered { message, final_ }) => (
-                    GitHubError::Transport {
-                        what: what.clone(),
-                        message,
-                    },
-                    (!final_).then(|| backoff(attempt, policy)),
-                ),
-            };
-            let recheck = already_created.filter(|_| ambiguous);
-            match wait {
-                Some(wait) if started.elapsed().saturating_add(wait) <= policy.budget => {
-                    crate::workflow::warning(&format!(
-                        "{error}; retrying in {:.1}s",
-                        wait.as_secs_f64()
-                    ));
-                    tokio::time::sleep(wait).await;
-                    if let Some(found) = look_for_earlier(recheck, &what).await {
-                        return Ok(found);
-                    }
-                }
-                // Out of time or not worth retrying; an ambiguous failure (a timeout
-                // included) may still have created it: look once before failing.
-                _ => {
-                    return match look_for_earlier(recheck, &what).await {
-                        Some(found) => Ok(found),
-                        None => Err(error),
-                    };
+                self.calls.fetch_add(1, Ordering::Relaxed);
+                let result = self.send_once(graphql, method, path, body).await;
+                let may_have_acted = match &result {
+                    Ok((status, _, _)) => status.is_server_error(),
+                    Err(u) => !u.final_,
+                };
+                ambiguous.store(may_have_acted, Ordering::Relaxed);
+                classify(result, what, attempt, policy)
+            }
+        };
+        let warn = |result: &Result<T, GitHubError>, next: NextAttempt| {
+            if let Err(error) = result {
+                crate::workflow::warning(&format!(
+                    "{error}; retrying in {:.1}s",
+                    next.wait.as_secs_f64()
+                ));
+            }
+        };
+        match crate::net::retry(budget, attempt, warn).await {
+            Ok(answer) => Ok(answer),
+            // Out of time or not worth retrying; an ambiguous failure (a timeout included) may
+            // still have created it: look once before failing.
+            Err(error) => {
+                let recheck = already_created.filter(|_| ambiguous.load(Ordering::Relaxed));
+                match look_for_earlier(recheck, &what).await {
+                    Some(found) => Ok(found),
+                    None => Err(error),
                 }
             }
         }
@@ -458,6 +441,56 @@ impl Transport {
             .map_err(|e| Unanswered::from(&e))?
             .to_bytes();
         Ok((status, headers, bytes))
+    }
+}
+
+/// One attempt's answer as the retry loop sees it: the decoded success, or the error with the
+/// wait before the next attempt when GitHub's rules say another is worth making.
+fn classify<T: DeserializeOwned>(
+    result: Result<(StatusCode, HeaderMap, bytes::Bytes), Unanswered>,
+    what: &str,
+    attempt: u32,
+    policy: RetryPolicy,
+) -> Attempt<Result<T, GitHubError>> {
+    let (error, wait) = match result {
+        Ok((status, _, bytes)) if status.is_success() => {
+            // No content reads as `null`: what the caller expects of an empty answer is the
+            // type's business (nothing to ignore, no object to find fields in).
+            let json: &[u8] = if bytes.is_empty() || status == StatusCode::NO_CONTENT {
+                b"null"
+            } else {
+                &bytes
+            };
+            return Attempt::Done(
+                serde_json::from_slice(json).map_err(|e| GitHubError::Decode {
+                    what: what.to_string(),
+                    message: e.to_string(),
+                }),
+            );
+        }
+        Ok((status, headers, bytes)) => {
+            let message = error_message(&bytes);
+            let wait = retry_wait(status, &headers, &message, attempt, policy);
+            (
+                GitHubError::Status {
+                    what: what.to_string(),
+                    status: status.as_u16(),
+                    message,
+                },
+                wait,
+            )
+        }
+        Err(Unanswered { message, final_ }) => (
+            GitHubError::Transport {
+                what: what.to_string(),
+                message,
+            },
+            (!final_).then(|| backoff(attempt, policy)),
+        ),
+    };
+    match wait {
+        Some(wait) => Attempt::Again(Err(error), wait),
+        None => Attempt::Done(Err(error)),
     }
 }
 
