@@ -29,6 +29,7 @@ pub mod github;
 )]
 pub mod inputs;
 pub mod isolation;
+pub mod lenient;
 pub mod lint;
 #[expect(
     clippy::print_stdout,

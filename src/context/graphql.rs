@@ -1,13 +1,13 @@
 //! The answer to the context query (`github/context.graphql`) as typed structs, read once
 //! where it arrives.
 //!
-//! Each field is read through `github::lenient`: missing, null or of the wrong JSON type, it
+//! Each field is read through `crate::lenient`: missing, null or of the wrong JSON type, it
 //! is `None` (or an empty object or list), which is how the context has always treated such
 //! fields. `Option` is kept where absence means something to the rules: an unknown time is
 //! never "after the request", an unknown `totalCount` is "not known", an unknown `line` falls
 //! back to `originalLine`. Defaults that belong to the prompt ("ghost" for a deleted author)
 //! are applied by the accessors here, not by the readers.
-use crate::github::lenient;
+use crate::lenient;
 use serde::Deserialize;
 
 /// `data` of the context query.

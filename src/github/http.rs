@@ -1,6 +1,6 @@
 //! One place where GitHub requests are sent, counted and retried: server errors, secondary rate
 //! limits and dropped connections are waited out within a time budget; everything else fails fast.
-use super::lenient::{self, Loose};
+use crate::lenient::{self, Loose};
 use crate::net::{Attempt, Budget, NextAttempt};
 use http::{HeaderMap, Method, StatusCode};
 use serde::Serialize;

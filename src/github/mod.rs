@@ -1,6 +1,5 @@
 //! The GitHub side: who may trigger, the issue/PR as it stood, the tracking comment and reactions.
 pub mod http;
-pub(crate) mod lenient;
 pub mod marker;
 mod model;
 mod repo_slug;
@@ -9,9 +8,9 @@ pub use repo_slug::RepoSlug;
 
 use self::http::NO_BODY;
 pub use self::http::{GitHubError, RetryPolicy, Transport};
+use crate::lenient::{Loose, LooseList};
 use crate::redact::Redacted;
 use ::http::Method;
-use lenient::{Loose, LooseList};
 use marker::MAX_COMMENT_CHARS;
 use serde::de::{DeserializeOwned, IgnoredAny};
 use serde_json::json;

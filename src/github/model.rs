@@ -1,10 +1,10 @@
 //! The shapes of GitHub's REST answers that coworker reads, as far as it reads them.
 //!
-//! Every field goes through a [`super::lenient`] reader: a missing, null or wrongly typed field is
+//! Every field goes through a [`crate::lenient`] reader: a missing, null or wrongly typed field is
 //! `None` (or empty), and the code that needs it decides what that means (a default, or a
 //! `GitHubError::Decode` naming what was missing). Whole answers are read through `Loose` /
 //! `LooseList`, so an answer of the wrong shape reads as empty rather than failing midway.
-use super::lenient;
+use crate::lenient;
 use serde::Deserialize;
 
 /// `GET /repos/o/r/collaborators/{user}/permission`.
@@ -60,10 +60,10 @@ pub(super) struct Comment {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::github::lenient::{Loose, LooseList};
     use crate::github::{
         CommentKind, CommentRef, GitHubError, PullRequest, comment_ref, pull_request,
     };
+    use crate::lenient::{Loose, LooseList};
 
     fn pull(text: &str) -> Result<PullRequest, GitHubError> {
         let Loose(p) = serde_json::from_str::<Loose<Pull>>(text).expect("reads");

@@ -5,7 +5,7 @@ use super::*;
 use crate::context::Context;
 use crate::context::conversation::Conversation;
 use crate::context::read::Skip;
-use crate::github::lenient::Loose;
+use crate::lenient::Loose;
 use crate::trigger::{Target, TargetKind};
 use serde_json::{Value, json};
 

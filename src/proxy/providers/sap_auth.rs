@@ -3,7 +3,8 @@
 use std::collections::HashMap;
 use std::time::Duration;
 
-use serde_json::Value;
+use crate::lenient::{self, Loose};
+use serde::Deserialize;
 use tokio::sync::Mutex;
 use tokio::time::Instant;
 
@@ -78,20 +79,13 @@ impl SapAccess {
             return Err(e);
         }
         let bytes = read_capped(resp, MAX_RESPONSE_BODY).await?;
-        let json: Value = serde_json::from_slice(&bytes).map_err(|_| {
+        let answer: Loose<TokenAnswer> = serde_json::from_slice(&bytes).map_err(|_| {
             ApiError::upstream_unavailable("SAP AI Core token response is not JSON")
         })?;
-        let value = json
-            .get("access_token")
-            .and_then(Value::as_str)
-            .ok_or_else(|| {
-                ApiError::upstream_unavailable("SAP AI Core token response has no access_token")
-            })?;
-        let expires_in = Duration::from_secs(
-            json.get("expires_in")
-                .and_then(Value::as_u64)
-                .unwrap_or(3600),
-        );
+        let value = answer.0.access_token.ok_or_else(|| {
+            ApiError::upstream_unavailable("SAP AI Core token response has no access_token")
+        })?;
+        let expires_in = Duration::from_secs(answer.0.expires_in.unwrap_or(3600));
         let token = Token {
             value: Secret::new(value),
             refresh_at: Instant::now() + expires_in.saturating_sub(refresh_margin(expires_in)),
@@ -150,10 +144,10 @@ impl SapAccess {
             return Err(e);
         }
         let bytes = read_capped(resp, MAX_RESPONSE_BODY).await?;
-        let json: Value = serde_json::from_slice(&bytes).map_err(|_| {
+        let list: Loose<DeploymentList> = serde_json::from_slice(&bytes).map_err(|_| {
             ApiError::upstream_unavailable("SAP AI Core deployment list is not JSON")
         })?;
-        let found = pick_deployment(&json, model).ok_or_else(|| {
+        let found = pick_deployment(&list.0, model).ok_or_else(|| {
             ApiError::not_found(format!(
                 "no RUNNING SAP AI Core deployment of model {model} in resource group {}",
                 self.creds.resource_group
@@ -168,33 +162,95 @@ impl SapAccess {
     }
 }
 
-/// Newest RUNNING deployment whose backend model is `model`; both spellings of
-/// `backendDetails` occur in the wild.
-fn pick_deployment(list: &Value, model: &str) -> Option<String> {
-    let resources = list.get("resources")?.as_array()?;
-    resources
+/// The OAuth client-credentials answer of SAP's token endpoint.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct TokenAnswer {
+    #[serde(deserialize_with = "lenient::text")]
+    access_token: Option<String>,
+    #[serde(deserialize_with = "lenient::uint")]
+    expires_in: Option<u64>,
+}
+
+/// `GET /v2/lm/deployments`: the resource group's deployments.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct DeploymentList {
+    #[serde(deserialize_with = "lenient::list")]
+    resources: Vec<Deployment>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+struct Deployment {
+    #[serde(deserialize_with = "lenient::text")]
+    deployment_url: Option<String>,
+    #[serde(deserialize_with = "lenient::text")]
+    created_at: Option<String>,
+    #[serde(deserialize_with = "lenient::text")]
+    status: Option<String>,
+    #[serde(deserialize_with = "lenient::text")]
+    target_status: Option<String>,
+    #[serde(deserialize_with = "lenient::object")]
+    details: DeploymentDetails,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct DeploymentDetails {
+    #[serde(deserialize_with = "lenient::object")]
+    resources: DeploymentResources,
+}
+
+/// Both spellings of `backendDetails` occur in the wild.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct DeploymentResources {
+    #[serde(
+        rename = "backendDetails",
+        deserialize_with = "lenient::optional_object"
+    )]
+    camel: Option<BackendDetails>,
+    #[serde(
+        rename = "backend_details",
+        deserialize_with = "lenient::optional_object"
+    )]
+    snake: Option<BackendDetails>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct BackendDetails {
+    #[serde(deserialize_with = "lenient::object")]
+    model: BackendModel,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct BackendModel {
+    #[serde(deserialize_with = "lenient::text")]
+    name: Option<String>,
+}
+
+impl Deployment {
+    fn running(&self) -> bool {
+        self.status.as_deref().or(self.target_status.as_deref()) == Some("RUNNING")
+    }
+
+    fn model_name(&self) -> Option<&str> {
+        let r = &self.details.resources;
+        r.camel.as_ref().or(r.snake.as_ref())?.model.name.as_deref()
+    }
+}
+
+/// Newest RUNNING deployment whose backend model is `model`.
+fn pick_deployment(list: &DeploymentList, model: &str) -> Option<String> {
+    list.resources
         .iter()
-        .filter(|d| {
-            let status = d
-                .get("status")
-                .or_else(|| d.get("targetStatus"))
-                .and_then(Value::as_str);
-            status == Some("RUNNING")
-        })
-        .filter(|d| {
-            let details = d.pointer("/details/resources");
-            let name = details
-                .and_then(|r| r.get("backendDetails").or_else(|| r.get("backend_details")))
-                .and_then(|b| b.pointer("/model/name"))
-                .and_then(Value::as_str);
-            name == Some(model)
-        })
+        .filter(|d| d.running() && d.model_name() == Some(model))
         .filter_map(|d| {
-            let url = d
-                .get("deploymentUrl")
-                .and_then(Value::as_str)
-                .filter(|u| !u.is_empty())?;
-            let created = d.get("createdAt").and_then(Value::as_str).unwrap_or("");
+            let url = d.deployment_url.as_deref().filter(|u| !u.is_empty())?;
+            let created = d.created_at.as_deref().unwrap_or("");
             Some((created.to_string(), url.trim_end_matches('/').to_string()))
         })
         .max_by(|a, b| a.0.cmp(&b.0))
@@ -218,11 +274,50 @@ mod tests {
             {"deploymentUrl": "https://d/other", "createdAt": "2026-01-01T00:00:00Z", "status": "RUNNING",
              "details": {"resources": {"backendDetails": {"model": {"name": "gpt-4o"}}}}}
         ]});
+        let list = read(&list);
         assert_eq!(
             pick_deployment(&list, "anthropic--claude-4.6-sonnet").as_deref(),
             Some("https://d/new")
         );
         assert_eq!(pick_deployment(&list, "missing"), None);
+    }
+
+    fn read(v: &serde_json::Value) -> DeploymentList {
+        let bytes = serde_json::to_vec(v).expect("json");
+        serde_json::from_slice::<Loose<DeploymentList>>(&bytes)
+            .expect("reads")
+            .0
+    }
+
+    /// A field of the wrong type reads as absent (that deployment is skipped), never as an
+    /// error that would hide the good deployments next to it.
+    #[test]
+    fn wrong_types_skip_a_deployment_not_the_list() {
+        let good = json!({"deploymentUrl": "https://d/good/", "createdAt": "2025-01-01T00:00:00Z",
+            "targetStatus": "RUNNING",
+            "details": {"resources": {"backendDetails": {"model": {"name": "m"}}}}});
+        for bad in [
+            json!({"deploymentUrl": 7, "status": "RUNNING",
+                "details": {"resources": {"backendDetails": {"model": {"name": "m"}}}}}),
+            json!({"deploymentUrl": "https://d/bad", "status": ["RUNNING"],
+                "details": {"resources": {"backendDetails": {"model": {"name": "m"}}}}}),
+            json!({"deploymentUrl": "https://d/bad", "status": "RUNNING",
+                "details": {"resources": {"backendDetails": "m"}}}),
+            json!("not a deployment"),
+            json!(null),
+        ] {
+            let list = read(&json!({"resources": [bad, good]}));
+            assert_eq!(
+                pick_deployment(&list, "m").as_deref(),
+                Some("https://d/good")
+            );
+        }
+        for odd in [json!([]), json!({"resources": "none"}), json!(null)] {
+            assert_eq!(pick_deployment(&read(&odd), "m"), None);
+        }
+        let token: Loose<TokenAnswer> =
+            serde_json::from_slice(br#"{"access_token": 5, "expires_in": "soon"}"#).expect("reads");
+        assert_eq!((token.0.access_token, token.0.expires_in), (None, None));
     }
 
     #[test]

@@ -1,4 +1,5 @@
-//! Tolerant readers for GitHub's answers, used as `deserialize_with` on typed models.
+//! Tolerant readers for other services' answers (GitHub's REST and GraphQL, SAP AI Core's),
+//! used as `deserialize_with` on typed models.
 //!
 //! GitHub omits or nulls fields freely (a deleted account is `author: null`, an unset branch is
 //! `defaultBranchRef: null`), and coworker has always read its answers field by field, taking a
