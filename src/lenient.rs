@@ -93,6 +93,15 @@ pub(crate) fn uint<'de, D: Deserializer<'de>>(d: D) -> Result<Option<u64>, D::Er
     })
 }
 
+/// An identifier written as a string or as a non-negative integer (`"3"` or `3`), as text.
+pub(crate) fn id<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+    Ok(match d.deserialize_any(ScalarVisitor)? {
+        Scalar::Str(s) => Some(s),
+        Scalar::Uint(n) => Some(n.to_string()),
+        _ => None,
+    })
+}
+
 /// A boolean; `None` for anything else (`"true"` as text included).
 pub(crate) fn flag<'de, D: Deserializer<'de>>(d: D) -> Result<Option<bool>, D::Error> {
     Ok(match d.deserialize_any(ScalarVisitor)? {
@@ -206,6 +215,34 @@ where
     T: Deserialize<'de> + Default,
 {
     d.deserialize_any(ListVisitor(PhantomData))
+}
+
+struct OptionalListVisitor<T>(PhantomData<T>);
+
+impl<'de, T: Deserialize<'de> + Default> Visitor<'de> for OptionalListVisitor<T> {
+    type Value = Option<Vec<T>>;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("any JSON value")
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Self::Value, A::Error> {
+        ListVisitor(PhantomData).visit_seq(seq).map(Some)
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+        Ok(None)
+    }
+    anything_else_is!(None);
+}
+
+/// A field holding a list or nothing: `Some` for an array (its elements read as by [`list`],
+/// an empty array included), `None` for anything else.
+pub(crate) fn optional_list<'de, D, T>(d: D) -> Result<Option<Vec<T>>, D::Error>
+where
+    D: Deserializer<'de>,
+    T: Deserialize<'de> + Default,
+{
+    d.deserialize_any(OptionalListVisitor(PhantomData))
 }
 
 /// A whole answer that should be an array of objects, read as by [`list`].

@@ -1,5 +1,7 @@
 //! What the agent is doing right now, folded from its stream: the todo list (TodoWrite in older
 //! Claude Code, TaskCreate/TaskUpdate in newer) and the tool it is running.
+use crate::lenient::{self, Loose};
+use serde::Deserialize;
 use serde_json::Value;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -35,19 +37,66 @@ pub struct Progress {
     pub turns: u64,
 }
 
+/// The fields of a tool call's input that progress reads, whatever the tool. The input itself is
+/// the agent's, arbitrary per tool: every field is read leniently (absent when missing or of
+/// another type), so an odd input changes nothing instead of failing the stream.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
+struct ToolInput {
+    /// TodoWrite's whole list (an empty one clears it; none leaves it).
+    #[serde(deserialize_with = "lenient::optional_list")]
+    todos: Option<Vec<TodoItem>>,
+    #[serde(deserialize_with = "lenient::id")]
+    task_id: Option<String>,
+    #[serde(deserialize_with = "lenient::text")]
+    subject: Option<String>,
+    #[serde(deserialize_with = "lenient::text")]
+    status: Option<String>,
+    #[serde(deserialize_with = "lenient::text")]
+    description: Option<String>,
+    #[serde(deserialize_with = "lenient::text")]
+    command: Option<String>,
+    #[serde(rename = "file_path", deserialize_with = "lenient::text")]
+    file_path: Option<String>,
+    #[serde(rename = "notebook_path", deserialize_with = "lenient::text")]
+    notebook_path: Option<String>,
+    #[serde(deserialize_with = "lenient::text")]
+    pattern: Option<String>,
+    #[serde(deserialize_with = "lenient::text")]
+    url: Option<String>,
+    #[serde(deserialize_with = "lenient::text")]
+    query: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct TodoItem {
+    #[serde(deserialize_with = "lenient::text")]
+    content: Option<String>,
+    #[serde(deserialize_with = "lenient::text")]
+    status: Option<String>,
+}
+
+impl ToolInput {
+    fn read(input: &Value) -> Self {
+        Loose::<Self>::deserialize(input).map_or_else(|_| Self::default(), |l| l.0)
+    }
+}
+
 impl Progress {
     /// Folds one tool call into the state; returns true when something visible changed.
     pub fn apply_tool_use(&mut self, name: &str, input: &Value) -> bool {
         let before = self.clone();
+        let input = ToolInput::read(input);
         match name {
             "TodoWrite" => {
-                if let Some(items) = input.get("todos").and_then(Value::as_array) {
+                if let Some(items) = &input.todos {
                     self.todos = items
                         .iter()
                         .filter_map(|t| {
                             Some(Todo {
-                                content: t.get("content")?.as_str()?.to_string(),
-                                status: TodoStatus::parse(t.get("status")?.as_str()?)?,
+                                content: t.content.clone()?,
+                                status: TodoStatus::parse(t.status.as_deref()?)?,
                             })
                         })
                         .collect();
@@ -55,22 +104,18 @@ impl Progress {
                 }
             }
             "TaskCreate" => {
-                if let Some(subject) = input.get("subject").and_then(Value::as_str) {
+                if let Some(subject) = &input.subject {
                     self.todos.push(Todo {
-                        content: subject.to_string(),
+                        content: subject.clone(),
                         status: TodoStatus::Pending,
                     });
                     self.task_ids.push((self.todos.len()).to_string());
                 }
             }
             "TaskUpdate" => {
-                let id = match input.get("taskId") {
-                    Some(Value::String(s)) => s.clone(),
-                    Some(Value::Number(n)) => n.to_string(),
-                    _ => String::new(),
-                };
+                let id = input.task_id.clone().unwrap_or_default();
                 if let Some(i) = self.task_ids.iter().position(|t| *t == id) {
-                    match input.get("status").and_then(Value::as_str) {
+                    match input.status.as_deref() {
                         Some("deleted") => {
                             self.todos.remove(i);
                             self.task_ids.remove(i);
@@ -82,32 +127,34 @@ impl Progress {
                         }
                         None => {}
                     }
-                    if let (Some(todo), Some(subject)) = (
-                        self.todos.get_mut(i),
-                        input.get("subject").and_then(Value::as_str),
-                    ) {
-                        todo.content = subject.to_string();
+                    if let (Some(todo), Some(subject)) = (self.todos.get_mut(i), &input.subject) {
+                        todo.content = subject.clone();
                     }
                 }
             }
             _ => {}
         }
-        self.current_step = Some(describe_tool(name, input));
+        self.current_step = Some(describe(name, &input));
         *self != before
     }
 }
 
 /// A short, human description of a tool call, e.g. "Edit src/login.rs" or "Bash: cargo test".
 pub fn describe_tool(name: &str, input: &Value) -> String {
-    let field = |k: &str| input.get(k).and_then(Value::as_str);
+    describe(name, &ToolInput::read(input))
+}
+
+fn describe(name: &str, input: &ToolInput) -> String {
     let detail = match name {
-        "Bash" => field("description").or(field("command")),
-        "Read" | "Write" | "Edit" | "NotebookEdit" => field("file_path").or(field("notebook_path")),
-        "Grep" | "Glob" => field("pattern"),
-        "WebFetch" => field("url"),
-        "WebSearch" => field("query"),
-        "Task" | "Agent" => field("description"),
-        "TaskCreate" | "TaskUpdate" => field("subject"),
+        "Bash" => input.description.as_ref().or(input.command.as_ref()),
+        "Read" | "Write" | "Edit" | "NotebookEdit" => {
+            input.file_path.as_ref().or(input.notebook_path.as_ref())
+        }
+        "Grep" | "Glob" => input.pattern.as_ref(),
+        "WebFetch" => input.url.as_ref(),
+        "WebSearch" => input.query.as_ref(),
+        "Task" | "Agent" => input.description.as_ref(),
+        "TaskCreate" | "TaskUpdate" => input.subject.as_ref(),
         _ => None,
     };
     match detail {
@@ -153,6 +200,39 @@ mod tests {
         assert_eq!(p.todos[1].status, TodoStatus::InProgress);
         p.apply_tool_use("TaskUpdate", &json!({"taskId": "1", "status": "deleted"}));
         assert_eq!(p.todos.len(), 1);
+    }
+
+    /// The agent writes the tool input: whatever its shape, progress reads what it can and
+    /// leaves the rest alone.
+    #[test]
+    fn odd_tool_inputs_change_only_what_they_can() {
+        let mut p = Progress::default();
+        p.apply_tool_use(
+            "TodoWrite",
+            &json!({"todos": [{"content": "a", "status": "pending"}, "junk",
+                {"content": 5, "status": "pending"}, {"content": "b", "status": "later"}]}),
+        );
+        assert_eq!(p.todos.len(), 1, "{:?}", p.todos);
+        for leaves in [
+            json!({}),
+            json!({"todos": "all"}),
+            json!({"todos": null}),
+            json!([1]),
+        ] {
+            p.apply_tool_use("TodoWrite", &leaves);
+            assert_eq!(p.todos.len(), 1, "{leaves}");
+        }
+        p.apply_tool_use(
+            "TaskUpdate",
+            &json!({"taskId": {"n": 1}, "status": "completed"}),
+        );
+        assert_eq!(p.todos[0].status, TodoStatus::Pending);
+        assert_eq!(
+            describe_tool("Bash", &json!({"command": ["rm", "-rf"], "description": 7})),
+            "Bash"
+        );
+        p.apply_tool_use("TodoWrite", &json!({"todos": []}));
+        assert!(p.todos.is_empty(), "an empty list clears it");
     }
 
     #[test]

@@ -101,20 +101,23 @@ impl OpenAiProvider {
     }
 }
 
+/// The text blocks of `blocks`, joined by `separator`; other blocks are left out.
+fn joined_text(blocks: &[Block<'_>], separator: &str) -> String {
+    blocks
+        .iter()
+        .filter_map(|b| match b {
+            Block::Text { text } => Some(text.as_ref()),
+            _ => None,
+        })
+        .collect::<Vec<_>>()
+        .join(separator)
+}
+
 /// Flattens `tool_result` content (string or blocks) to text, keeping images out.
 fn tool_result_text<'a>(content: Option<&'a Content<'a>>) -> Cow<'a, str> {
     match content {
         Some(Content::Text(s)) => Cow::Borrowed(s),
-        Some(Content::Blocks(blocks)) => Cow::Owned(
-            blocks
-                .iter()
-                .filter_map(|b| match b {
-                    Block::Text { text } => Some(text.as_ref()),
-                    _ => None,
-                })
-                .collect::<Vec<_>>()
-                .join("\n"),
-        ),
+        Some(Content::Blocks(blocks)) => Cow::Owned(joined_text(blocks, "\n")),
         None => Cow::Borrowed(""),
     }
 }
@@ -182,16 +185,7 @@ fn push_message<'a>(out: &mut Vec<ChatMessage<'a>>, msg: &'a Message<'a>) {
             });
         }
         Role::System => out.push(ChatMessage::System {
-            content: Cow::Owned(
-                blocks
-                    .iter()
-                    .filter_map(|b| match b {
-                        Block::Text { text } => Some(text.as_ref()),
-                        _ => None,
-                    })
-                    .collect::<Vec<_>>()
-                    .join("\n\n"),
-            ),
+            content: Cow::Owned(joined_text(blocks, "\n\n")),
         }),
         Role::User => {
             // Tool results must directly follow the assistant's tool calls, so they go first.
