@@ -19,21 +19,12 @@ use coworker::session::{Limits, SessionKey, Target, open_and_unpack, pack_and_se
 
 const SESSION_ID: &str = "7d3f2c1a-5b6e-4f80-9a1b-2c3d4e5f6a7b";
 
-/// xorshift64*: deterministic, dependency-free pseudo-randomness for the generator.
-struct Rng(u64);
+#[path = "../tests/integration/support/rng.rs"]
+mod rng;
+use rng::Rng;
 
+/// The generator's extras on the shared test generator.
 impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    }
-
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
-    }
-
     /// Skewed towards small indexes, like word frequencies in text.
     fn zipfish(&mut self, n: usize) -> usize {
         let u = (self.next() >> 11) as f64 / (1u64 << 53) as f64;

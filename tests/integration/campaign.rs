@@ -14,24 +14,9 @@ use crate::support::coworker::{Job, comment_event};
 use crate::support::fake_github::FakeGitHub;
 use crate::support::fake_model::{FakeModel, Reply};
 use crate::support::harness::{repo_root, require_claude};
+use crate::support::rng::Rng;
 
 const SEED: u64 = 0x0001_50c0_ffee;
-
-/// xorshift64*: small, deterministic, enough to pick cases.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
-    }
-
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n.max(1) as u64) as usize
-    }
-}
 
 /// GitHub's example payloads in tests/fixtures/events, with their event names.
 fn fixtures() -> Vec<(String, Value)> {

@@ -221,6 +221,16 @@ fn file<'a>(name: &'a [u8], data: &'a [u8]) -> Raw<'a> {
     }
 }
 
+/// A GNU long-name entry naming the entry that follows it `name`.
+fn long_name(name: &[u8]) -> Raw<'_> {
+    Raw {
+        name: b"././@LongLink",
+        kind: tar::EntryType::GNULongName,
+        data: name,
+        link: b"",
+    }
+}
+
 /// Writes headers byte by byte (the tar crate's builder refuses `..` and absolute paths).
 fn craft(entries: &[Raw<'_>]) -> Vec<u8> {
     let mut builder = tar::Builder::new(Vec::new());
@@ -273,12 +283,7 @@ fn dot_dot_paths_are_refused() {
 #[test]
 fn overlong_names_are_refused_and_shortened_in_errors() {
     let name = vec![b'n'; 300];
-    let long = Raw {
-        name: b"././@LongLink",
-        kind: tar::EntryType::GNULongName,
-        data: &name,
-        link: b"",
-    };
+    let long = long_name(&name);
     let (err, _) = unpack_raw(&[long, file(b"x", b"x")], &Limits::default());
     let ArchiveError::UnsafePath(shown) = &err else {
         panic!("{err}")
@@ -371,12 +376,7 @@ fn too_large_content_is_refused() {
 fn oversized_metadata_entries_hit_the_stream_cap() {
     // A GNU long-name entry is buffered by the tar reader; a huge one must not exhaust memory.
     let huge_name = vec![b'n'; 1_000_000];
-    let long = Raw {
-        name: b"././@LongLink",
-        kind: tar::EntryType::GNULongName,
-        data: &huge_name,
-        link: b"",
-    };
+    let long = long_name(&huge_name);
     let limits = Limits {
         max_total_bytes: 1000,
         max_files: 1,

@@ -14,6 +14,7 @@ pub mod fake_vertex;
 pub mod git_fixture;
 pub mod harness;
 pub mod proxy_harness;
+pub mod rng;
 pub mod run_as;
 pub mod scripted_turn;
 pub mod serve;
