@@ -57,9 +57,10 @@ fn need(args: &[String], name: &str) -> String {
 }
 
 async fn mock(port: u16) {
-    async fn messages() -> Response {
-        // Two chunks, as a real upstream sends message_start before the rest.
-        let (first, rest) = EVENTS.split_at(EVENTS.find("event: content_block_start").unwrap_or(0));
+    /// `body` streamed in two chunks split at `at`, as a real upstream sends its first event
+    /// before the rest.
+    fn two_chunks(body: &'static str, at: usize) -> Response {
+        let (first, rest) = body.split_at(at);
         let parts = vec![
             Bytes::from_static(first.as_bytes()),
             Bytes::from_static(rest.as_bytes()),
@@ -70,17 +71,14 @@ async fn mock(port: u16) {
             .insert("content-type", "text/event-stream".parse().expect("static"));
         r
     }
+    async fn messages() -> Response {
+        two_chunks(
+            EVENTS,
+            EVENTS.find("event: content_block_start").unwrap_or(0),
+        )
+    }
     async fn chat() -> Response {
-        let (first, rest) = CHAT_CHUNKS.split_at(CHAT_CHUNKS.find("\n\n").map_or(0, |i| i + 2));
-        let parts = vec![
-            Bytes::from_static(first.as_bytes()),
-            Bytes::from_static(rest.as_bytes()),
-        ];
-        let stream = futures_util::stream::iter(parts.into_iter().map(Ok::<_, Infallible>));
-        let mut r = Response::new(Body::from_stream(stream));
-        r.headers_mut()
-            .insert("content-type", "text/event-stream".parse().expect("static"));
-        r
+        two_chunks(CHAT_CHUNKS, CHAT_CHUNKS.find("\n\n").map_or(0, |i| i + 2))
     }
     async fn models() -> &'static str {
         r#"{"data":[{"id":"claude-sonnet-4-5","type":"model"}]}"#
