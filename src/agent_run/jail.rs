@@ -5,10 +5,15 @@ use crate::isolation::{AgentJail, JailError, RunnerLayout};
 use crate::report::workflow;
 use std::path::Path;
 
+/// The jail the inputs ask for on this runner, as `run` applies it and `plan` shows it.
+pub fn runner_jail(settings: &Settings, workspace: &Path) -> Result<AgentJail, JailError> {
+    let layout = RunnerLayout::from_env(crate::inputs::process_env);
+    AgentJail::prepare(&settings.isolation, workspace, &layout)
+}
+
 /// The jail for this run's agent; warns about what `isolation: auto` could not apply.
 pub(super) fn prepare(settings: &Settings, workspace: &Path) -> Result<AgentJail, JailError> {
-    let layout = RunnerLayout::from_env(crate::inputs::process_env);
-    let jail = AgentJail::prepare(&settings.isolation, workspace, &layout)?;
+    let jail = runner_jail(settings, workspace)?;
     for warning in jail.warnings() {
         workflow::warning(&warning);
     }

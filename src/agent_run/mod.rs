@@ -4,7 +4,7 @@
 //! then the verify loop) under the run's caps and adds them up to an `Outcome`. Where the
 //! request came from and where the work goes (GitHub or the terminal) is the caller's business.
 mod follow;
-mod jail;
+pub mod jail;
 pub mod model;
 mod stage;
 

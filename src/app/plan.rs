@@ -23,11 +23,7 @@ pub(super) async fn plan(args: PlanArgs) -> i32 {
     }
     let model_proxy = crate::proxy::setup::plan_view(&setup);
     // The confinement `run` would apply on this machine, so a runner can be checked without an agent.
-    let jail = match crate::isolation::AgentJail::prepare(
-        &p.settings.isolation,
-        &p.job.workspace,
-        &crate::isolation::RunnerLayout::from_env(crate::inputs::process_env),
-    ) {
+    let jail = match crate::agent_run::jail::runner_jail(&p.settings, &p.job.workspace) {
         Ok(jail) => jail,
         Err(e) => {
             eprintln!("error: {e}");

@@ -188,7 +188,7 @@ impl Host for GitHubHost<'_> {
         let github = self.github.clone().ok_or_else(no_client)?;
         let finale = &mut self.finale;
         finale.open(&github, d, p.job.run_url()).await;
-        if let (Some(own), Some(number)) = (finale.comment(), finale.target_number()) {
+        if let (Some(own), Some(number)) = (finale.comment(), d.target.map(|t| t.number)) {
             let run_id = p.job.run_id.as_deref();
             let run_url = p.job.run_url();
             if let Some(active) = crate::report::one_agent::holder(

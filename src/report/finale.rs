@@ -20,8 +20,6 @@ pub struct Finale {
     tracking: Option<TrackingComment>,
     comment: Option<CommentRef>,
     pub header: CommentHeader,
-    target_number: Option<u64>,
-    review_thread: Option<(u64, u64)>,
     /// Where the agent's transcript is written (an output).
     pub execution_file: Option<PathBuf>,
     /// Facts for the final comment beside duration, turns and cost (branch, pull request).
@@ -60,33 +58,13 @@ impl Finale {
             notes: Vec::new(),
             run_key: super::comment::new_run_key(),
         };
-        self.target_number = d.target.map(|t| t.number);
-        if let Some(RequestSource::ReviewComment { thread_root, .. }) =
-            d.request.as_ref().map(|r| &r.source)
-            && let Some(t) = d.target
-        {
-            self.review_thread = Some((t.number, *thread_root));
-        }
-        if let Some(place) = self.place() {
+        if let Some(place) = tracking_place(d) {
             let started_body = render_started(&self.header);
             let tracking =
                 TrackingComment::open(github.clone(), place, &started_body, RetryPolicy::quick())
                     .await;
             self.comment = tracking.comment();
             self.tracking = Some(tracking);
-        }
-    }
-
-    /// The issue the run works on (for the one-agent-per-issue check).
-    pub fn target_number(&self) -> Option<u64> {
-        self.target_number
-    }
-
-    fn place(&self) -> Option<Place> {
-        match (self.review_thread, self.target_number) {
-            (Some((pr, root)), _) => Some(Place::ReviewThread { pr, root }),
-            (None, Some(n)) => Some(Place::Issue(n)),
-            (None, None) => None,
         }
     }
 
@@ -144,6 +122,19 @@ impl Finale {
                 workflow::warning(&format!("cannot write the step summary: {e}"));
             }
         }
+    }
+}
+
+/// Where the tracking comment goes: the review thread the request came from, else the issue
+/// or pull request; nowhere when the run has no target.
+fn tracking_place(d: &Decision) -> Option<Place> {
+    let target = d.target?;
+    match d.request.as_ref().map(|r| &r.source) {
+        Some(RequestSource::ReviewComment { thread_root, .. }) => Some(Place::ReviewThread {
+            pr: target.number,
+            root: *thread_root,
+        }),
+        _ => Some(Place::Issue(target.number)),
     }
 }
 
