@@ -2,7 +2,7 @@
 //! [`AgentStage`] that owns the jail, proxy, lease and session plan, then driven round by round.
 use super::Workspace;
 use super::follow::run_followed;
-use crate::agent::args::{ClaudeArgs, inline_settings};
+use crate::agent::args::inline_settings;
 use crate::agent::policy::agent_arguments;
 use crate::agent::runner::AgentCommand;
 use crate::budget::caps::{Caps, Room};
@@ -36,15 +36,13 @@ impl NotStarted {
     }
 }
 
-/// The agent's program and the user's arguments, found before anything is changed on disk.
+/// The agent's program, found before anything is changed on disk.
 pub struct Located {
     program: PathBuf,
-    user_args: ClaudeArgs,
 }
 
 /// Finds Claude Code (`claude_args` were parsed with the inputs).
 pub fn locate(s: &Settings) -> Result<Located, NotStarted> {
-    let user_args = s.claude_args.clone();
     let path_var = crate::inputs::process_env("PATH");
     let Some(program) =
         crate::agent::find_claude(s.claude_executable.as_deref(), path_var.as_deref())
@@ -53,14 +51,13 @@ pub fn locate(s: &Settings) -> Result<Located, NotStarted> {
             "the Claude Code CLI was not found: put `claude` on PATH or set path_to_claude_code_executable".into(),
         ));
     };
-    Ok(Located { program, user_args })
+    Ok(Located { program })
 }
 
 /// A started agent stage: everything ready for the first round.
 pub struct AgentStage<'a> {
     settings: &'a Settings,
     workspace: PathBuf,
-    user_args: ClaudeArgs,
     base_args: Vec<String>,
     command: AgentCommand,
     proxy: Option<AgentProxy>,
@@ -97,7 +94,7 @@ impl Located {
             .map(inline_settings)
             .transpose()
             .map_err(|e| NotStarted::Input(e.to_string()))?;
-        let base_args = agent_arguments(&self.user_args, settings.as_deref(), setup.commit_tools);
+        let base_args = agent_arguments(&s.claude_args, settings.as_deref(), setup.commit_tools);
         let mut sessions = setup.sessions;
         if let (Some(plan), Some(home)) = (sessions.as_mut(), jail.home()) {
             plan.use_config_dir(home.join(".claude"));
@@ -138,7 +135,6 @@ impl Located {
         let mut stage = AgentStage {
             settings: s,
             workspace: setup.path.clone(),
-            user_args: self.user_args,
             base_args,
             command: AgentCommand {
                 program: self.program,
@@ -173,7 +169,12 @@ impl Located {
 impl AgentStage<'_> {
     /// A round's arguments from the session to resume and the turns left.
     fn round_args(&self, resume: Option<&str>, turns: Option<u32>) -> Vec<String> {
-        crate::agent::policy::round_arguments(&self.base_args, &self.user_args, resume, turns)
+        crate::agent::policy::round_arguments(
+            &self.base_args,
+            &self.settings.claude_args,
+            resume,
+            turns,
+        )
     }
 
     pub fn program(&self) -> &Path {
